@@ -1,0 +1,1 @@
+"""fsdash: steering dashboard of the France Services network."""

@@ -1,0 +1,67 @@
+"""Altair chart builders: frames in, charts out, French formats, colours from the theme.
+
+Charts receive frames already aggregated to what is plotted (Altair sends every row to the
+browser), with preformatted French labels for tooltips.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from fsdash import formats, theme
+
+FRENCH_LOCALE = {
+    "number": {"decimal": ",", "thousands": formats.NNBSP, "grouping": [3], "currency": ["", f"{formats.NBSP}€"],
+               "percent": f"{formats.NBSP}%"},
+    "time": {
+        "dateTime": "%A %e %B %Y à %X", "date": "%d/%m/%Y", "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                   "octobre", "novembre", "décembre"],
+        "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+                        "nov.", "déc."],
+    },
+}
+
+
+@alt.theme.register("fsdash", enable=True)
+def fsdash_theme() -> alt.theme.ThemeConfig:
+    """DSFR colours and the fr-FR number/time locale for every chart."""
+    return {
+        "config": {
+            "locale": FRENCH_LOCALE,
+            "range": {"category": theme.categorical(), "ramp": theme.sequential()},
+            "mark": {"color": theme.color("primary")},
+            "axis": {"labelColor": theme.color("text"), "titleColor": theme.color("text"), "labelFontSize": 12},
+            "legend": {"labelColor": theme.color("text"), "titleColor": theme.color("text")},
+            "view": {"stroke": None},
+        }
+    }
+
+
+def with_quarter_labels(frame: pl.DataFrame, column: str = "periode") -> pl.DataFrame:
+    """Add ``trimestre`` (``T1 2024``) next to a quarter-start date column, for axes and tables."""
+    return frame.with_columns(
+        pl.col(column).map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre")
+    )
+
+
+def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
+    """One bar per quarter; seasonality shows as the summer dip and the spring peak."""
+    data = with_quarter_labels(frame.select("periode", value)).with_columns(
+        pl.col(value).map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr")
+    ).with_columns(pl.col("periode").cast(pl.String))
+    order = data["trimestre"].to_list()
+    return (
+        alt.Chart(data.to_arrow())
+        .mark_bar(color=theme.color("primary"))
+        .encode(
+            x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d")),
+            tooltip=[alt.Tooltip("trimestre:N", title="Trimestre"), alt.Tooltip("valeur_fr:N", title=title)],
+        )
+        .properties(height=280)
+    )

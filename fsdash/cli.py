@@ -1,0 +1,121 @@
+"""Command line: the contract other tools and scripts rely on (help texts in French).
+
+Exit codes: 0 success; 1 some rows were rejected (the rest is loaded, rejected rows are in
+quarantine); 2 the call was refused and nothing was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from fsdash.warehouse.store import default_db_path
+
+EXIT_REJECTED = 1
+EXIT_REFUSED = 2
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else default_db_path()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from fsdash.ingest import IngestRefused, ingest_paths, report_lines
+    from fsdash.warehouse.store import writer
+
+    try:
+        with writer(_db(args)) as con:
+            result = ingest_paths(con, [Path(f) for f in args.files])
+    except IngestRefused as exc:
+        for message in exc.messages:
+            print(f"erreur : {message}", file=sys.stderr)
+        return EXIT_REFUSED
+    stream = sys.stderr if result.exit_code else sys.stdout
+    for line in report_lines(result):
+        print(line, file=stream)
+    if result.exit_code:
+        print(f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
+              "de l'entrepôt ; corrigez-les et chargez à nouveau le fichier.", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from fsdash.demo.build import build_demo
+
+    build_demo(_db(args), seed=args.seed, until=args.until, progress=lambda m: print(m, flush=True))
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from fsdash.templates import write_templates
+
+    for path in write_templates(Path(args.outdir)):
+        print(f"modèle écrit : {path}")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from fsdash.summary import build_summary, summary_lines
+    from fsdash.warehouse.store import WarehouseMissing, reader
+
+    try:
+        with reader(_db(args)) as con:
+            summary = build_summary(con)
+    except WarehouseMissing as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(summary_lines(summary)))
+    return 0
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    from fsdash.templates import dictionary_markdown
+
+    Path(args.out).write_text(dictionary_markdown(), encoding="utf-8")
+    print(f"dictionnaire écrit : {args.out}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m fsdash",
+        description="fsdash — tableau de bord de pilotage du réseau France Services.",
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+    db_help = "chemin de l'entrepôt DuckDB (défaut : variable FSDASH_DB, sinon data/fsdash.duckdb)"
+
+    p = sub.add_parser("demo", help="construit l'entrepôt de démonstration (données synthétiques)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--seed", type=int, default=2019, help="graine du générateur (défaut : 2019)")
+    p.add_argument("--until", metavar="AAAA-Tn",
+                   help="dernier trimestre généré (défaut : dernier trimestre terminé)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ingest", help="charge des fichiers de reporting (CSV, XLSX, Parquet)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("files", nargs="+", metavar="FICHIER", help="fichiers à charger")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("template", help="écrit les modèles CSV et XLSX à remplir par les sites")
+    p.add_argument("outdir", metavar="DOSSIER", help="dossier de sortie")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("summary", help="résume le contenu de l'entrepôt")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--json", action="store_true", help="sortie JSON (pour les scripts)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("catalogue", help="régénère le dictionnaire des indicateurs (Markdown)")
+    p.add_argument("--out", default="docs/indicateurs.md", help="fichier de sortie")
+    p.set_defaults(func=cmd_catalogue)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,88 @@
+"""Public figures the demo is calibrated on, each with its source, in one place.
+
+These are not hard-coded results: the generator draws random sites and reports around them,
+and the tests check that what comes out of the warehouse lands within 5 % of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+#: Cumulative labelled structures by wave (date the labels take effect). 2020-2022: the official
+#: national series (Etalab baromètre, « nb-labellisations-france-services », dated one month
+#: later there); 2023-2026: waves leading to the 2,845 structures of the ANCT list of 1 Aug 2024.
+LABEL_WAVES: list[tuple[dt.date, int]] = [
+    (dt.date(2020, 1, 1), 460), (dt.date(2020, 2, 1), 534), (dt.date(2020, 9, 1), 856),
+    (dt.date(2021, 1, 1), 1123), (dt.date(2021, 4, 1), 1304), (dt.date(2021, 7, 1), 1494),
+    (dt.date(2021, 10, 1), 1745), (dt.date(2022, 1, 1), 2055), (dt.date(2022, 4, 1), 2197),
+    (dt.date(2022, 7, 1), 2379), (dt.date(2022, 11, 1), 2538), (dt.date(2023, 4, 1), 2640),
+    (dt.date(2023, 10, 1), 2720), (dt.date(2024, 1, 1), 2790), (dt.date(2024, 4, 1), 2850),
+    (dt.date(2024, 7, 1), 2875), (dt.date(2025, 1, 1), 2890), (dt.date(2025, 7, 1), 2900),
+    (dt.date(2026, 1, 1), 2910),
+]
+
+#: Sites closed each year from 2023 on (the list of 2024 counts 2,845 open structures).
+CLOSURES_PER_YEAR = {2023: 12, 2024: 18, 2025: 15, 2026: 10}
+
+#: Share of antennas among structures labelled from 2022 on (124 antennas in the 2024 list).
+ANTENNA_SHARE_FROM_2022 = 0.14
+
+#: Requests handled per year (programme figures: ≈ 1.2 M in 2020, ≈ 9 M in 2023, 0.9–1 M acts a
+#: month in 2024 — DITP IND-323 — and the 2026 target of ≈ 1.05 M a month).
+REQUESTS_PER_YEAR = {2020: 1_200_000, 2021: 3_600_000, 2022: 6_400_000, 2023: 9_000_000,
+                     2024: 11_200_000, 2025: 12_000_000, 2026: 12_600_000}
+
+#: Quarterly seasonality: spring tax-return peak, summer dip.
+SEASONALITY = {1: 1.00, 2: 1.10, 3: 0.86, 4: 1.04}
+
+#: 2023 shares of requests by partner (programme figures; the remaining ≈ 20 % spread).
+PARTNER_SHARES = {"ANTS": 0.19, "CNAF": 0.16, "CNAM": 0.16, "DGFIP": 0.15, "CNAV": 0.14,
+                  "FRANCE_TRAVAIL": 0.06, "MSA": 0.04, "AUTRE": 0.05, "LA_POSTE": 0.03, "JUSTICE": 0.02}
+
+#: Which life situations each partner's requests fall under, and how often.
+PARTNER_SITUATIONS = {
+    "ANTS": {"PAPIERS_IDENTITE": 0.75, "MOBILITE": 0.25},
+    "CNAF": {"ALLOCATION_LOGEMENT": 0.45, "NAISSANCE": 0.2, "DIFFICULTES_FINANCIERES": 0.2, "HANDICAP": 0.15},
+    "CNAM": {"REMBOURSEMENT_SOINS": 0.7, "SANTE_PREVENTION": 0.15, "HANDICAP": 0.1, "DECES_PROCHE": 0.05},
+    "CNAV": {"RETRAITE": 0.9, "DECES_PROCHE": 0.1},
+    "DGFIP": {"IMPOTS": 0.9, "DECES_PROCHE": 0.05, "DIFFICULTES_FINANCIERES": 0.05},
+    "FRANCE_TRAVAIL": {"EMPLOI": 0.9, "JEUNESSE": 0.1},
+    "MSA": {"AFFILIE_MSA": 0.7, "RETRAITE": 0.2, "REMBOURSEMENT_SOINS": 0.1},
+    "LA_POSTE": {"SERVICE_POSTAL": 1.0},
+    "JUSTICE": {"LITIGE_CONFLIT": 0.6, "VICTIME_INFRACTION": 0.4},
+    "AUTRE": {"ENERGIE": 0.3, "JEUNESSE": 0.2, "LITIGE_CONSOMMATION": 0.2, "DIFFICULTES_FINANCIERES": 0.15,
+              "HANDICAP": 0.15},
+}
+
+#: Share answered on the spot (≈ 82 %), passed to the partner's referent, redirected.
+OUTCOME_SHARES = {"REPONDU_SUR_PLACE": 0.82, "TRANSMIS_REFERENT": 0.13, "REORIENTE": 0.05}
+
+CHANNEL_SHARES_FIXED = {"SUR_SITE": 0.78, "TELEPHONE": 0.17, "VISIO": 0.03, "ITINERANT": 0.02}
+CHANNEL_SHARES_MOBILE = {"SUR_SITE": 0.10, "TELEPHONE": 0.08, "VISIO": 0.02, "ITINERANT": 0.80}
+
+#: Carriers (communes and intercommunalities ≈ 63 %, La Poste ≈ 18 %, associations ≈ 15 %).
+CARRIER_SHARES = {"COMMUNE": 0.28, "EPCI": 0.35, "LA_POSTE": 0.18, "ASSOCIATION": 0.15, "ETAT": 0.02, "MSA": 0.02}
+
+#: Formats of principal structures (ANCT list 2024: 84 % fixed, 6 % multi-site, 5 % buses).
+FORMAT_SHARES = {"FIXE": 0.86, "MULTISITES": 0.06, "BUS": 0.05, "ITINERANT": 0.01, "FIXE_ANTENNES": 0.02}
+
+#: Kiosk satisfaction: ≈ 95 % satisfied (DITP IND-246), kiosks in ≈ 500 sites from 2022
+#: (125,000 answers in 2022).
+KIOSK_SATISFACTION = 0.95
+KIOSK_SITES = 500
+KIOSK_FIRST_YEAR = 2022
+KIOSK_ANSWERS_PER_QUARTER = 62
+
+#: Yearly survey (charter 3.2), first campaign 2020.
+SURVEY_FIRST_YEAR = 2020
+SURVEY_PARTICIPATION = 0.7
+SURVEY_RESPONDENTS_MEAN = 30
+SURVEY_LIKERT = [0.02, 0.03, 0.07, 0.33, 0.55]
+
+#: Realistic defects.
+SHARE_SITES_UNDER_24H = 0.03
+SHARE_MISSING_REPORTS = 0.015
+SHARE_LATE_REPORTS = 0.03
+SHARE_LATE_LAST_QUARTER = 0.07
+SHARE_CORRECTED_REPORTS = 0.005
+SHARE_INCONSISTENT_REPORTS = 0.001

@@ -1,0 +1,198 @@
+"""Synthetic quarterly reports for the demo sites, in the catalogue's table shapes.
+
+Volumes are drawn per site-quarter (site size, ramp-up after labelling, seasonality), scaled
+so that each year's national total lands on ``calibration.REQUESTS_PER_YEAR``, then split by
+multinomial draws into partner × situation × channel × outcome, so the detail never exceeds
+the total (rule ``detail_le_total``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from fsdash.demo import calibration as cal
+from fsdash.periods import quarter_end, quarter_start
+
+MOBILE_FORMATS = ("BUS", "ITINERANT")
+
+
+@dataclass
+class SiteProfile:
+    """Per-site traits drawn once, so a site keeps its size and habits across quarters."""
+
+    sites: pl.DataFrame
+    size: np.ndarray
+    partner_p: np.ndarray  # sites × pairs
+    outcome_p: np.ndarray  # sites × outcomes
+    agents: np.ndarray
+    hours: np.ndarray
+    days: np.ndarray
+    kiosk: np.ndarray
+    satisfaction: np.ndarray
+    survey_shift: np.ndarray
+
+    def index_of(self, site_ids: pl.Series) -> np.ndarray:
+        """Row positions of the given sites in the profile arrays."""
+        positions = self.sites.select("site_id").with_row_index("i")
+        return pl.DataFrame({"site_id": site_ids}).join(
+            positions, on="site_id", how="left", maintain_order="left")["i"].to_numpy()
+
+
+def pairs() -> list[tuple[str, str, float]]:
+    """(partner, situation, share) for every pair the demo uses."""
+    return [(p, s, cal.PARTNER_SHARES[p] * w)
+            for p, situations in cal.PARTNER_SITUATIONS.items() for s, w in situations.items()]
+
+
+def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
+    n = sites.height
+    mobile = sites["format"].is_in(MOBILE_FORMATS).to_numpy()
+    antenna = (sites["type_site"] == "ANTENNE").to_numpy()
+    poste = (sites["porteur"] == "LA_POSTE").to_numpy()
+    size = rng.lognormal(0.0, 0.45, n) * np.where(mobile, 0.6, 1.0) * np.where(antenna, 0.4, 1.0) \
+        * np.where(poste, 0.75, 1.0)
+    shares = np.array([w for _, _, w in pairs()])
+    partner_p = rng.dirichlet(shares * 300, size=n)
+    outcome_p = rng.dirichlet(np.array(list(cal.OUTCOME_SHARES.values())) * 120, size=n)
+    under_24 = rng.random(n) < cal.SHARE_SITES_UNDER_24H
+    hours = np.where(under_24, rng.choice([18.0, 20.0, 21.5], n), rng.choice([24.0, 26.5, 28.0, 30.0, 32.0, 35.0, 37.5], n))
+    days = np.where(under_24 & (rng.random(n) < 0.5), 4, np.where(rng.random(n) < 0.1, 6, 5))
+    agents = np.clip(rng.poisson(2.3, n), 1, 6) + np.where(rng.random(n) < 0.9, 1, 0)
+    kiosk = np.zeros(n, dtype=bool)
+    kiosk[rng.choice(n, size=min(cal.KIOSK_SITES, n), replace=False)] = True
+    satisfaction = rng.beta(cal.KIOSK_SATISFACTION * 80, (1 - cal.KIOSK_SATISFACTION) * 80, n)
+    return SiteProfile(sites, size, partner_p, outcome_p, agents, hours.astype(float), days, kiosk,
+                       satisfaction, rng.normal(0, 0.04, n))
+
+
+def active_fraction(sites: pl.DataFrame, year: int, quarter: int) -> np.ndarray:
+    """Share of the quarter each site was open (0 when not labelled yet or closed)."""
+    start, end = quarter_start(year, quarter), quarter_end(year, quarter)
+    days = (end - start).days + 1
+    label = sites["date_labellisation"].to_list()
+    close = sites["date_fermeture"].to_list()
+    out = np.zeros(sites.height)
+    for i, (lab, clo) in enumerate(zip(label, close, strict=True)):
+        first = max(lab, start)
+        last = min(clo - dt.timedelta(days=1), end) if clo else end
+        out[i] = max(0, (last - first).days + 1) / days
+    return out
+
+
+def ramp(sites: pl.DataFrame, year: int, quarter: int) -> np.ndarray:
+    """New sites take about a year to reach their cruising activity."""
+    start = quarter_start(year, quarter)
+    age_days = np.array([(start - d).days for d in sites["date_labellisation"].to_list()])
+    return np.clip(0.55 + 0.45 * age_days / 365, 0.55, 1.0)
+
+
+def year_scale(profile: SiteProfile, year: int, quarters: list[int]) -> float:
+    """Requests per unit of site size so that the year's *reported* total hits its calibration.
+
+    Reports that never arrive (``SHARE_MISSING_REPORTS``) are compensated for.
+    """
+    target = cal.REQUESTS_PER_YEAR[year] / (1 - cal.SHARE_MISSING_REPORTS) * sum(cal.SEASONALITY[q] for q in quarters) / sum(cal.SEASONALITY.values())
+    weight = sum((profile.size * active_fraction(profile.sites, year, q) * ramp(profile.sites, year, q)
+                  * cal.SEASONALITY[q]).sum() for q in quarters)
+    return target / weight
+
+
+def activity(rng: np.random.Generator, profile: SiteProfile, year: int, quarter: int, scale: float) -> pl.DataFrame:
+    """The ``activite`` rows of one quarter (every site open during it)."""
+    frac = active_fraction(profile.sites, year, quarter)
+    idx = np.flatnonzero(frac > 0)
+    mean = profile.size[idx] * frac[idx] * ramp(profile.sites, year, quarter)[idx] * cal.SEASONALITY[quarter] * scale
+    demandes = rng.poisson(mean)
+    m = len(idx)
+    agents = profile.agents[idx]
+    emails = rng.poisson(demandes * 0.05)
+    closures = rng.poisson(0.4, m)
+    return pl.DataFrame({
+        "site_id": profile.sites["site_id"].to_numpy()[idx],
+        "annee": year, "trimestre": quarter,
+        "usagers_accueillis": np.round(demandes / rng.uniform(1.15, 1.45, m)).astype(np.int64),
+        "demandes": demandes,
+        "appels_recus": rng.poisson(demandes * 0.35),
+        "courriels_recus": emails,
+        "courriels_repondus_72h": rng.binomial(emails, 0.9),
+        "visios_realisees": rng.poisson(demandes * 0.01),
+        "agents_accueil": agents,
+        "agents_etp": np.round(agents * rng.uniform(0.55, 1.0, m), 1),
+        "agents_formes": rng.binomial(agents, min(0.4 + 0.15 * (year - 2020), 0.95)),
+        "heures_ouverture_hebdo": profile.hours[idx],
+        "jours_ouverture_hebdo": profile.days[idx],
+        "fermetures_exceptionnelles": closures,
+        "fermetures_annoncees_7j": rng.binomial(closures, 0.85),
+        "postes_numeriques": np.clip(agents + rng.integers(0, 3, m), 1, None),
+        "pass_numeriques_remis": rng.poisson(demandes * 0.004),
+        "sessions_numeriques": rng.poisson(2.0, m),
+        "situations_non_recours": rng.poisson(demandes * 0.012),
+    })
+
+
+def request_detail(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame) -> pl.DataFrame:
+    """``demandes_detail`` rows: multinomial splits of each site-quarter's total (non-zero rows only)."""
+    rows_idx = profile.index_of(act["site_id"])
+    totals = act["demandes"].to_numpy()
+    pair_counts = rng.multinomial(totals, profile.partner_p[rows_idx])  # rows × pairs
+    mobile = profile.sites["format"].is_in(MOBILE_FORMATS).to_numpy()[rows_idx]
+    channels = list(cal.CHANNEL_SHARES_FIXED)
+    ch_p = np.where(mobile[:, None], list(cal.CHANNEL_SHARES_MOBILE.values()), list(cal.CHANNEL_SHARES_FIXED.values()))
+    co_p = (ch_p[:, :, None] * profile.outcome_p[rows_idx][:, None, :]).reshape(len(rows_idx), -1)
+    cells = rng.multinomial(pair_counts, co_p[:, None, :])  # rows × pairs × (channel·outcome)
+    r, p, k = np.nonzero(cells)
+    pair_list = pairs()
+    outcomes = list(cal.OUTCOME_SHARES)
+    n_out = len(outcomes)
+    return pl.DataFrame({
+        "site_id": act["site_id"].to_numpy()[r],
+        "annee": act["annee"].to_numpy()[r],
+        "trimestre": act["trimestre"].to_numpy()[r],
+        "partenaire": np.array([x[0] for x in pair_list])[p],
+        "situation": np.array([x[1] for x in pair_list])[p],
+        "canal": np.array(channels)[k // n_out],
+        "issue": np.array(outcomes)[k % n_out],
+        "nb_demandes": cells[r, p, k],
+    })
+
+
+def kiosk_answers(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame) -> pl.DataFrame:
+    """``satisfaction_borne`` rows for the sites equipped with a kiosk."""
+    idx = profile.index_of(act["site_id"])
+    keep = profile.kiosk[idx] & (act["annee"].to_numpy() >= cal.KIOSK_FIRST_YEAR)
+    idx, sub = idx[keep], act.filter(pl.Series(keep))
+    answers = rng.poisson(cal.KIOSK_ANSWERS_PER_QUARTER * np.clip(profile.size[idx], 0.3, 3))
+    satisfied = rng.binomial(answers, profile.satisfaction[idx])
+    very = rng.binomial(satisfied, 0.7)
+    unhappy = answers - satisfied
+    little = rng.binomial(unhappy, 0.6)
+    return sub.select("site_id", "annee", "trimestre").with_columns(
+        pl.Series("reponses_tres_satisfait", very), pl.Series("reponses_satisfait", satisfied - very),
+        pl.Series("reponses_peu_satisfait", little), pl.Series("reponses_pas_satisfait", unhappy - little),
+    )
+
+
+def survey(rng: np.random.Generator, profile: SiteProfile, year: int, site_ids: list[str]) -> pl.DataFrame:
+    """``enquete_annuelle`` rows: a 5-point scale per question for participating sites."""
+    idx = profile.index_of(pl.Series(site_ids))
+    idx = idx[rng.random(len(idx)) < cal.SURVEY_PARTICIPATION]
+    if len(idx) == 0:
+        return pl.DataFrame()
+    questions = {"ACCUEIL": 0.03, "ATTENTE": -0.08, "REPONSE": 0.0, "CONFIDENTIALITE": 0.02, "RECOMMANDATION": 0.01}
+    respondents = rng.poisson(cal.SURVEY_RESPONDENTS_MEAN, len(idx)) + 1
+    frames = []
+    base = np.array(cal.SURVEY_LIKERT)
+    for question, shift in questions.items():
+        top = np.clip(base[4] + shift + profile.survey_shift[idx], 0.2, 0.9)
+        p = np.column_stack([np.tile(base[:4], (len(idx), 1)) * ((1 - top) / base[:4].sum())[:, None], top])
+        answered = respondents - rng.binomial(respondents, 0.03)
+        counts = rng.multinomial(answered, p)
+        frames.append(pl.DataFrame({
+            "site_id": profile.sites["site_id"].to_numpy()[idx], "annee": year, "question": question,
+            "repondants": respondents, **{f"reponses_{k + 1}": counts[:, k] for k in range(5)},
+        }))
+    return pl.concat(frames)

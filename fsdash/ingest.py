@@ -1,0 +1,330 @@
+"""The one way data gets into the warehouse: read, validate, write in one transaction.
+
+Used by ``python -m fsdash ingest``, by the demo builder and (later) by the upload page, so
+that real and synthetic data follow exactly the same rules. Guarantees:
+
+* every file is read and checked before anything is written; an unreadable file refuses the
+  whole call (nothing written);
+* valid rows are written in one transaction, rejected rows go to ``quarantine`` with their
+  reasons, and the raw file is kept by checksum: nothing a user loaded is lost silently;
+* re-ingesting an identical file changes nothing; a corrected site-period becomes a new
+  revision, the earlier one staying queryable (``is_current = false``);
+* the requests rollup is refreshed for the (period, département) pairs that changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from fsdash import geography
+from fsdash.catalogue import Catalogue, Table, load_catalogue
+from fsdash.readers import LINE_COLUMN, RawTable, ReadError, read_tables
+from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, validate
+from fsdash.warehouse.schema import REQUESTS_ROLLUP, get_meta, set_meta
+
+NATURES = {"demo": "données de démonstration", "reel": "données réelles"}
+
+
+class IngestRefused(Exception):
+    """The call is refused before any write; ``messages`` are French, one per problem."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclass
+class TableOutcome:
+    table: Table
+    where: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    revisions_created: int
+    failures: pl.DataFrame
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[str]:
+        return [describe_failure(self.where, f) for f in self.failures.iter_rows(named=True)]
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    sha256: str
+    status: str  # accepte | partiel | rejete | deja_charge
+    batch_id: int | None = None
+    tables: list[TableOutcome] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(t.rows_rejected for t in self.tables)
+
+
+@dataclass
+class IngestResult:
+    files: list[FileOutcome]
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rows_rejected else 0
+
+
+@dataclass
+class _PendingFile:
+    name: str
+    data: bytes
+    sha256: str
+    tables: list[RawTable]
+    outcome: FileOutcome
+
+
+def _table_order(catalogue: Catalogue) -> list[str]:
+    """Reference tables first, then tables others total against (activity before detail)."""
+    providers = {r.total_table for r in catalogue.rules if r.total_table}
+    return sorted(catalogue.tables, key=lambda t: (catalogue.tables[t].is_report, t not in providers, t))
+
+
+def _context(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, today: dt.date) -> ValidationContext:
+    sites = con.sql("SELECT site_id, date_labellisation FROM sites").pl()
+    totals = {}
+    for rule in catalogue.rules:
+        if rule.kind == "group_sum_le_total":
+            totals[rule.total_table] = con.sql(
+                f"SELECT site_id, periode, {rule.right} FROM {rule.total_table} WHERE is_current"
+            ).pl()
+    return ValidationContext(sites=sites, totals=totals, today=today)
+
+
+def _fully_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    rows = con.sql("SELECT count(*) FROM batches WHERE sha256 = ? AND status = 'accepte'", params=[sha256]).fetchall()
+    return rows[0][0] > 0
+
+
+def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
+    existing = get_meta(con, "nature")
+    has_data = con.sql("SELECT count(*) FROM batches").fetchall()[0][0] > 0
+    if existing and existing != nature and has_data:
+        raise IngestRefused([
+            f"l'entrepôt contient des {NATURES[existing]} : on n'y mélange pas des {NATURES[nature]}. "
+            "Choisissez un autre entrepôt avec --db (ou la variable FSDASH_DB)."
+        ])
+    set_meta(con, "nature", nature)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def _write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> int:
+    """Upsert the registry; new sites, changes and closures go to ``site_history``."""
+    cols = [c.code for c in table.columns]
+    regions = geography.departements().select(pl.col("code").alias("departement"), "region")
+    incoming = valid.select(cols).join(regions, on="departement", how="left")
+    existing = con.sql(f"SELECT {', '.join(cols)} FROM sites").pl()
+    changed = incoming.join(existing, on=cols, how="anti", nulls_equal=True)
+    if changed.is_empty():
+        return 0
+    before = existing.join(changed.select("site_id"), on="site_id", how="semi")
+    history = []
+    old_by_id = {r["site_id"]: r for r in before.iter_rows(named=True)}
+    for row in changed.iter_rows(named=True):
+        old = old_by_id.get(row["site_id"])
+        if old is None:
+            history.append((row["site_id"], "labellisation", row["date_labellisation"], "nouveau site"))
+        else:
+            diffs = [f"{c} : {old[c]} → {row[c]}" for c in cols if old[c] != row[c]]
+            history.append((row["site_id"], "modification", None, " ; ".join(diffs)))
+        if row["date_fermeture"] is not None and (old is None or old["date_fermeture"] is None):
+            history.append((row["site_id"], "fermeture", row["date_fermeture"], "site fermé"))
+    con.register("_incoming_sites", changed)
+    con.sql("DELETE FROM sites WHERE site_id IN (SELECT site_id FROM _incoming_sites)")
+    con.sql(f"INSERT INTO sites ({', '.join(cols)}, region, batch_id, updated_at) "
+            f"SELECT {', '.join(cols)}, region, ?, current_timestamp FROM _incoming_sites", params=[batch_id])
+    con.unregister("_incoming_sites")
+    history_frame = pl.DataFrame(history, schema={"site_id": pl.String, "event": pl.String,
+                                                  "event_date": pl.Date, "details": pl.String}, orient="row")
+    con.register("_history", history_frame)
+    con.sql("INSERT INTO site_history SELECT site_id, event, event_date, ?, details FROM _history", params=[batch_id])
+    con.unregister("_history")
+    return changed.height
+
+
+def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> pl.DataFrame:
+    """Write changed site-periods as new revisions; returns the (site_id, periode) written."""
+    cols = [c.code for c in table.columns] + [PERIOD]
+    col_list = ", ".join(cols)
+    con.register("_incoming", valid.select(cols))
+    con.sql(f"""
+        CREATE OR REPLACE TEMP TABLE _changed AS
+        WITH inc AS (SELECT {col_list} FROM _incoming),
+        groups AS (SELECT DISTINCT site_id, periode FROM _incoming),
+        cur AS (SELECT {col_list} FROM {table.code} t SEMI JOIN groups g
+                ON t.site_id = g.site_id AND t.periode = g.periode WHERE t.is_current),
+        diff AS ((SELECT * FROM inc EXCEPT ALL SELECT * FROM cur)
+                 UNION ALL (SELECT * FROM cur EXCEPT ALL SELECT * FROM inc)),
+        last AS (SELECT site_id, periode, max(revision) AS rev FROM revisions
+                 WHERE table_code = ? GROUP BY ALL)
+        SELECT DISTINCT d.site_id, d.periode, coalesce(l.rev, 0) + 1 AS revision
+        FROM diff d LEFT JOIN last l ON d.site_id = l.site_id AND d.periode = l.periode
+    """, params=[table.code])
+    con.sql(f"""UPDATE {table.code} t SET is_current = false FROM _changed c
+                WHERE t.site_id = c.site_id AND t.periode = c.periode AND t.is_current""")
+    con.sql(f"""INSERT INTO {table.code} ({col_list}, revision, batch_id, is_current)
+                SELECT {', '.join('i.' + c for c in cols)}, c.revision, ?, true
+                FROM _incoming i JOIN _changed c ON i.site_id = c.site_id AND i.periode = c.periode""",
+            params=[batch_id])
+    con.sql("INSERT INTO revisions SELECT ?, site_id, periode, revision, ?, current_timestamp FROM _changed",
+            params=[table.code, batch_id])
+    con.unregister("_incoming")
+    return con.sql("SELECT site_id, periode FROM _changed").pl()
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, result: ValidatedTable, batch_id: int) -> None:
+    if result.failures.is_empty():
+        return
+    rows = result.rejected.select(
+        LINE_COLUMN, pl.struct(pl.exclude(LINE_COLUMN)).struct.json_encode().alias("row_json")
+    )
+    quarantine = result.failures.join(rows, on=LINE_COLUMN, how="left").with_columns(
+        pl.lit(result.table.code).alias("table_code")
+    )
+    con.register("_quarantine", quarantine)
+    con.sql("""INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
+               FROM _quarantine""", params=[batch_id])
+    con.unregister("_quarantine")
+
+
+def refresh_requests_rollup(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame | None = None) -> None:
+    """Recompute the departmental requests rollup where detail rows changed (all if None)."""
+    select = f"""
+        SELECT d.periode, s.region, s.departement, d.partenaire, d.situation, d.canal, d.issue,
+               sum(d.nb_demandes) AS nb_demandes
+        FROM demandes_detail d JOIN sites s ON s.site_id = d.site_id
+        WHERE d.is_current {{where}} GROUP BY ALL"""
+    if changed is None:
+        con.sql(f"DELETE FROM {REQUESTS_ROLLUP}")
+        con.sql(f"INSERT INTO {REQUESTS_ROLLUP} {select.format(where='')}")
+        return
+    if changed.is_empty():
+        return
+    con.register("_changed_groups", changed)
+    con.sql("""CREATE OR REPLACE TEMP TABLE _affected AS SELECT DISTINCT g.periode, s.departement
+               FROM _changed_groups g JOIN sites s ON s.site_id = g.site_id""")
+    con.unregister("_changed_groups")
+    con.sql(f"""DELETE FROM {REQUESTS_ROLLUP} r USING _affected a
+                WHERE r.periode = a.periode AND r.departement = a.departement""")
+    where = "AND EXISTS (SELECT 1 FROM _affected a WHERE a.periode = d.periode AND a.departement = s.departement)"
+    con.sql(f"INSERT INTO {REQUESTS_ROLLUP} {select.format(where=where)}")
+
+
+# --- orchestration -------------------------------------------------------------------------
+
+def _read_all(blobs: list[tuple[str, bytes]], catalogue: Catalogue) -> list[_PendingFile]:
+    pending, errors = [], []
+    for name, data in blobs:
+        sha = hashlib.sha256(data).hexdigest()
+        try:
+            tables = read_tables(data, name, catalogue)
+        except ReadError as exc:
+            errors.append(str(exc))
+            continue
+        pending.append(_PendingFile(name, data, sha, tables, FileOutcome(name, sha, "accepte")))
+    if errors:
+        raise IngestRefused(errors + ["aucun fichier n'a été chargé."])
+    return pending
+
+
+def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]], *, nature: str = "reel",
+                 today: dt.date | None = None, catalogue: Catalogue | None = None) -> IngestResult:
+    """Load named file contents into the warehouse behind ``con`` (a writer connection)."""
+    catalogue = catalogue or load_catalogue()
+    today = today or dt.date.today()
+    pending = _read_all(blobs, catalogue)
+    con.begin()
+    try:
+        _check_nature(con, nature)
+        for item in pending:
+            if _fully_loaded(con, item.sha256):
+                item.outcome.status = "deja_charge"
+            else:
+                item.outcome.batch_id = con.sql("SELECT nextval('batch_seq')").fetchall()[0][0]
+        todo = [(item, raw) for item in pending if item.outcome.status != "deja_charge" for raw in item.tables]
+        changed_detail = []
+        for table_code in _table_order(catalogue):
+            for item, raw in (pair for pair in todo if pair[1].table.code == table_code):
+                result = validate(raw, catalogue, _context(con, catalogue, today))
+                batch_id = item.outcome.batch_id
+                if raw.table.is_report:
+                    written = _write_report(con, raw.table, result.valid, batch_id)
+                    revisions = written.height
+                    if table_code == "demandes_detail":
+                        changed_detail.append(written)
+                else:
+                    revisions = _write_sites(con, raw.table, result.valid, batch_id)
+                _write_quarantine(con, result, batch_id)
+                item.outcome.tables.append(TableOutcome(
+                    raw.table, raw.where, raw.frame.height, result.valid.height, result.rejected.height,
+                    revisions, result.failures, raw.ignored_columns,
+                ))
+        if changed_detail:
+            refresh_requests_rollup(con, pl.concat(changed_detail))
+        for item in pending:
+            if item.outcome.batch_id is not None:
+                _record_batch(con, item)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return IngestResult([p.outcome for p in pending])
+
+
+def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile) -> None:
+    out = item.outcome
+    read = sum(t.rows_read for t in out.tables)
+    accepted = sum(t.rows_accepted for t in out.tables)
+    out.status = "accepte" if accepted == read else ("partiel" if accepted else "rejete")
+    con.sql("""INSERT INTO batches VALUES (?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?)""", params=[
+        out.batch_id, out.file_name, out.sha256, out.status, ", ".join(t.table.code for t in out.tables),
+        read, accepted, read - accepted, sum(t.revisions_created for t in out.tables),
+    ])
+    con.sql("""INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
+               (SELECT 1 FROM raw_files WHERE sha256 = ?)""",
+            params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256])
+
+
+def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) -> IngestResult:
+    blobs = []
+    for path in paths:
+        try:
+            blobs.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise IngestRefused([f"{path} : fichier illisible ({exc.strerror})"]) from exc
+    return ingest_blobs(con, blobs, **kwargs)
+
+
+def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
+    """The French summary printed by the command line."""
+    lines = []
+    status_text = {"accepte": "chargé", "partiel": "chargé en partie", "rejete": "entièrement rejeté",
+                   "deja_charge": "déjà chargé, rien à faire"}
+    for f in result.files:
+        lines.append(f"{f.file_name} : {status_text[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
+        for t in f.tables:
+            lines.append(f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
+                         f"{t.rows_rejected} rejetées, {t.revisions_created} révisions créées")
+            if t.ignored_columns:
+                lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
+            messages = t.messages()
+            lines += ["  - " + m for m in messages[:max_messages]]
+            if len(messages) > max_messages:
+                lines.append(f"  … et {len(messages) - max_messages} autres erreurs (table quarantine de l'entrepôt)")
+    return lines

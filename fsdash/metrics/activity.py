@@ -1,0 +1,80 @@
+"""Attendance and requests from the quarterly feed (charter 3.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from fsdash.metrics.network import OPEN_AT
+from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.warehouse.schema import REQUESTS_ROLLUP
+
+
+def quarters(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Quarters present in the activity feed, oldest first."""
+    rows = con.sql("SELECT DISTINCT periode FROM activite WHERE is_current ORDER BY periode").fetchall()
+    return [r[0] for r in rows]
+
+
+def activity_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Per quarter: ``usagers``, ``demandes`` and the number of reporting sites."""
+    where, params = scope.sites_filter()
+    return con.sql(f"""
+        SELECT a.periode, sum(a.usagers_accueillis)::BIGINT AS usagers, sum(a.demandes)::BIGINT AS demandes,
+               count(*) AS sites_declarants
+        FROM activite a JOIN sites s ON s.site_id = a.site_id
+        WHERE a.is_current AND {where} GROUP BY a.periode ORDER BY a.periode""", params=params).pl()
+
+
+def requests_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Requests declared per calendar year: ``annee``, ``demandes``, ``trimestres``."""
+    return (activity_by_quarter(con, scope)
+            .group_by(pl.col("periode").dt.year().alias("annee"))
+            .agg(pl.col("demandes").sum(), pl.len().alias("trimestres"))
+            .sort("annee"))
+
+
+def requests_by_partner(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Requests of one year by partner, with their share: ``partenaire``, ``nb_demandes``, ``part``."""
+    if scope.level == "site":
+        query = """SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes FROM demandes_detail
+                   WHERE is_current AND site_id = ? AND year(periode) = ? GROUP BY partenaire"""
+        params: list = [scope.code, year]
+    else:
+        where, params = scope.rollup_filter()
+        query = f"""SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes FROM {REQUESTS_ROLLUP} r
+                    WHERE {where} AND year(r.periode) = ? GROUP BY partenaire"""
+        params = [*params, year]
+    frame = con.sql(query, params=params).pl()
+    return frame.with_columns(
+        (pl.col("nb_demandes") / pl.col("nb_demandes").sum()).alias("part")
+    ).sort("nb_demandes", descending=True)
+
+
+def reporting_completeness(con: duckdb.DuckDBPyConnection, period: dt.date,
+                           scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Sites expected to report a quarter (open at some point in it) vs sites that did.
+
+    One row: ``attendus``, ``declarants``, ``taux``.
+    """
+    where, params = scope.sites_filter()
+    end = "(CAST(? AS DATE) + INTERVAL 3 MONTH - INTERVAL 1 DAY)"
+    return con.sql(f"""
+        WITH expected AS (
+            SELECT s.site_id FROM sites s
+            WHERE s.date_labellisation <= {end} AND (s.date_fermeture IS NULL OR s.date_fermeture > ?)
+              AND {where})
+        SELECT count(*) AS attendus,
+               count(a.site_id) AS declarants,
+               count(a.site_id) / nullif(count(*), 0) AS taux
+        FROM expected e LEFT JOIN activite a
+          ON a.site_id = e.site_id AND a.periode = ? AND a.is_current""",
+        params=[period, period, *params, period]).pl()
+
+
+def open_sites_at(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> int:
+    where, params = scope.sites_filter()
+    return con.sql(f"SELECT count(*) FROM sites s WHERE {OPEN_AT.format(d='?')} AND {where}",
+                   params=[day, day, *params]).fetchall()[0][0]

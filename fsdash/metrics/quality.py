@@ -1,0 +1,29 @@
+"""The loading history and the quarantine, for the programme team's quality checks."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+
+def batches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every loaded file, newest first, with its counts and status."""
+    return con.sql("""
+        SELECT batch_id, file_name, sha256, loaded_at, status, tables, rows_read, rows_accepted,
+               rows_rejected, revisions_created
+        FROM batches ORDER BY batch_id DESC""").pl()
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, batch_id: int | None = None, limit: int = 1000) -> pl.DataFrame:
+    """Rejected rows with their reasons (one row per problem), for one batch or all."""
+    return con.sql("""
+        SELECT q.batch_id, b.file_name, q.table_code, q.line, q.column_name, q.value, q.rule, q.message
+        FROM quarantine q JOIN batches b USING (batch_id)
+        WHERE ? IS NULL OR q.batch_id = ?
+        ORDER BY q.batch_id DESC, q.line LIMIT ?""", params=[batch_id, batch_id, limit]).pl()
+
+
+def rejections_by_rule(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("""
+        SELECT rule, table_code, count(*) AS problemes, count(DISTINCT (batch_id, line)) AS lignes
+        FROM quarantine GROUP BY ALL ORDER BY problemes DESC""").pl()

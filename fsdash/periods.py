@@ -1,0 +1,54 @@
+"""Reporting periods: the charter asks for a report at least every quarter (engagement 3.1).
+
+Periods are stored as the first day of the quarter (or of the year for the yearly survey),
+so that DuckDB can compare and truncate them as dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+
+def quarter_start(year: int, quarter: int) -> dt.date:
+    return dt.date(year, 3 * (quarter - 1) + 1, 1)
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_end(year: int, quarter: int) -> dt.date:
+    """Last day of the quarter."""
+    nxt = quarter_start(year + (quarter == 4), quarter % 4 + 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def last_complete_quarter(today: dt.date) -> tuple[int, int]:
+    """The latest quarter whose last day is before ``today``: the newest one a site can report."""
+    year, quarter = quarter_of(today)
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def quarters_between(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    out = []
+    year, quarter = first
+    while (year, quarter) <= last:
+        out.append((year, quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return out
+
+
+def period_start_expr(period: str) -> pl.Expr:
+    """Polars expression building the stored period date from ``annee`` (and ``trimestre``)."""
+    if period == "quarter":
+        return pl.date(pl.col("annee"), (pl.col("trimestre") - 1) * 3 + 1, 1)
+    return pl.date(pl.col("annee"), 1, 1)
+
+
+def period_end_expr(period: str) -> pl.Expr:
+    """Polars expression for the last day of the period, for the label and 'not future' rules."""
+    start = period_start_expr(period)
+    months = "3mo" if period == "quarter" else "1y"
+    return start.dt.offset_by(months).dt.offset_by("-1d")

@@ -1,0 +1,74 @@
+"""What the warehouse holds, for ``python -m fsdash summary`` and for scripts that read its JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+
+from fsdash.metrics import activity, network
+from fsdash.metrics.scope import NATIONAL
+from fsdash.warehouse.schema import get_meta
+
+
+def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dict[str, Any]:
+    """The contract of ``summary --json`` (keys documented in the README)."""
+    today = today or dt.date.today()
+    labelled = network.sites_labelled_at(con, network.trajectory_dates(today))
+    quarters = activity.quarters(con)
+    by_year = activity.requests_by_year(con)
+    partners = activity.requests_by_partner(con, 2023)
+    last = quarters[-1] if quarters else None
+    completeness = activity.reporting_completeness(con, last).row(0, named=True) if last else None
+    batches = con.sql("SELECT count(*), count(*) FILTER (WHERE status <> 'accepte') FROM batches").fetchall()[0]
+    quarantined = con.sql("SELECT count(DISTINCT (batch_id, table_code, line)) FROM quarantine").fetchall()[0][0]
+    return {
+        "demo": get_meta(con, "nature") == "demo",
+        "nature": get_meta(con, "nature"),
+        "sites_total": network.sites_total(con, NATIONAL),
+        "sites_labelled_at": {d.isoformat(): n for d, n in labelled.iter_rows()},
+        "quarters": {"first": quarters[0].isoformat() if quarters else None,
+                     "last": last.isoformat() if last else None,
+                     "count": len(quarters)},
+        "requests_by_year": {str(y): int(n) for y, n, _ in by_year.iter_rows()},
+        "requests_by_partner_2023": {p: round(s, 4) for p, _, s in partners.iter_rows()},
+        "reporting_completeness_last_quarter": (
+            {"quarter": last.isoformat(), "expected": completeness["attendus"],
+             "reported": completeness["declarants"], "rate": round(completeness["taux"] or 0.0, 4)}
+            if completeness else None),
+        "batches": {"total": batches[0], "with_rejections": batches[1]},
+        "quarantined_rows": quarantined,
+        "schema_version": int(get_meta(con, "schema_version") or 0),
+    }
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The same figures for a human reader, in French formats."""
+    from fsdash import formats
+
+    def day(iso: str) -> dt.date:
+        return dt.date.fromisoformat(iso)
+
+    lines = [("Données de démonstration" if summary["demo"] else "Données réelles")
+             + f" — {formats.number(summary['sites_total'])} sites au référentiel"]
+    for iso, count in summary["sites_labelled_at"].items():
+        lines.append(f"  sites labellisés au {formats.date_long(day(iso))} : {formats.number(count)}")
+    q = summary["quarters"]
+    if q["first"]:
+        lines.append(f"Trimestres chargés : du {formats.quarter_long(day(q['first']))} "
+                     f"au {formats.quarter_long(day(q['last']))} ({q['count']})")
+    for year, n in summary["requests_by_year"].items():
+        lines.append(f"  demandes {year} : {formats.number(n)}")
+    if summary["requests_by_partner_2023"]:
+        lines.append("Répartition des demandes 2023 par partenaire :")
+        for partner, share in summary["requests_by_partner_2023"].items():
+            lines.append(f"  {partner} : {formats.percent(share, 1)}")
+    c = summary["reporting_completeness_last_quarter"]
+    if c:
+        lines.append(f"Complétude du reporting, {formats.quarter_long(day(c['quarter']))} : "
+                     f"{formats.number(c['reported'])} sites sur {formats.number(c['expected'])} "
+                     f"({formats.percent(c['rate'], 1)})")
+    lines.append(f"Lots chargés : {summary['batches']['total']} dont {summary['batches']['with_rejections']} "
+                 f"avec rejets ; {formats.number(summary['quarantined_rows'])} lignes en quarantaine")
+    return lines

@@ -1,0 +1,309 @@
+"""Typing and validating a table read from a user's file, against the catalogue.
+
+Two passes: parsing text cells into the catalogue's types (an unreadable cell is an error
+at its line and column), then a Pandera schema *generated from the catalogue* checks ranges,
+allowed codes, mandatory cells and the cross-field rules. Every failure becomes a French
+message naming the file, line and column. A site-period is accepted or rejected whole, so a
+revision never silently drops part of what a site declared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+
+from fsdash.catalogue import Catalogue, Column, Rule, Table
+from fsdash.periods import period_end_expr, period_start_expr
+from fsdash.readers import LINE_COLUMN, RawTable, normalise_header
+
+PERIOD = "periode"
+_LABEL_DATE = "_date_label"
+_PERIOD_END = "_fin_periode"
+_TOTAL = "_total_reference"
+_GROUP_TOTAL = "_somme_groupe"
+_HELPERS = [_LABEL_DATE, _PERIOD_END, _TOTAL, _GROUP_TOTAL]
+
+FAILURE_SCHEMA = {
+    LINE_COLUMN: pl.Int64, "colonne": pl.String, "valeur": pl.String,
+    "regle": pl.String, "message": pl.String,
+}
+
+TYPE_NAMES = {"int": "un nombre entier", "float": "un nombre", "date": "une date (JJ/MM/AAAA)",
+              "bool": "oui ou non"}
+_TRUE = {"oui", "o", "vrai", "true", "1", "yes", "x"}
+_FALSE = {"non", "n", "faux", "false", "0", "no"}
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What the checks need to know beyond the file: the site registry and 'today'."""
+
+    sites: pl.DataFrame  # site_id, date_labellisation
+    totals: dict[str, pl.DataFrame]  # table code -> site_id, periode, total column(s)
+    today: dt.date
+
+
+@dataclass
+class ValidatedTable:
+    raw: RawTable
+    valid: pl.DataFrame  # typed rows, with ``periode`` for report tables
+    rejected: pl.DataFrame  # text rows as read, with their line
+    failures: pl.DataFrame  # one row per problem: line, column, value, rule, message
+
+    @property
+    def table(self) -> Table:
+        return self.raw.table
+
+
+def empty_failures() -> pl.DataFrame:
+    return pl.DataFrame(schema=FAILURE_SCHEMA)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+def _number_text(col: str) -> pl.Expr:
+    return pl.col(col).str.replace_all(r"[\s\u00a0\u202f]", "").str.replace(",", ".")
+
+
+def _parse_expr(column: Column) -> pl.Expr:
+    src = pl.col(column.code).str.strip_chars()
+    if column.type == "int":
+        return _number_text(column.code).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    if column.type == "float":
+        return _number_text(column.code).cast(pl.Float64, strict=False)
+    if column.type == "date":
+        return pl.coalesce(
+            src.str.to_date("%d/%m/%Y", strict=False),
+            src.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+        )
+    if column.type == "bool":
+        lowered = src.str.to_lowercase()
+        return (pl.when(lowered.is_in(list(_TRUE))).then(True)
+                .when(lowered.is_in(list(_FALSE))).then(False).otherwise(None))
+    return pl.when(src == "").then(None).otherwise(src)
+
+
+def _enum_mapping(values: pl.Series, codes: list[str], labels: dict[str, str]) -> dict[str, str]:
+    """Map each distinct cell to a code, accepting labels and case/accent variants."""
+    lookup = {normalise_header(code): code for code in codes}
+    lookup |= {normalise_header(label): code for code, label in labels.items()}
+    mapping = {}
+    for value in values.drop_nulls().unique().to_list():
+        mapping[value] = lookup.get(normalise_header(value), value)
+    return mapping
+
+
+def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Typed frame plus one failure per cell that could not be read as its type."""
+    table = raw.table
+    frame = raw.frame.with_columns(
+        pl.lit(None, pl.String).alias(c.code) for c in table.columns if c.code not in raw.frame.columns
+    )
+    typed = frame.select(LINE_COLUMN, *[_parse_expr(c).alias(c.code) for c in table.columns])
+    for column in table.columns:
+        if column.type == "enum":
+            dim = catalogue.dimensions[column.dimension]
+            mapping = _enum_mapping(typed[column.code], dim.codes, {v.code: v.label for v in dim.values})
+            typed = typed.with_columns(pl.col(column.code).replace(mapping))
+    failures = []
+    for column in table.columns:
+        if column.type not in TYPE_NAMES:
+            continue
+        bad = frame.select(LINE_COLUMN, pl.col(column.code).alias("valeur")).filter(
+            pl.col("valeur").is_not_null() & (pl.col("valeur").str.strip_chars() != "")
+            & typed[column.code].is_null()
+        )
+        if bad.height:
+            failures.append(bad.with_columns(
+                pl.lit(column.code).alias("colonne"), pl.lit("format").alias("regle"),
+                (pl.lit("valeur « ") + pl.col("valeur") + pl.lit(f" » illisible : {TYPE_NAMES[column.type]} est attendu")
+                 ).alias("message"),
+            ).select(FAILURE_SCHEMA.keys()))
+    return typed, pl.concat([empty_failures(), *failures])
+
+
+# --- the generated Pandera schema --------------------------------------------------------
+
+def _column_checks(column: Column, catalogue: Catalogue) -> list[pa.Check]:
+    checks = []
+    if column.min is not None or column.max is not None:
+        low = column.min if column.min is not None else float("-inf")
+        high = column.max if column.max is not None else float("inf")
+        checks.append(pa.Check.in_range(low, high, error="plage"))
+    if column.type == "enum":
+        checks.append(pa.Check.isin(catalogue.dimensions[column.dimension].codes, error="valeurs_admises"))
+    if column.pattern:
+        checks.append(pa.Check.str_matches(column.pattern, error="motif"))
+    return checks
+
+
+def _row_check(rule_code: str, expr: pl.Expr) -> pa.Check:
+    """A dataframe-level check whose failures are the rows where ``expr`` is false."""
+    return pa.Check(lambda data: data.lazyframe.select(expr.fill_null(True)), error=rule_code)
+
+
+def _rule_expr(rule: Rule, table: Table) -> pl.Expr | None:
+    if rule.kind == "le":
+        return pl.col(rule.left) <= pl.col(rule.right)
+    if rule.kind == "sum_le":
+        return pl.sum_horizontal(rule.left) <= pl.col(rule.right)
+    if rule.kind == "group_sum_le_total":
+        return pl.col(_TOTAL).is_not_null() & (pl.col(_GROUP_TOTAL) <= pl.col(_TOTAL))
+    if rule.kind == "unique_key":
+        return ~pl.struct(list(table.grain)).is_duplicated()
+    if rule.kind == "known_site" and table.code != "sites":
+        return pl.col(_LABEL_DATE).is_not_null()
+    if rule.kind == "after_label" and table.is_report:
+        return pl.col(_PERIOD_END) >= pl.col(_LABEL_DATE)
+    if rule.kind == "period_complete" and table.is_report:
+        return pl.col(_PERIOD_END) < pl.col("_today")
+    return None
+
+
+def _applicable_rules(table: Table, catalogue: Catalogue) -> list[Rule]:
+    return [r for r in catalogue.rules if r.table in (None, table.code) and _rule_expr(r, table) is not None]
+
+
+def build_schema(table: Table, catalogue: Catalogue) -> pa.DataFrameSchema:
+    """The Pandera schema of one table, generated from the catalogue (never written by hand)."""
+    columns = {
+        c.code: pa.Column(c.polars_type, checks=_column_checks(c, catalogue), nullable=not c.mandatory)
+        for c in table.columns
+    }
+    checks = [_row_check(r.code, _rule_expr(r, table)) for r in _applicable_rules(table, catalogue)]
+    return pa.DataFrameSchema(columns, checks=checks, strict=False, name=table.code)
+
+
+def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue,
+                  context: ValidationContext) -> pl.DataFrame:
+    """Add the helper columns the generated checks read (label date, period end, totals)."""
+    frame = typed.with_columns(pl.lit(context.today).alias("_today"))
+    if table.code != "sites":
+        sites = context.sites.select("site_id", pl.col("date_labellisation").alias(_LABEL_DATE))
+        frame = frame.join(sites, on="site_id", how="left", maintain_order="left")
+    if table.is_report:
+        frame = frame.with_columns(
+            period_start_expr(table.period).alias(PERIOD), period_end_expr(table.period).alias(_PERIOD_END)
+        )
+    for rule in catalogue.rules_for(table.code):
+        if rule.kind == "group_sum_le_total":
+            totals = context.totals.get(rule.total_table)
+            totals = (totals.select("site_id", PERIOD, pl.col(rule.right).alias(_TOTAL))
+                      if totals is not None else pl.DataFrame(schema={"site_id": pl.String, PERIOD: pl.Date, _TOTAL: pl.Int64}))
+            frame = frame.join(totals, on=["site_id", PERIOD], how="left", maintain_order="left").with_columns(
+                pl.col(rule.left).sum().over("site_id", PERIOD).alias(_GROUP_TOTAL)
+            )
+    return frame
+
+
+# --- messages ------------------------------------------------------------------------------
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return "" if value is None else str(value)
+
+
+def _column_message(check: str, column: Column, value: str | None) -> str:
+    if check == "not_nullable":
+        return "valeur obligatoire manquante"
+    if check == "plage":
+        unit = f" {column.unit}" if column.unit else ""
+        return f"valeur « {value} » hors de la plage admise ({_fmt(column.min)} à {_fmt(column.max)}{unit})"
+    if check == "valeurs_admises":
+        return f"valeur « {value} » inconnue (voir la liste « {column.dimension} » du catalogue)"
+    if check == "motif":
+        return f"valeur « {value} » mal formée"
+    return f"valeur « {value} » refusée ({check})"
+
+
+def _rule_message(rule: Rule, row: dict, table: Table) -> tuple[str | None, str]:
+    """(column, message) of a failed cross-field rule, with the row's own values."""
+    if rule.kind in ("le", "sum_le"):
+        left = sum(row[c] or 0 for c in rule.left) if isinstance(rule.left, list) else row[rule.left]
+        column = rule.left if isinstance(rule.left, str) else rule.left[0]
+        return column, rule.message.format(left=_fmt(left), right=_fmt(row[rule.right]))
+    if rule.kind == "group_sum_le_total":
+        if row[_TOTAL] is None:
+            return rule.left, (f"aucun total « {rule.right} » dans la table « {rule.total_table} » pour ce site "
+                               "et cette période (à charger avant ou avec le détail)")
+        return rule.left, rule.message.format(left=_fmt(row[_GROUP_TOTAL]), right=_fmt(row[_TOTAL]))
+    if rule.kind == "unique_key":
+        return None, rule.message.format(key=", ".join(f"{k}={_fmt(row[k])}" for k in table.grain))
+    if rule.kind == "known_site":
+        return "site_id", rule.message.format(value=row["site_id"])
+    if rule.kind == "after_label":
+        return "annee", rule.message.format(label_date=_fmt(row[_LABEL_DATE]))
+    return None, rule.message
+
+
+def _failures_from(errors: pa.errors.SchemaErrors, frame: pl.DataFrame, table: Table,
+                   catalogue: Catalogue) -> pl.DataFrame:
+    cases = errors.failure_cases.filter(pl.col("index").is_not_null())
+    records = []
+    for case in cases.iter_rows(named=True):
+        row = frame.row(case["index"], named=True)
+        if case["schema_context"] == "Column":
+            column = table.column(case["column"])
+            records.append((row[LINE_COLUMN], column.code, case["failure_case"], case["check"],
+                            _column_message(case["check"], column, case["failure_case"])))
+        else:
+            rule = catalogue.rule(case["check"])
+            column, message = _rule_message(rule, row, table)
+            value = _fmt(row[column]) if column else None
+            records.append((row[LINE_COLUMN], column, value, rule.code, message))
+    unexplained = errors.failure_cases.filter(pl.col("index").is_null())
+    for case in unexplained.iter_rows(named=True):  # schema-level problems (e.g. a dtype)
+        records.append((None, case["column"], case["failure_case"], case["check"], f"contrôle « {case['check']} » en échec"))
+    return pl.DataFrame(records, schema=FAILURE_SCHEMA, orient="row")
+
+
+def _group_rejections(typed: pl.DataFrame, failures: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """Reject the other rows of any site-period that has a failure, saying why."""
+    if not table.is_report or failures.is_empty():
+        return empty_failures()
+    keys = ["site_id", "annee"] + (["trimestre"] if table.period == "quarter" else [])
+    failed_lines = failures[LINE_COLUMN].drop_nulls().unique()
+    bad_groups = typed.filter(pl.col(LINE_COLUMN).is_in(failed_lines.implode())).select(keys).drop_nulls().unique()
+    companions = typed.join(bad_groups, on=keys, how="semi").filter(
+        ~pl.col(LINE_COLUMN).is_in(failed_lines.implode())
+    )
+    return companions.select(
+        LINE_COLUMN, pl.lit(None, pl.String).alias("colonne"), pl.lit(None, pl.String).alias("valeur"),
+        pl.lit("groupe_rejete").alias("regle"),
+        pl.lit("ligne rejetée avec les autres lignes du même site et de la même période, "
+               "qui comportent une erreur").alias("message"),
+    )
+
+
+def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) -> ValidatedTable:
+    table = raw.table
+    typed, failures = parse(raw, catalogue)
+    frame = _with_context(typed, table, catalogue, context)
+    try:
+        build_schema(table, catalogue).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        failures = pl.concat([failures, _failures_from(errors, frame, table, catalogue)])
+    failures = pl.concat([failures, _group_rejections(typed, failures, table)])
+    failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    bad_lines = failures[LINE_COLUMN].drop_nulls().implode()
+    valid = frame.filter(~pl.col(LINE_COLUMN).is_in(bad_lines)).drop(
+        [c for c in [*_HELPERS, "_today"] if c in frame.columns]
+    )
+    rejected = raw.frame.filter(pl.col(LINE_COLUMN).is_in(bad_lines))
+    return ValidatedTable(raw, valid, rejected, failures.sort(LINE_COLUMN, nulls_last=True))
+
+
+def describe_failure(where: str, failure: dict) -> str:
+    """The one-line French message shown to a user: file, line, column, reason."""
+    parts = [where]
+    if failure[LINE_COLUMN] is not None:
+        parts.append(f"ligne {failure[LINE_COLUMN]}")
+    if failure["colonne"]:
+        parts.append(f"colonne « {failure['colonne']} »")
+    return ", ".join(parts) + f" : {failure['message']} [{failure['regle']}]"

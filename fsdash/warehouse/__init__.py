@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema, connections, and loading validated tables into it."""

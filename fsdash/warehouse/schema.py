@@ -1,0 +1,100 @@
+"""Warehouse schema, derived from the catalogue and migrated forward by code.
+
+Structural tables (batches, raw files, quarantine, revisions, rollups) are created by
+numbered migrations. Catalogue tables are created from ``schemas/catalogue.yaml``; an
+indicator added to the catalogue later becomes an ``ALTER TABLE ... ADD COLUMN`` recorded in
+``schema_migrations``, so an old warehouse opens with a newer catalogue without a rebuild.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from fsdash.catalogue import Catalogue, Table
+
+SCHEMA_VERSION = 1
+
+#: Columns every report table carries besides the catalogue's: traceability to the file.
+REVISION_COLUMNS = "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
+
+#: The requests rollup kept at ingest: what national/regional/departmental pages read.
+REQUESTS_ROLLUP = "agg_demandes_departement"
+
+_BASE = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER, description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp);
+CREATE SEQUENCE IF NOT EXISTS batch_seq START 1;
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id BIGINT PRIMARY KEY, file_name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL, tables VARCHAR,
+    rows_read BIGINT, rows_accepted BIGINT, rows_rejected BIGINT, revisions_created BIGINT);
+CREATE TABLE IF NOT EXISTS raw_files (
+    sha256 VARCHAR PRIMARY KEY, file_name VARCHAR, size_bytes BIGINT, content BLOB);
+CREATE TABLE IF NOT EXISTS quarantine (
+    batch_id BIGINT, table_code VARCHAR, line BIGINT, column_name VARCHAR, value VARCHAR,
+    rule VARCHAR, message VARCHAR, row_json VARCHAR);
+CREATE TABLE IF NOT EXISTS revisions (
+    table_code VARCHAR, site_id VARCHAR, periode DATE, revision INTEGER, batch_id BIGINT,
+    loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS site_history (
+    site_id VARCHAR, event VARCHAR, event_date DATE, batch_id BIGINT, details VARCHAR);
+CREATE TABLE IF NOT EXISTS {REQUESTS_ROLLUP} (
+    periode DATE, region VARCHAR, departement VARCHAR, partenaire VARCHAR, situation VARCHAR,
+    canal VARCHAR, issue VARCHAR, nb_demandes BIGINT);
+"""
+
+
+def _column_ddl(table: Table) -> list[str]:
+    return [f"{c.code} {c.sql_type}" for c in table.columns]
+
+
+def table_ddl(table: Table) -> str:
+    if table.is_report:
+        cols = ["site_id VARCHAR NOT NULL", *[d for d in _column_ddl(table) if not d.startswith("site_id ")],
+                REVISION_COLUMNS]
+    else:
+        cols = [*_column_ddl(table), "region VARCHAR", "batch_id BIGINT", "updated_at TIMESTAMP"]
+    return f"CREATE TABLE IF NOT EXISTS {table.code} ({', '.join(cols)})"
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", params=[table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _record(con: duckdb.DuckDBPyConnection, version: int, description: str) -> None:
+    con.sql("INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+            params=[version, description])
+
+
+def migrate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Bring a warehouse (new or old) to the current schema and catalogue."""
+    con.sql("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    current = int(row[0][0]) if row else 0
+    if current < 1:
+        for statement in filter(str.strip, _BASE.split(";")):
+            con.sql(statement)
+        for table in catalogue.tables.values():
+            con.sql(table_ddl(table))
+        _record(con, 1, "schéma initial")
+    for table in catalogue.tables.values():
+        existing = _existing_columns(con, table.code)
+        for column in table.columns:
+            if column.code not in existing:
+                con.sql(f"ALTER TABLE {table.code} ADD COLUMN {column.code} {column.sql_type}")
+                _record(con, SCHEMA_VERSION, f"catalogue : ajout de {table.code}.{column.code}")
+    set_meta(con, "schema_version", str(SCHEMA_VERSION))
+    set_meta(con, "catalogue_version", str(catalogue.version))
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.sql("INSERT OR REPLACE INTO meta VALUES (?, ?)", params=[key, value])
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = con.sql("SELECT value FROM meta WHERE key = ?", params=[key]).fetchall()
+    return rows[0][0] if rows else None
