@@ -15,11 +15,8 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(DB): | $(VENV)/.installed
-	$(PY) -m fsdash demo --db $(DB)
-
-run: $(VENV)/.installed $(DB)
-	FSDASH_DB=$(DB) $(PY) -m streamlit run app.py --server.port $(PORT)
+run: $(VENV)/.installed
+	$(PY) -m fsdash serve --db $(DB) --port $(PORT)
 
 demo: $(VENV)/.installed
 	$(PY) -m fsdash demo --db $(DB)

@@ -9,11 +9,11 @@ from fsdash.warehouse.store import WarehouseMissing
 
 #: (file, French title, icon, url path). The only list of pages.
 ROUTES = [
-    ("pages/accueil.py", "Accueil", ":material/home:", "accueil"),
-    ("pages/chargements.py", "Chargements et qualité", ":material/fact_check:", "chargements"),
+    ("pages/page_accueil.py", "Accueil", ":material/home:", "accueil"),
+    ("pages/page_chargements.py", "Chargements et qualité", ":material/fact_check:", "chargements"),
 ]
 
-st.set_page_config(page_title="France Services — pilotage", page_icon=":material/account_balance:",
+st.set_page_config(page_title="France Services — pilotage",
                    layout="wide")
 
 pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))

@@ -73,6 +73,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from fsdash.serve import serve
+
+    db = _db(args)
+    if not db.exists():
+        print(f"entrepôt absent ({db}) : construction de l'entrepôt de démonstration…", flush=True)
+        cmd_demo(argparse.Namespace(db=str(db), seed=2019, until=None))
+    os.environ["FSDASH_DB"] = str(db)
+    return serve(args.port, args.address)
+
+
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from fsdash.templates import dictionary_markdown
 
@@ -109,6 +122,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=db_help)
     p.add_argument("--json", action="store_true", help="sortie JSON (pour les scripts)")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("serve", help="lance le tableau de bord (construit la démonstration si l'entrepôt manque)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
+    p.add_argument("--address", help="adresse d'écoute (défaut : celle de Streamlit)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("catalogue", help="régénère le dictionnaire des indicateurs (Markdown)")
     p.add_argument("--out", default="docs/indicateurs.md", help="fichier de sortie")

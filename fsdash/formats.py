@@ -31,7 +31,7 @@ def percent(ratio: float | None, decimals: int = 0) -> str:
     """A ratio (0.125) as ``12,5 %``; decimals are kept only when asked."""
     if ratio is None:
         return "–"
-    return format_percent(ratio, format=_pattern(decimals) + " %", locale=LOCALE)
+    return format_percent(ratio, format=_pattern(decimals) + NBSP + "%", locale=LOCALE)
 
 
 def euros(value: float | None) -> str:

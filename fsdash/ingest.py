@@ -49,6 +49,7 @@ class TableOutcome:
     revisions_created: int
     failures: pl.DataFrame
     ignored_columns: list[str] = field(default_factory=list)
+    result: ValidatedTable | None = None
 
     def messages(self) -> list[str]:
         return [describe_failure(self.where, f) for f in self.failures.iter_rows(named=True)]
@@ -111,6 +112,22 @@ def _fully_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     return rows[0][0] > 0
 
 
+def _same_as_before(con: duckdb.DuckDBPyConnection, outcome: FileOutcome) -> bool:
+    """A file loaded before (partly rejected) that brings nothing new: no revision, same rejections.
+
+    Recording it again would only duplicate its quarantine rows.
+    """
+    if any(t.revisions_created for t in outcome.tables):
+        return False
+    previous = con.sql("""SELECT q.table_code, q.line, q.rule FROM quarantine q
+                          WHERE q.batch_id = (SELECT max(batch_id) FROM batches WHERE sha256 = ?)""",
+                       params=[outcome.sha256]).fetchall()
+    seen = con.sql("SELECT count(*) FROM batches WHERE sha256 = ?", params=[outcome.sha256]).fetchall()[0][0]
+    now = [(t.table.code, line, rule) for t in outcome.tables
+           for line, rule in t.failures.select(LINE_COLUMN, "regle").iter_rows()]
+    return seen > 0 and sorted(previous, key=str) == sorted(now, key=str)
+
+
 def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
     existing = get_meta(con, "nature")
     has_data = con.sql("SELECT count(*) FROM batches").fetchall()[0][0] > 0
@@ -124,15 +141,20 @@ def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
 
 # --- writing -------------------------------------------------------------------------------
 
-def _write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> int:
-    """Upsert the registry; new sites, changes and closures go to ``site_history``."""
+def _write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame,
+                batch_id: int) -> tuple[int, bool]:
+    """Upsert the registry; new sites, changes and closures go to ``site_history``.
+
+    Returns the number of sites written and whether any of them changed département (the
+    departmental rollups must then be rebuilt).
+    """
     cols = [c.code for c in table.columns]
     regions = geography.departements().select(pl.col("code").alias("departement"), "region")
     incoming = valid.select(cols).join(regions, on="departement", how="left")
     existing = con.sql(f"SELECT {', '.join(cols)} FROM sites").pl()
     changed = incoming.join(existing, on=cols, how="anti", nulls_equal=True)
     if changed.is_empty():
-        return 0
+        return 0, False
     before = existing.join(changed.select("site_id"), on="site_id", how="semi")
     history = []
     old_by_id = {r["site_id"]: r for r in before.iter_rows(named=True)}
@@ -155,7 +177,9 @@ def _write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFra
     con.register("_history", history_frame)
     con.sql("INSERT INTO site_history SELECT site_id, event, event_date, ?, details FROM _history", params=[batch_id])
     con.unregister("_history")
-    return changed.height
+    moved = any(old_by_id[r["site_id"]]["departement"] != r["departement"]
+                for r in changed.iter_rows(named=True) if r["site_id"] in old_by_id)
+    return changed.height, moved
 
 
 def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> pl.DataFrame:
@@ -258,7 +282,7 @@ def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]],
             else:
                 item.outcome.batch_id = con.sql("SELECT nextval('batch_seq')").fetchall()[0][0]
         todo = [(item, raw) for item in pending if item.outcome.status != "deja_charge" for raw in item.tables]
-        changed_detail = []
+        changed_detail, sites_moved = [], False
         for table_code in _table_order(catalogue):
             for item, raw in (pair for pair in todo if pair[1].table.code == table_code):
                 result = validate(raw, catalogue, _context(con, catalogue, today))
@@ -269,17 +293,25 @@ def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]],
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
                 else:
-                    revisions = _write_sites(con, raw.table, result.valid, batch_id)
-                _write_quarantine(con, result, batch_id)
+                    revisions, moved = _write_sites(con, raw.table, result.valid, batch_id)
+                    sites_moved |= moved
                 item.outcome.tables.append(TableOutcome(
                     raw.table, raw.where, raw.frame.height, result.valid.height, result.rejected.height,
-                    revisions, result.failures, raw.ignored_columns,
+                    revisions, result.failures, raw.ignored_columns, result,
                 ))
-        if changed_detail:
+        if sites_moved:
+            refresh_requests_rollup(con)
+        elif changed_detail:
             refresh_requests_rollup(con, pl.concat(changed_detail))
         for item in pending:
-            if item.outcome.batch_id is not None:
-                _record_batch(con, item)
+            if item.outcome.batch_id is None:
+                continue
+            if _same_as_before(con, item.outcome):
+                item.outcome.status = "deja_charge"
+                continue
+            for table in item.outcome.tables:
+                _write_quarantine(con, table.result, item.outcome.batch_id)
+            _record_batch(con, item)
         con.commit()
     except BaseException:
         con.rollback()

@@ -11,6 +11,10 @@ import datetime as dt
 import polars as pl
 
 
+#: Bounds outside which a year cell cannot be a date; the catalogue's range check reports it.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def quarter_start(year: int, quarter: int) -> dt.date:
     return dt.date(year, 3 * (quarter - 1) + 1, 1)
 
@@ -41,10 +45,18 @@ def quarters_between(first: tuple[int, int], last: tuple[int, int]) -> list[tupl
 
 
 def period_start_expr(period: str) -> pl.Expr:
-    """Polars expression building the stored period date from ``annee`` (and ``trimestre``)."""
+    """Polars expression building the stored period date from ``annee`` (and ``trimestre``).
+
+    Null where the keys are out of range: those rows fail the catalogue's range checks, and the
+    date must not be built from them (Polars raises on an invalid date).
+    """
+    year_ok = pl.col("annee").is_between(MIN_YEAR, MAX_YEAR)
+    year = pl.col("annee").clip(MIN_YEAR, MAX_YEAR)
     if period == "quarter":
-        return pl.date(pl.col("annee"), (pl.col("trimestre") - 1) * 3 + 1, 1)
-    return pl.date(pl.col("annee"), 1, 1)
+        quarter_ok = pl.col("trimestre").is_between(1, 4)
+        month = (pl.col("trimestre").clip(1, 4) - 1) * 3 + 1
+        return pl.when(year_ok & quarter_ok).then(pl.date(year, month, 1))
+    return pl.when(year_ok).then(pl.date(year, 1, 1))
 
 
 def period_end_expr(period: str) -> pl.Expr:

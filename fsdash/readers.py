@@ -69,8 +69,19 @@ def sniff_separator(text: str) -> str:
         return ";" if header.count(";") > header.count(",") else ","
 
 
+def _unique_headers(columns: list[str]) -> dict[str, str]:
+    """Normalised names, suffixed when two headers collapse to one ('Partenaire', 'partenaire')."""
+    seen: dict[str, int] = {}
+    out = {}
+    for column in columns:
+        name = normalise_header(column) or "colonne"
+        seen[name] = seen.get(name, 0) + 1
+        out[column] = name if seen[name] == 1 else f"{name}_{seen[name]}"
+    return out
+
+
 def _with_lines(frame: pl.DataFrame, first_line: int = 2) -> pl.DataFrame:
-    frame = frame.rename({c: normalise_header(c) for c in frame.columns})
+    frame = frame.rename(_unique_headers(frame.columns))
     return frame.with_row_index(LINE_COLUMN, offset=first_line).with_columns(
         pl.col(LINE_COLUMN).cast(pl.Int64)
     )
@@ -90,14 +101,14 @@ def read_csv_text(data: bytes, file_name: str) -> pl.DataFrame:
             io.StringIO(text), separator=separator, infer_schema=False,
             empty_string_is_null=True, truncate_ragged_lines=False,
         )
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         raise ReadError(f"{file_name} : structure CSV illisible ({exc})") from exc
     return _with_lines(frame)
 
 
 def read_sheets(data: bytes, file_name: str) -> dict[str, pl.DataFrame]:
     try:
-        sheets = pl.read_excel(io.BytesIO(data), sheet_id=0, infer_schema_length=0)
+        sheets = pl.read_excel(io.BytesIO(data), sheet_id=0, infer_schema_length=0, raise_if_empty=False)
     except Exception as exc:  # the engine raises its own error types
         raise ReadError(f"{file_name} : classeur Excel illisible ({exc})") from exc
     return {name: _with_lines(_all_text(frame)) for name, frame in sheets.items()}
@@ -111,12 +122,16 @@ def read_parquet_text(data: bytes, file_name: str) -> pl.DataFrame:
     return _with_lines(_all_text(frame))
 
 
-def match_table(columns: list[str], catalogue: Catalogue) -> tuple[Table | None, list[str]]:
+def match_table(columns: list[str], catalogue: Catalogue, named: str | None = None) -> tuple[Table | None, list[str]]:
     """The table whose required columns are all present (most matched columns wins).
 
-    When none fits, returns the closest table and its missing columns for the message.
+    When none fits, returns the closest table and its missing columns for the message; a sheet
+    named after a table is always matched to that table.
     """
     present = set(columns)
+    if named in catalogue.tables:
+        table = catalogue.tables[named]
+        return table, [c for c in table.required_columns if c not in present]
     best: tuple[int, Table] | None = None
     closest: tuple[int, Table, list[str]] | None = None
     for table in catalogue.tables.values():
@@ -136,7 +151,7 @@ def match_table(columns: list[str], catalogue: Catalogue) -> tuple[Table | None,
 
 def _raw_table(frame: pl.DataFrame, file_name: str, catalogue: Catalogue,
                sheet: str | None = None) -> RawTable:
-    table, missing = match_table(frame.columns, catalogue)
+    table, missing = match_table(frame.columns, catalogue, normalise_header(sheet) if sheet else None)
     assert table is not None
     where = f"{file_name}, feuille « {sheet} »" if sheet else file_name
     if missing:
@@ -159,10 +174,10 @@ def read_tables(data: bytes, file_name: str, catalogue: Catalogue) -> list[RawTa
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         tables = []
         for sheet, frame in read_sheets(data, file_name).items():
-            named = normalise_header(sheet) in catalogue.tables
-            table, missing = match_table(frame.columns, catalogue)
-            if missing and not named:
-                continue
+            named = normalise_header(sheet)
+            _, missing = match_table(frame.columns, catalogue, named)
+            if missing and named not in catalogue.tables:
+                continue  # documentation sheets (the template's « Lisez-moi », « Listes »)
             tables.append(_raw_table(frame, file_name, catalogue, sheet))
         if not tables:
             raise ReadError(f"{file_name} : aucune feuille ne correspond à une table du catalogue")

@@ -31,8 +31,8 @@ FAILURE_SCHEMA = {
     "regle": pl.String, "message": pl.String,
 }
 
-TYPE_NAMES = {"int": "un nombre entier", "float": "un nombre", "date": "une date (JJ/MM/AAAA)",
-              "bool": "oui ou non"}
+TYPE_NAMES = {"int": "nombre entier attendu", "float": "nombre attendu", "date": "date attendue (JJ/MM/AAAA)",
+              "bool": "oui ou non attendu"}
 _TRUE = {"oui", "o", "vrai", "true", "1", "yes", "x"}
 _FALSE = {"non", "n", "faux", "false", "0", "no"}
 
@@ -119,7 +119,7 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
         if bad.height:
             failures.append(bad.with_columns(
                 pl.lit(column.code).alias("colonne"), pl.lit("format").alias("regle"),
-                (pl.lit("valeur « ") + pl.col("valeur") + pl.lit(f" » illisible : {TYPE_NAMES[column.type]} est attendu")
+                (pl.lit("valeur « ") + pl.col("valeur") + pl.lit(f" » illisible : {TYPE_NAMES[column.type]}")
                  ).alias("message"),
             ).select(FAILURE_SCHEMA.keys()))
     return typed, pl.concat([empty_failures(), *failures])
@@ -237,8 +237,11 @@ def _rule_message(rule: Rule, row: dict, table: Table) -> tuple[str | None, str]
         return None, rule.message.format(key=", ".join(f"{k}={_fmt(row[k])}" for k in table.grain))
     if rule.kind == "known_site":
         return "site_id", rule.message.format(value=row["site_id"])
+    period_column = "trimestre" if table.period == "quarter" else "annee"
     if rule.kind == "after_label":
-        return "annee", rule.message.format(label_date=_fmt(row[_LABEL_DATE]))
+        return period_column, rule.message.format(label_date=_fmt(row[_LABEL_DATE]))
+    if rule.kind == "period_complete":
+        return period_column, rule.message
     return None, rule.message
 
 

@@ -1,0 +1,119 @@
+"""Every page of the routes table renders, for every scope level, on the demo warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fsdash import formats
+from fsdash.metrics import activity
+from fsdash.metrics.scope import Scope
+from fsdash.warehouse.store import reader
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def _routes() -> list[str]:
+    namespace: dict = {}
+    source = (ROOT / "app.py").read_text()
+    exec(compile(source.split("st.set_page_config")[0], "app.py", "exec"), namespace)
+    return [path for path, *_ in namespace["ROUTES"]]
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch):
+    """Run every AppTest rerun through the st.navigation frame, as the server does.
+
+    AppTest (1.67) re-detects the legacy ``pages/`` directory before each run and then executes
+    the page file alone on reruns, skipping app.py. The server clears that flag for good the
+    first time st.navigation runs; we do the same, so reruns exercise the real frame.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def app(demo_db, monkeypatch):
+    monkeypatch.setenv("FSDASH_DB", str(demo_db))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def _metric(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+@pytest.mark.parametrize("page", _routes())
+@pytest.mark.parametrize("level", ["national", "region", "departement"])
+def test_every_page_renders_at_every_scope(app, page, level):
+    at = app.run()
+    at.selectbox(key="scope_level").set_value(level).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert any("Données de démonstration" in w.body for w in at.warning)
+
+
+def test_home_shows_national_headline_figures(app, demo_db):
+    at = app.run()
+    with reader(demo_db) as con:
+        last = activity.quarters(con)[-1]
+        frame = activity.activity_by_quarter(con)
+        completeness = activity.reporting_completeness(con, last).row(0, named=True)
+    requests = frame.filter(frame["periode"] == last)["demandes"][0]
+    assert _metric(at, "Demandes") == formats.number(requests)
+    assert _metric(at, "Complétude") == formats.percent(completeness["taux"], 1)
+    assert int(_metric(at, "Sites labellisés").replace(formats.NNBSP, "")) > 2500
+
+
+def test_changing_the_scope_changes_the_figures(app, demo_db):
+    at = app.run()
+    national = _metric(at, "Demandes")
+    at.selectbox(key="scope_level").set_value("departement").run()
+    code = at.selectbox(key="scope_code_departement").value
+    with reader(demo_db) as con:
+        last = activity.quarters(con)[-1]
+        frame = activity.activity_by_quarter(con, Scope("departement", code))
+    expected = frame.filter(frame["periode"] == last)["demandes"][0]
+    assert _metric(at, "Demandes") == formats.number(expected) != national
+    assert at.query_params["perimetre"] == "departement" and at.query_params["code"] == code
+
+
+def test_missing_warehouse_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv("FSDASH_DB", str(tmp_path / "absent.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert "python -m fsdash demo" in at.error[0].body
+
+
+def test_quality_page_lists_batches_and_rejections(app, demo_db):
+    at = app.run()
+    at.switch_page("pages/page_chargements.py").run()
+    with reader(demo_db) as con:
+        files = con.sql("SELECT count(*) FROM batches").fetchall()[0][0]
+    assert _metric(at, "Fichiers chargés") == formats.number(files)
+    assert len(at.dataframe) >= 3  # batches, rejections by rule, the selected batch's quarantine
+
+
+def test_a_link_reproduces_the_view(app, demo_db):
+    """Opening the URL with ?perimetre=departement&code=… shows that département's figures."""
+    with reader(demo_db) as con:
+        code = con.sql("SELECT min(departement) FROM sites").fetchall()[0][0]
+        last = activity.quarters(con)[-1]
+        frame = activity.activity_by_quarter(con, Scope("departement", code))
+    app.query_params["perimetre"] = "departement"
+    app.query_params["code"] = code
+    at = app.run()
+    expected = frame.filter(frame["periode"] == last)["demandes"][0]
+    assert _metric(at, "Demandes") == formats.number(expected)

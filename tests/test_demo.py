@@ -1,0 +1,126 @@
+"""The demo warehouse lands on the public calibration figures (issue: within 5 %)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fsdash.demo import calibration as cal
+from fsdash.summary import build_summary
+from fsdash.warehouse.store import reader
+
+pytestmark = pytest.mark.slow
+
+#: Public figures quoted by the programme, written here independently of the generator.
+OFFICIAL_LABELS = {"2020-01-01": 460, "2020-12-31": 856, "2022-12-31": 2538}
+REQUESTS = {"2020": 1_200_000, "2023": 9_000_000}
+PARTNERS_2023 = {"ANTS": 0.19, "CNAF": 0.16, "CNAM": 0.16, "DGFIP": 0.15, "CNAV": 0.14}
+
+
+@pytest.fixture(scope="module")
+def summary(demo_db, demo_today):
+    with reader(demo_db) as con:
+        return build_summary(con, today=demo_today)
+
+
+def within(value: float, expected: float, tolerance: float = 0.05) -> bool:
+    return abs(value - expected) <= tolerance * expected
+
+
+def test_demo_is_flagged(summary):
+    assert summary["demo"] is True
+
+
+def test_labels_follow_the_official_trajectory(summary):
+    for day, expected in OFFICIAL_LABELS.items():
+        assert within(summary["sites_labelled_at"][day], expected), day
+    latest = max(summary["sites_labelled_at"])
+    assert within(summary["sites_labelled_at"][latest], 2845)  # ANCT list, 1 Aug 2024
+
+
+def test_requests_per_year_match_calibration(summary):
+    for year, expected in REQUESTS.items():
+        assert within(summary["requests_by_year"][year], expected), year
+    for year in ("2021", "2022", "2024", "2025"):
+        assert within(summary["requests_by_year"][year], cal.REQUESTS_PER_YEAR[int(year)]), year
+
+
+def test_monthly_acts_2024_between_0_9_and_1_million(summary):
+    monthly = summary["requests_by_year"]["2024"] / 12
+    assert 880_000 <= monthly <= 1_020_000
+
+
+def test_partner_shares_2023(summary):
+    shares = summary["requests_by_partner_2023"]
+    for partner, expected in PARTNERS_2023.items():
+        assert abs(shares[partner] - expected) < 0.01, partner
+    others = 1 - sum(shares[p] for p in PARTNERS_2023)
+    assert abs(others - 0.20) < 0.01
+
+
+def test_answered_on_the_spot_about_82_percent(demo_db):
+    with reader(demo_db) as con:
+        share = con.sql("""SELECT sum(nb_demandes) FILTER (WHERE issue = 'REPONDU_SUR_PLACE') / sum(nb_demandes)
+                           FROM agg_demandes_departement""").fetchall()[0][0]
+    assert abs(share - 0.82) < 0.01
+
+
+def test_seasonality_summer_dip_and_spring_peak(demo_db):
+    with reader(demo_db) as con:
+        q = dict(con.sql("""SELECT quarter(periode), sum(demandes) FROM activite
+                            WHERE is_current AND year(periode) = 2024 GROUP BY ALL""").fetchall())
+    assert q[2] > q[1] > q[3] and q[4] > q[3]
+
+
+def test_kiosk_satisfaction_around_95_percent_with_spread(demo_db):
+    with reader(demo_db) as con:
+        rate, sites, spread = con.sql("""
+            WITH s AS (SELECT site_id, sum(reponses_tres_satisfait + reponses_satisfait) AS ok,
+                              sum(reponses_tres_satisfait + reponses_satisfait + reponses_peu_satisfait
+                                  + reponses_pas_satisfait) AS n
+                       FROM satisfaction_borne WHERE is_current GROUP BY site_id)
+            SELECT sum(ok) / sum(n), count(*), stddev(ok / n) FROM s""").fetchall()[0]
+    assert abs(rate - 0.95) < 0.01
+    assert 400 <= sites <= 600
+    assert spread > 0.01
+
+
+def test_realistic_defects_are_present(demo_db):
+    with reader(demo_db) as con:
+        under_24 = con.sql("SELECT count(DISTINCT site_id) FROM activite WHERE heures_ouverture_hebdo < 24").fetchall()[0][0]
+        revised = con.sql("SELECT count(*) FROM revisions WHERE revision > 1").fetchall()[0][0]
+        quarantined = con.sql("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        late = con.sql("""SELECT count(*) FROM activite a JOIN revisions r USING (site_id, periode, revision)
+                          JOIN batches b ON b.batch_id = a.batch_id
+                          WHERE r.table_code = 'activite' AND b.file_name NOT LIKE
+                            'demo-' || year(a.periode) || '-T' || quarter(a.periode) || '-%'""").fetchall()[0][0]
+    assert under_24 > 20
+    assert revised > 0
+    assert quarantined > 0
+    assert late > 100
+
+
+def test_summary_json_command(demo_db):
+    out = subprocess.run([sys.executable, "-m", "fsdash", "summary", "--db", str(demo_db), "--json"],
+                         capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout)
+    for key in ("sites_total", "sites_labelled_at", "quarters", "requests_by_year", "requests_by_partner_2023",
+                "reporting_completeness_last_quarter", "demo"):
+        assert key in data
+    assert data["quarters"]["first"] == "2020-01-01"
+    assert 0.85 < data["reporting_completeness_last_quarter"]["rate"] < 0.98
+
+
+def test_same_seed_same_warehouse(tmp_path, demo_today):
+    from fsdash.demo.build import build_demo
+
+    figures = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.duckdb"
+        build_demo(path, seed=7, until="2020-T4", today=demo_today)
+        with reader(path) as con:
+            figures.append(con.sql("SELECT sum(demandes), count(*) FROM activite").fetchall())
+    assert figures[0] == figures[1]

@@ -1,0 +1,435 @@
+"""End to end: writer() + ingest_blobs/ingest_paths, and the command line (exit codes 0/1/2)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import (ACTIVITE_HEADER, ACTIVITE_ROWS, DETAIL_HEADER, DETAIL_ROWS, REPO_ROOT, SITES_HEADER,
+                      SITES_ROWS, csv_bytes, ingest_files, sha256_file, table_counts, write_csv)
+from fsdash.ingest import IngestRefused, ingest_blobs, ingest_paths
+from fsdash.warehouse.store import reader, writer
+
+
+def rows(db: Path, query: str, params: list | None = None) -> list[tuple]:
+    with reader(db) as con:
+        return con.sql(query, params=params).fetchall()
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    """Full content of the tables a re-ingest must not touch (timestamps excluded)."""
+    queries = {
+        "activite": "SELECT * FROM activite ORDER BY ALL",
+        "demandes_detail": "SELECT * FROM demandes_detail ORDER BY ALL",
+        "sites": "SELECT * EXCLUDE (updated_at) FROM sites ORDER BY ALL",
+        "revisions": "SELECT * EXCLUDE (loaded_at) FROM revisions ORDER BY ALL",
+        "batches": "SELECT * EXCLUDE (loaded_at) FROM batches ORDER BY ALL",
+        "raw_files": "SELECT sha256, file_name, size_bytes FROM raw_files ORDER BY ALL",
+        "quarantine": "SELECT * FROM quarantine ORDER BY ALL",
+        "rollup": "SELECT * FROM agg_demandes_departement ORDER BY ALL",
+        "site_history": "SELECT * FROM site_history ORDER BY ALL",
+    }
+    return {name: rows(db, q) for name, q in queries.items()}
+
+
+def leftovers(db: Path) -> list[str]:
+    """Staging copies or WAL files a failed load must not leave behind."""
+    return sorted(p.name for p in db.parent.iterdir() if ".tmp" in p.name or p.name.endswith(".wal"))
+
+
+def messages(result) -> list[str]:
+    return [m for f in result.files for t in f.tables for m in t.messages()]
+
+
+# --- first load ------------------------------------------------------------------------------
+
+def test_small_network_loads(loaded_db):
+    counts = table_counts(loaded_db)
+    assert {k: counts[k] for k in ("sites", "activite", "demandes_detail", "batches", "raw_files", "quarantine",
+                                   "revisions")} == {
+        "sites": 4, "activite": 5, "demandes_detail": 9, "batches": 3, "raw_files": 3, "quarantine": 0,
+        # 4 sites are not revisioned; 5 activity site-quarters + 5 detail site-quarters
+        "revisions": 10}
+    assert rows(loaded_db, "SELECT site_id, departement, region FROM sites ORDER BY 1") == [
+        ("FS001", "01", "84"), ("FS002", "01", "84"), ("FS003", "2A", "94"), ("FS004", "2A", "94")]
+    assert rows(loaded_db, "SELECT DISTINCT revision, is_current FROM activite") == [(1, True)]
+    assert rows(loaded_db, "SELECT DISTINCT periode FROM activite ORDER BY 1") == [
+        (dt.date(2023, 10, 1),), (dt.date(2024, 1, 1),)]
+    assert rows(loaded_db, "SELECT agents_etp, heures_ouverture_hebdo FROM activite "
+                           "WHERE site_id = 'FS003'") == [(1.8, 24.0)]
+    assert rows(loaded_db, "SELECT nom FROM sites WHERE site_id = 'FS004'") == [
+        ("Bus France Services de l'Extrême-Sud",)]  # read from a cp1252 file
+    assert rows(loaded_db, "SELECT file_name, status, rows_read, rows_accepted, rows_rejected FROM batches "
+                           "ORDER BY batch_id") == [
+        ("sites.csv", "accepte", 4, 4, 0), ("activite.csv", "accepte", 5, 5, 0),
+        ("demandes_detail.csv", "accepte", 9, 9, 0)]
+    assert rows(loaded_db, "SELECT value FROM meta WHERE key = 'nature'") == [("reel",)]
+
+
+def test_files_are_loaded_in_dependency_order(db_path, input_files):
+    """Detail before activity before sites on the command line: still all accepted."""
+    with writer(db_path) as con:
+        result = ingest_paths(con, list(reversed(input_files)), today=dt.date(2024, 11, 27))
+    assert result.exit_code == 0, messages(result)
+    assert [f.status for f in result.files] == ["accepte"] * 3
+    assert table_counts(db_path)["demandes_detail"] == 9
+
+
+# --- idempotence -------------------------------------------------------------------------------
+
+def test_reingesting_identical_files_changes_nothing(loaded_db, input_files):
+    before, before_counts = snapshot(loaded_db), table_counts(loaded_db)
+    result = ingest_files(loaded_db, [(p.name, p.read_bytes()) for p in input_files])
+    assert [f.status for f in result.files] == ["deja_charge"] * 3
+    assert [f.batch_id for f in result.files] == [None] * 3
+    assert result.exit_code == 0
+    assert table_counts(loaded_db) == before_counts
+    assert snapshot(loaded_db) == before
+
+
+def test_same_content_under_another_name_is_already_loaded(loaded_db, activite_csv):
+    before = snapshot(loaded_db)
+    result = ingest_files(loaded_db, [("copie de activite.csv", activite_csv.read_bytes())])
+    assert result.files[0].status == "deja_charge"
+    assert snapshot(loaded_db) == before
+
+
+def test_same_values_in_a_different_file_create_no_revision(loaded_db):
+    """Another encoding and separator: a new batch, but no site-quarter changed."""
+    before = snapshot(loaded_db)
+    data = csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS, encoding="cp1252", sep=",")
+    result = ingest_files(loaded_db, [("activite-excel.csv", data)])
+    assert result.files[0].status == "accepte"
+    assert result.files[0].tables[0].revisions_created == 0
+    after = snapshot(loaded_db)
+    for table in ("activite", "demandes_detail", "revisions", "rollup", "sites"):
+        assert after[table] == before[table], table
+    assert len(after["batches"]) == len(before["batches"]) + 1
+
+
+def test_reingesting_a_partially_rejected_file_adds_nothing(loaded_db):
+    """Same bytes, same warehouse: no new revision, and rejected rows are not quarantined twice."""
+    bad = copy.deepcopy(ACTIVITE_ROWS)
+    bad[0][4] = "beaucoup"
+    data = csv_bytes(ACTIVITE_HEADER, bad)
+    first = ingest_files(loaded_db, [("activite-erreur.csv", data)])
+    assert first.files[0].status == "partiel"
+    before = snapshot(loaded_db)
+    second = ingest_files(loaded_db, [("activite-erreur.csv", data)])
+    assert sum(t.revisions_created for t in second.files[0].tables) == 0
+    after = snapshot(loaded_db)
+    assert after["revisions"] == before["revisions"]
+    assert after["activite"] == before["activite"]
+    assert after["quarantine"] == before["quarantine"]
+
+
+# --- corrections and revisions -----------------------------------------------------------------
+
+def corrected_activite() -> list[list]:
+    corrected = copy.deepcopy(ACTIVITE_ROWS)
+    corrected[0][4] = 1550  # FS001 2023 T4: 1 500 -> 1 550 requests; the other four unchanged
+    return corrected
+
+
+def test_correction_creates_revision_2_and_keeps_revision_1(loaded_db, tmp_path):
+    path = write_csv(tmp_path / "activite-corrigee.csv", ACTIVITE_HEADER, corrected_activite())
+    with writer(loaded_db) as con:
+        result = ingest_paths(con, [path], today=dt.date(2024, 11, 27))
+    assert result.exit_code == 0
+    assert result.files[0].tables[0].revisions_created == 1
+
+    assert rows(loaded_db, """SELECT revision, is_current, demandes FROM activite
+                              WHERE site_id = 'FS001' AND periode = DATE '2023-10-01' ORDER BY revision""") == [
+        (1, False, 1500), (2, True, 1550)]
+    # identical site-quarters of the corrected file get no new revision
+    assert rows(loaded_db, """SELECT site_id, periode, revision FROM activite
+                              WHERE NOT (site_id = 'FS001' AND periode = DATE '2023-10-01') ORDER BY 1, 2""") == [
+        ("FS001", dt.date(2024, 1, 1), 1), ("FS002", dt.date(2023, 10, 1), 1),
+        ("FS002", dt.date(2024, 1, 1), 1), ("FS003", dt.date(2023, 10, 1), 1)]
+    assert rows(loaded_db, "SELECT count(*) FROM activite WHERE is_current") == [(5,)]
+    batch = result.files[0].batch_id
+    assert rows(loaded_db, "SELECT table_code, site_id, periode, revision, batch_id FROM revisions "
+                           "WHERE revision > 1") == [("activite", "FS001", dt.date(2023, 10, 1), 2, batch)]
+    assert rows(loaded_db, "SELECT revisions_created FROM batches WHERE batch_id = ?", [batch]) == [(1,)]
+
+    # a second correction: revision 3, revision 2 no longer current
+    third = corrected_activite()
+    third[0][4] = 1560
+    ingest_files(loaded_db, [("activite-v3.csv", csv_bytes(ACTIVITE_HEADER, third))])
+    assert rows(loaded_db, """SELECT revision, is_current, demandes FROM activite
+                              WHERE site_id = 'FS001' AND periode = DATE '2023-10-01' ORDER BY revision""") == [
+        (1, False, 1500), (2, False, 1550), (3, True, 1560)]
+
+
+def test_correction_of_one_quarter_only_file(loaded_db):
+    """A file holding just the corrected site-quarter leaves the others as they were."""
+    only = [corrected_activite()[0]]
+    result = ingest_files(loaded_db, [("fs001-t4.csv", csv_bytes(ACTIVITE_HEADER, only))])
+    assert result.files[0].tables[0].revisions_created == 1
+    assert rows(loaded_db, "SELECT count(*), sum(demandes) FROM activite WHERE is_current") == [
+        (5, 1550 + 950 + 700 + 1600 + 1000)]
+
+
+CORRECTED_DETAIL = [
+    ["FS001", 2023, 4, "CNAF", "ALLOCATION_LOGEMENT", "SUR_SITE", "REPONDU_SUR_PLACE", 450],
+    ["FS001", 2023, 4, "ANTS", "PAPIERS_IDENTITE", "SUR_SITE", "REPONDU_SUR_PLACE", 300],
+    ["FS001", 2023, 4, "CNAM", "REMBOURSEMENT_SOINS", "SUR_SITE", "REPONDU_SUR_PLACE", 100],
+    *DETAIL_ROWS[3:],  # FS002, FS003 and 2024 unchanged
+]
+
+DIRECT_ROLLUP = """
+    SELECT d.periode, s.region, s.departement, d.partenaire, d.situation, d.canal, d.issue,
+           sum(d.nb_demandes) AS nb_demandes
+    FROM demandes_detail d JOIN sites s USING (site_id) WHERE d.is_current GROUP BY ALL ORDER BY ALL"""
+
+
+def test_requests_rollup_after_a_detail_correction(loaded_db):
+    result = ingest_files(loaded_db, [("detail-corrige.csv", csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL))])
+    assert result.exit_code == 0, messages(result)
+    assert result.files[0].tables[0].revisions_created == 1
+    assert rows(loaded_db, "SELECT DISTINCT revision FROM demandes_detail WHERE is_current AND site_id = 'FS001' "
+                           "AND periode = DATE '2023-10-01'") == [(2,)]
+    assert rows(loaded_db, "SELECT count(*) FROM demandes_detail WHERE NOT is_current") == [(3,)]
+
+    rollup = rows(loaded_db, "SELECT * FROM agg_demandes_departement ORDER BY ALL")
+    assert rollup == rows(loaded_db, DIRECT_ROLLUP)
+    # golden figures, by hand: département 01, 2023 T4
+    q4 = dt.date(2023, 10, 1)
+    assert rows(loaded_db, """SELECT partenaire, sum(nb_demandes) FROM agg_demandes_departement
+                              WHERE departement = '01' AND periode = ? GROUP BY 1 ORDER BY 1""", [q4]) == [
+        ("ANTS", 300), ("CNAF", 700), ("CNAM", 250)]
+    assert rows(loaded_db, """SELECT sum(nb_demandes) FROM agg_demandes_departement
+                              WHERE departement = '2A'""") == [(250,)]
+
+
+def test_requests_rollup_follows_a_site_moving_departement(loaded_db):
+    """Correcting a site's département in the registry must move its requests in the rollup."""
+    moved = copy.deepcopy(SITES_ROWS)
+    moved[2][2], moved[2][3] = "2B033", "2B"  # FS003 was mis-located: Bastia, Haute-Corse
+    result = ingest_files(loaded_db, [("sites-corriges.csv", csv_bytes(SITES_HEADER, moved))])
+    assert result.exit_code == 0
+    assert rows(loaded_db, "SELECT departement, region FROM sites WHERE site_id = 'FS003'") == [("2B", "94")]
+    assert rows(loaded_db, "SELECT * FROM agg_demandes_departement ORDER BY ALL") == rows(loaded_db, DIRECT_ROLLUP)
+
+
+# --- nothing written on failure ----------------------------------------------------------------
+
+def test_one_unreadable_file_among_several_refuses_everything(loaded_db, tmp_path):
+    before_sha, before_counts = sha256_file(loaded_db), table_counts(loaded_db)
+    good = write_csv(tmp_path / "activite-corrigee.csv", ACTIVITE_HEADER, corrected_activite())
+    shapeless = tmp_path / "export.csv"
+    shapeless.write_text("commune;population\nBourg-en-Bresse;41248\n", encoding="utf-8")
+    with pytest.raises(IngestRefused) as err:
+        with writer(loaded_db) as con:
+            ingest_paths(con, [good, shapeless], today=dt.date(2024, 11, 27))
+    assert any(m.startswith("export.csv : colonnes manquantes") for m in err.value.messages)
+    assert err.value.messages[-1] == "aucun fichier n'a été chargé."
+    assert sha256_file(loaded_db) == before_sha
+    assert table_counts(loaded_db) == before_counts
+    assert leftovers(loaded_db) == []
+
+
+def test_exception_during_load_leaves_the_served_file_unchanged(loaded_db, monkeypatch):
+    import fsdash.ingest
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(fsdash.ingest, "refresh_requests_rollup", broken)
+    before_sha, before_counts = sha256_file(loaded_db), table_counts(loaded_db)
+    with pytest.raises(RuntimeError, match="disque plein"):
+        ingest_files(loaded_db, [("detail-corrige.csv", csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL))])
+    assert sha256_file(loaded_db) == before_sha
+    assert table_counts(loaded_db) == before_counts
+    assert leftovers(loaded_db) == []
+
+
+def test_refused_first_load_creates_no_warehouse(db_path):
+    with pytest.raises(IngestRefused):
+        ingest_files(db_path, [("vide.csv", b"")])
+    assert not db_path.exists()
+    assert leftovers(db_path) == []
+
+
+def test_ingest_is_one_transaction_on_a_plain_connection(tmp_path, sites_csv, activite_csv, monkeypatch):
+    """Without writer(): an exception rolls back every table, including batches and raw_files."""
+    import fsdash.ingest
+    from fsdash.catalogue import load_catalogue
+    from fsdash.warehouse.schema import migrate
+
+    con = duckdb.connect(str(tmp_path / "direct.duckdb"))
+    migrate(con, load_catalogue())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("panne")
+
+    monkeypatch.setattr(fsdash.ingest, "_record_batch", broken)
+    with pytest.raises(RuntimeError):
+        ingest_blobs(con, [(sites_csv.name, sites_csv.read_bytes()), (activite_csv.name, activite_csv.read_bytes())],
+                     today=dt.date(2024, 11, 27))
+    for table in ("sites", "activite", "batches", "raw_files", "revisions", "site_history"):
+        assert con.sql(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+    assert con.sql("SELECT count(*) FROM meta WHERE key = 'nature'").fetchall() == [(0,)]
+    con.close()
+
+
+# --- quarantine and raw files ------------------------------------------------------------------
+
+def test_rejected_rows_go_to_quarantine_and_raw_file_is_kept(loaded_db):
+    bad = copy.deepcopy(ACTIVITE_ROWS)
+    bad[3][10] = 5  # FS001 2024 T1 (line 5): 5 trained agents for 3 agents
+    data = csv_bytes(ACTIVITE_HEADER, bad)
+    result = ingest_files(loaded_db, [("activite-erreur.csv", data)])
+    assert result.exit_code == 1
+    outcome = result.files[0]
+    assert outcome.status == "partiel"
+    assert (outcome.tables[0].rows_read, outcome.tables[0].rows_accepted, outcome.tables[0].rows_rejected) == (5, 4, 1)
+    assert messages(result) == [
+        "activite-erreur.csv, ligne 5, colonne « agents_formes » : les agents formés (5) dépassent l'effectif "
+        "d'accueil (3) [agents_formes_le_agents]"]
+
+    (q,) = rows(loaded_db, "SELECT batch_id, table_code, line, column_name, value, rule, message, row_json "
+                           "FROM quarantine")
+    assert q[:6] == (outcome.batch_id, "activite", 5, "agents_formes", "5", "agents_formes_le_agents")
+    assert q[6] == "les agents formés (5) dépassent l'effectif d'accueil (3)"
+    row_json = json.loads(q[7])
+    assert row_json["site_id"] == "FS001" and row_json["annee"] == "2024" and row_json["trimestre"] == "1"
+    assert row_json["agents_formes"] == "5" and row_json["agents_etp"] == "2,5"  # as typed by the site
+    assert set(row_json) == set(ACTIVITE_HEADER)
+
+    sha = hashlib.sha256(data).hexdigest()
+    assert outcome.sha256 == sha
+    assert rows(loaded_db, "SELECT file_name, size_bytes, content FROM raw_files WHERE sha256 = ?", [sha]) == [
+        ("activite-erreur.csv", len(data), data)]
+    assert rows(loaded_db, "SELECT status, rows_read, rows_accepted, rows_rejected FROM batches "
+                           "WHERE batch_id = ?", [outcome.batch_id]) == [("partiel", 5, 4, 1)]
+    # the rejected site-quarter keeps its earlier, valid revision
+    assert rows(loaded_db, "SELECT agents_formes, revision FROM activite WHERE is_current AND site_id = 'FS001' "
+                           "AND periode = DATE '2024-01-01'") == [(3, 1)]
+
+
+def test_fully_rejected_file(loaded_db):
+    data = csv_bytes(DETAIL_HEADER, [["FS999", 2023, 4, "CNAF", "ALLOCATION_LOGEMENT", "SUR_SITE",
+                                      "REPONDU_SUR_PLACE", 10]])
+    result = ingest_files(loaded_db, [("inconnu.csv", data)])
+    assert result.files[0].status == "rejete"
+    assert {r[0] for r in rows(loaded_db, "SELECT rule FROM quarantine")} == {"site_connu", "detail_le_total"}
+    assert rows(loaded_db, "SELECT count(*) FROM raw_files WHERE sha256 = ?",
+                [hashlib.sha256(data).hexdigest()]) == [(1,)]
+
+
+# --- natures -------------------------------------------------------------------------------------
+
+def test_real_data_is_not_mixed_into_a_demo_warehouse(db_path, sites_csv, activite_csv):
+    ingest_files(db_path, [(sites_csv.name, sites_csv.read_bytes())], nature="demo")
+    before_sha = sha256_file(db_path)
+    with pytest.raises(IngestRefused) as err:
+        ingest_files(db_path, [(activite_csv.name, activite_csv.read_bytes())], nature="reel")
+    assert "données de démonstration" in str(err.value) and "données réelles" in str(err.value)
+    assert sha256_file(db_path) == before_sha
+    assert rows(db_path, "SELECT value FROM meta WHERE key = 'nature'") == [("demo",)]
+
+
+def test_demo_data_is_not_mixed_into_a_real_warehouse(loaded_db, activite_csv):
+    with pytest.raises(IngestRefused, match="données réelles"):
+        ingest_files(loaded_db, [("demo.csv", csv_bytes(ACTIVITE_HEADER, corrected_activite()))], nature="demo")
+
+
+# --- command line --------------------------------------------------------------------------------
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONIOENCODING": "utf-8"}
+    env.pop("FSDASH_DB", None)
+    return subprocess.run([sys.executable, "-m", "fsdash", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+def test_cli_ingest_exit_codes(db_path, input_files, tmp_path):
+    ok = cli("ingest", "--db", str(db_path), *map(str, input_files))
+    assert ok.returncode == 0, ok.stderr
+    assert "sites.csv : chargé (lot 1)" in ok.stdout
+    assert "table activite : 5 lignes lues, 5 acceptées, 0 rejetées" in ok.stdout
+    assert "Traceback" not in ok.stderr
+
+    bad = copy.deepcopy(ACTIVITE_ROWS)
+    bad[1][3] = "huit cents"  # FS002 2023 T4, line 3
+    bad_path = write_csv(tmp_path / "activite-erreur.csv", ACTIVITE_HEADER, bad)
+    rejected = cli("ingest", "--db", str(db_path), str(bad_path))
+    assert rejected.returncode == 1, rejected.stderr
+    assert ("activite-erreur.csv, ligne 3, colonne « usagers_accueillis » : valeur « huit cents » illisible : "
+            "nombre entier attendu [format]") in rejected.stderr
+    assert "lignes rejetées : elles sont conservées dans la table quarantine" in rejected.stderr
+    assert "Traceback" not in rejected.stderr
+
+    before = sha256_file(db_path)
+    shapeless = tmp_path / "export.csv"
+    shapeless.write_text("site_id;annee;trimestre;usagers_accueillis;demandes;agents_accueil\n"
+                         "FS001;2024;2;1300;1600;3\n", encoding="utf-8")
+    refused = cli("ingest", "--db", str(db_path), str(input_files[1]), str(shapeless))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("erreur : export.csv : colonnes manquantes pour la table « activite »")
+    assert ": agents_etp, heures_ouverture_hebdo, jours_ouverture_hebdo\n" in refused.stderr
+    assert "erreur : aucun fichier n'a été chargé." in refused.stderr
+    assert sha256_file(db_path) == before
+
+    missing = cli("ingest", "--db", str(db_path), str(tmp_path / "absent.csv"))
+    assert missing.returncode == 2
+    assert "fichier illisible" in missing.stderr
+    assert sha256_file(db_path) == before
+
+
+def test_cli_refuses_real_data_in_demo_warehouse(db_path, sites_csv, activite_csv):
+    ingest_files(db_path, [(sites_csv.name, sites_csv.read_bytes())], nature="demo")
+    before = sha256_file(db_path)
+    result = cli("ingest", "--db", str(db_path), str(activite_csv))
+    assert result.returncode == 2
+    assert result.stderr.startswith("erreur : l'entrepôt contient des données de démonstration")
+    assert sha256_file(db_path) == before
+
+
+def test_cli_out_of_range_quarter_is_a_rejection_not_a_crash(loaded_db, tmp_path):
+    bad = copy.deepcopy(ACTIVITE_ROWS)
+    bad[4][2] = 5  # "trimestre 5", line 6
+    path = write_csv(tmp_path / "activite-t5.csv", ACTIVITE_HEADER, bad)
+    result = cli("ingest", "--db", str(loaded_db), str(path))
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode == 1
+    assert "ligne 6, colonne « trimestre »" in result.stderr and "[plage]" in result.stderr
+
+
+def test_cli_summary_json_golden_figures(loaded_db):
+    result = cli("summary", "--db", str(loaded_db), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["demo"] is False
+    assert summary["sites_total"] == 4
+    # FS001 labelled 15/11/2019, FS002 01/06/2021 (closed 30/06/2024), FS003 01/01/2022, FS004 01/10/2024
+    expected_labelled = {"2020-01-01": 1, "2020-12-31": 1, "2021-12-31": 2, "2022-12-31": 3, "2023-12-31": 3}
+    expected_labelled |= {f"{y}-12-31": 3 for y in range(2024, dt.date.today().year)}
+    assert summary["sites_labelled_at"] == expected_labelled
+    assert summary["quarters"] == {"first": "2023-10-01", "last": "2024-01-01", "count": 2}
+    assert summary["requests_by_year"] == {"2023": 1500 + 950 + 700, "2024": 1600 + 1000}
+    # 2023 detail: CNAF 400+250, ANTS 300+100, DGFIP 200+150, CNAM 150 — out of 1 550
+    assert summary["requests_by_partner_2023"] == {"CNAF": 0.4194, "ANTS": 0.2581, "DGFIP": 0.2258, "CNAM": 0.0968}
+    assert list(summary["requests_by_partner_2023"]) == ["CNAF", "ANTS", "DGFIP", "CNAM"]
+    # 2024 T1: FS001, FS002 and FS003 expected (FS004 not yet labelled), FS003 did not report
+    assert summary["reporting_completeness_last_quarter"] == {
+        "quarter": "2024-01-01", "expected": 3, "reported": 2, "rate": 0.6667}
+    for key in ("sites_total", "sites_labelled_at", "quarters", "requests_by_year", "requests_by_partner_2023",
+                "reporting_completeness_last_quarter", "demo"):
+        assert key in summary
+
+
+def test_cli_summary_on_missing_warehouse(tmp_path):
+    result = cli("summary", "--db", str(tmp_path / "absent.duckdb"), "--json")
+    assert result.returncode == 2
+    assert result.stderr.startswith("erreur : entrepôt introuvable")

@@ -1,0 +1,83 @@
+"""The dashboard keeps serving while a load runs, and a failed load publishes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pytest
+
+from fsdash.warehouse.store import WarehouseMissing, connect_reader, version, writer
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_readers_see_the_old_file_while_a_load_runs(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with writer(db) as con:
+        con.sql("CREATE TABLE t AS SELECT 1 AS x")
+    before = version(db)
+    with writer(db) as con:
+        con.sql("INSERT INTO t VALUES (2)")
+        # a reader process opens the served file during the load: allowed, and sees the old data
+        probe = connect_reader(db)
+        assert probe.sql("SELECT count(*) FROM t").fetchall() == [(1,)]
+        probe.close()
+    with duckdb.connect(str(db), read_only=True) as probe:
+        assert probe.sql("SELECT count(*) FROM t").fetchall() == [(2,)]
+    assert version(db) != before
+
+
+def test_failed_load_leaves_the_served_file_untouched(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with writer(db) as con:
+        con.sql("CREATE TABLE t AS SELECT 1 AS x")
+    digest = _digest(db)
+    with pytest.raises(RuntimeError):
+        with writer(db) as con:
+            con.sql("INSERT INTO t VALUES (2)")
+            raise RuntimeError("boom")
+    assert _digest(db) == digest
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_reader_on_missing_warehouse_says_how_to_build_it(tmp_path):
+    with pytest.raises(WarehouseMissing, match="python -m fsdash demo"):
+        connect_reader(tmp_path / "absent.duckdb")
+
+
+def test_new_warehouse_is_migrated_and_versioned(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with writer(db):
+        pass
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [("1",)]
+        assert con.sql("SELECT count(*) FROM schema_migrations").fetchall()[0][0] >= 1
+        tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"sites", "activite", "demandes_detail", "batches", "raw_files", "quarantine", "revisions"} <= tables
+
+
+def test_catalogue_column_added_later_is_migrated(tmp_path):
+    """An indicator added to the catalogue becomes a new column of an existing warehouse."""
+    import dataclasses
+
+    from fsdash.catalogue import Column, load_catalogue
+    from fsdash.warehouse.schema import migrate
+
+    db = tmp_path / "w.duckdb"
+    with writer(db):
+        pass
+    catalogue = load_catalogue()
+    table = catalogue.table("activite")
+    extra = Column(code="rdv_partenaires", label="x", type="int")
+    grown = dataclasses.replace(catalogue, tables={**catalogue.tables,
+                                                   "activite": dataclasses.replace(table, columns=(*table.columns, extra))})
+    with duckdb.connect(str(db)) as con:
+        migrate(con, grown)
+        cols = {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = 'activite'").fetchall()}
+        log = con.sql("SELECT description FROM schema_migrations").fetchall()
+    assert "rdv_partenaires" in cols
+    assert any("activite.rdv_partenaires" in d for (d,) in log)
