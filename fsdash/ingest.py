@@ -29,6 +29,8 @@ from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describ
 from fsdash.warehouse.schema import REQUESTS_ROLLUP, get_meta, set_meta
 
 NATURES = {"demo": "données de démonstration", "reel": "données réelles"}
+STATUS_LABELS = {"accepte": "chargé", "partiel": "chargé en partie", "rejete": "entièrement rejeté",
+                 "deja_charge": "déjà chargé, rien à faire"}
 
 
 class IngestRefused(Exception):
@@ -229,11 +231,11 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, result: ValidatedTable, ba
 
 def refresh_requests_rollup(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame | None = None) -> None:
     """Recompute the departmental requests rollup where detail rows changed (all if None)."""
-    select = f"""
+    select = """
         SELECT d.periode, s.region, s.departement, d.partenaire, d.situation, d.canal, d.issue,
                sum(d.nb_demandes) AS nb_demandes
         FROM demandes_detail d JOIN sites s ON s.site_id = d.site_id
-        WHERE d.is_current {{where}} GROUP BY ALL"""
+        WHERE d.is_current {where} GROUP BY ALL"""
     if changed is None:
         con.sql(f"DELETE FROM {REQUESTS_ROLLUP}")
         con.sql(f"INSERT INTO {REQUESTS_ROLLUP} {select.format(where='')}")
@@ -346,10 +348,8 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) ->
 def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
     """The French summary printed by the command line."""
     lines = []
-    status_text = {"accepte": "chargé", "partiel": "chargé en partie", "rejete": "entièrement rejeté",
-                   "deja_charge": "déjà chargé, rien à faire"}
     for f in result.files:
-        lines.append(f"{f.file_name} : {status_text[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
+        lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
         for t in f.tables:
             lines.append(f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
                          f"{t.rows_rejected} rejetées, {t.revisions_created} révisions créées")

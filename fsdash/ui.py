@@ -15,7 +15,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from fsdash import geography
+from fsdash import formats, geography
+from fsdash.metrics import quality
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.schema import get_meta
 from fsdash.warehouse.store import default_db_path, reader, version
@@ -105,10 +106,7 @@ def scope_title(scope: Scope) -> str:
 
 
 def last_load_caption() -> str:
-    from fsdash import formats
-    from fsdash.metrics.quality import batches
-
-    frame = query(batches)
+    frame = query(quality.batches)
     if frame.is_empty():
         return "Aucun chargement."
     loaded: dt.datetime = frame["loaded_at"].max()

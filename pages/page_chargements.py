@@ -6,9 +6,9 @@ import polars as pl
 import streamlit as st
 
 from fsdash import formats, ui
+from fsdash.ingest import STATUS_LABELS
 from fsdash.metrics import quality
 
-STATUS = {"accepte": "accepté", "partiel": "accepté en partie", "rejete": "rejeté"}
 
 st.title("Chargements et qualité des données")
 ui.demo_banner()
@@ -27,7 +27,7 @@ cols[2].metric("Lignes rejetées", formats.number(loaded["rows_rejected"].sum())
 
 st.subheader("Lots chargés")
 st.dataframe(
-    loaded.with_columns(pl.col("status").replace(STATUS)).select(
+    loaded.with_columns(pl.col("status").replace(STATUS_LABELS)).select(
         pl.col("batch_id").alias("Lot"), pl.col("file_name").alias("Fichier"),
         pl.col("loaded_at").alias("Chargé le"), pl.col("status").alias("Statut"), pl.col("tables").alias("Tables"),
         pl.col("rows_read").alias("Lignes lues"), pl.col("rows_accepted").alias("Acceptées"),

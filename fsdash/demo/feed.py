@@ -95,7 +95,8 @@ def year_scale(profile: SiteProfile, year: int, quarters: list[int]) -> float:
 
     Reports that never arrive (``SHARE_MISSING_REPORTS``) are compensated for.
     """
-    target = cal.REQUESTS_PER_YEAR[year] / (1 - cal.SHARE_MISSING_REPORTS) * sum(cal.SEASONALITY[q] for q in quarters) / sum(cal.SEASONALITY.values())
+    share_of_year = sum(cal.SEASONALITY[q] for q in quarters) / sum(cal.SEASONALITY.values())
+    target = cal.REQUESTS_PER_YEAR[year] / (1 - cal.SHARE_MISSING_REPORTS) * share_of_year
     weight = sum((profile.size * active_fraction(profile.sites, year, q) * ramp(profile.sites, year, q)
                   * cal.SEASONALITY[q]).sum() for q in quarters)
     return target / weight
