@@ -47,12 +47,16 @@ def millions_euros(value: float | None, decimals: int = 1) -> str:
     return number(value / 1_000_000, decimals) + NBSP + "M€"
 
 
-def signed_percent(ratio: float | None, decimals: int = 0) -> str:
-    """Year-on-year changes: ``+12 %`` / ``−3 %`` (a true minus sign)."""
+def signed_percent(ratio: float | None, decimals: int = 0, minus: str = "\u2212") -> str:
+    """Year-on-year changes: ``+12 %`` / ``−3 %`` (a true minus sign).
+
+    ``st.metric`` reads the direction of its arrow from a leading ASCII ``-``: pass ``minus="-"``
+    there, so that a fall shows a falling arrow and not only a colour.
+    """
     if ratio is None:
         return "–"
     text = percent(abs(ratio), decimals)
-    return ("+" if ratio >= 0 else "\u2212") + text
+    return ("+" if ratio >= 0 else minus) + text
 
 
 def quarter_short(day: dt.date) -> str:

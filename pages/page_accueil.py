@@ -40,12 +40,13 @@ requests = current["demandes"].sum() if current.height else None
 previous = year_before["demandes"].sum() if year_before.height else None
 change = (requests / previous - 1) if requests and previous else None
 tiles[1].metric(f"Demandes — {formats.quarter_short(last)}", formats.number(requests),
-                delta=(formats.signed_percent(change, 1) + " sur un an") if change is not None else None,
-                help="Demandes traitées déclarées par les sites (charte 3.1).")
+                delta=(formats.signed_percent(change, 1, minus="-") + " sur un an") if change is not None else None,
+                help="Demandes traitées déclarées par les sites (charte 3.1), comparées au même trimestre "
+                     "de l'année précédente ; les déclarations en retard ne sont pas encore comptées.")
 tiles[2].metric(f"Usagers accueillis — {formats.quarter_short(last)}",
                 formats.number(current["usagers"].sum() if current.height else None))
 completeness = ui.query(activity.reporting_completeness, last, scope).row(0, named=True)
-tiles[3].metric(f"Complétude du reporting — {formats.quarter_short(last)}", formats.percent(completeness["taux"], 1),
+tiles[3].metric(f"Complétude — {formats.quarter_short(last)}", formats.percent(completeness["taux"], 1),
                 help="Sites ayant déclaré leur activité du trimestre parmi les sites ouverts pendant ce trimestre "
                      "(reporting trimestriel obligatoire, charte 3.1).")
 tiles[3].caption(f"{formats.number(completeness['declarants'])} sites sur {formats.number(completeness['attendus'])}")

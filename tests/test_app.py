@@ -72,7 +72,12 @@ def test_home_shows_national_headline_figures(app, demo_db):
         frame = activity.activity_by_quarter(con)
         completeness = activity.reporting_completeness(con, last).row(0, named=True)
     requests = frame.filter(frame["periode"] == last)["demandes"][0]
+    year_before = frame.filter(frame["periode"] == last.replace(year=last.year - 1))["demandes"][0]
     assert _metric(at, "Demandes") == formats.number(requests)
+    delta = next(m for m in at.metric if m.label.startswith("Demandes")).delta
+    change = requests / year_before - 1
+    assert delta == formats.signed_percent(change, 1, minus="-") + " sur un an"
+    assert delta.startswith("-" if change < 0 else "+")  # the arrow's direction, not only its colour
     assert _metric(at, "Complétude") == formats.percent(completeness["taux"], 1)
     assert int(_metric(at, "Sites labellisés").replace(formats.NNBSP, "")) > 2500
 
