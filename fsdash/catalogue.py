@@ -180,6 +180,16 @@ def _column(spec: dict[str, Any], *, is_key: bool = False) -> Column:
     return Column(**known, is_key=is_key, attrs=attrs)
 
 
+def _resolve_ref(spec: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
+    """``{ref: name, mandatory: …}`` -> the shared column's definition, with local overrides."""
+    if "ref" not in spec:
+        return spec
+    name = spec["ref"]
+    if name not in shared:
+        raise ValueError(f"unknown shared column {name}")
+    return {"code": name, **shared[name], **{k: v for k, v in spec.items() if k != "ref"}}
+
+
 def _dimension(code: str, spec: dict[str, Any]) -> Dimension:
     values = tuple(
         DimensionValue(v["code"], v["label"], {k: x for k, x in v.items() if k not in ("code", "label")})
@@ -191,19 +201,20 @@ def _dimension(code: str, spec: dict[str, Any]) -> Dimension:
 def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
     """Build the catalogue and check its internal references, failing loudly on a typo."""
     dimensions = {code: _dimension(code, spec) for code, spec in raw["dimensions"].items()}
-    shared_keys = raw.get("key_columns", {})
+    shared = raw.get("shared_columns", {})
     tables: dict[str, Table] = {}
     for spec in raw["tables"]:
-        own = {c["code"]: c for c in spec["columns"]}
+        specs = [_resolve_ref(c, shared) for c in spec["columns"]]
+        own = {c["code"]: c for c in specs}
         columns: list[Column] = []
         for key in spec["grain"]:
-            if key in shared_keys:
-                columns.append(_column({"code": key, **shared_keys[key]}, is_key=True))
+            if key in shared:
+                columns.append(_column({"code": key, **shared[key]}, is_key=True))
             elif key in own:
                 columns.append(_column(own[key], is_key=True))
             else:
                 raise ValueError(f"table {spec['code']}: grain column {key} is not defined")
-        columns += [_column(c) for c in spec["columns"] if c["code"] not in spec["grain"]]
+        columns += [_column(c) for c in specs if c["code"] not in spec["grain"]]
         for col in columns:
             if col.type not in POLARS_TYPES:
                 raise ValueError(f"{spec['code']}.{col.code}: unknown type {col.type}")
