@@ -65,3 +65,22 @@ def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
         )
         .properties(height=280)
     )
+
+
+def trajectory(frame: pl.DataFrame, target_value: int, target_date, target_label: str) -> alt.LayerChart:
+    """Open sites month by month, with the circular's target as a marked point and rule."""
+    data = frame.with_columns(
+        pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
+        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
+    )
+    line = alt.Chart(data.to_arrow()).mark_line(color=theme.color("primary"), strokeWidth=2.5).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+        y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
+        tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("sites_fr:N", title="Sites")],
+    )
+    target = pl.DataFrame({"date": [target_date], "sites": [target_value], "libelle": [target_label]})
+    point = alt.Chart(target.to_arrow()).mark_point(shape="diamond", size=140, filled=True,
+                                                    color=theme.color("red")).encode(
+        x="date:T", y="sites:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
+    label = point.mark_text(align="left", dx=10, dy=-6, color=theme.color("red")).encode(text="libelle:N")
+    return (line + point + label).properties(height=260)

@@ -41,10 +41,41 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_import_sites(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from fsdash.ingest import IngestRefused, import_site_list, report_lines
+    from fsdash.warehouse.store import writer
+
+    path = Path(args.file)
+    try:
+        list_date = dt.date.fromisoformat(args.date) if args.date else None
+        data = path.read_bytes()
+        with writer(_db(args)) as con:
+            result = import_site_list(con, path.name, data, list_date=list_date)
+            lists = con.sql("SELECT list_date, sites, new_sites, closed_sites FROM site_lists "
+                            "ORDER BY list_date DESC LIMIT 1").fetchall()
+    except (IngestRefused, OSError, ValueError) as exc:
+        for message in getattr(exc, "messages", [str(exc)]):
+            print(f"erreur : {message}", file=sys.stderr)
+        return EXIT_REFUSED
+    stream = sys.stderr if result.exit_code else sys.stdout
+    for line in report_lines(result):
+        print(line, file=stream)
+    for warning in result.warnings:
+        print(f"  avertissement : {warning}", file=stream)
+    if lists and result.files[0].status != "deja_charge":
+        day, listed, new, closed = lists[0]
+        print(f"Liste du {day:%d/%m/%Y} : {listed} structures, {new} nouvelles, {closed} fermées "
+              "(absentes de cette liste).", file=stream)
+    return result.exit_code
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from fsdash.demo.build import build_demo
 
-    build_demo(_db(args), seed=args.seed, until=args.until, progress=lambda m: print(m, flush=True))
+    sites = Path(args.sites) if getattr(args, "sites", None) else None
+    build_demo(_db(args), seed=args.seed, until=args.until, sites_file=sites, progress=lambda m: print(m, flush=True))
     return 0
 
 
@@ -81,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = _db(args)
     if not db.exists():
         print(f"entrepôt absent ({db}) : construction de l'entrepôt de démonstration…", flush=True)
-        cmd_demo(argparse.Namespace(db=str(db), seed=2019, until=None))
+        cmd_demo(argparse.Namespace(db=str(db), seed=2019, until=None, sites=None))
     os.environ["FSDASH_DB"] = str(db)
     return serve(args.port, args.address)
 
@@ -107,7 +138,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2019, help="graine du générateur (défaut : 2019)")
     p.add_argument("--until", metavar="AAAA-Tn",
                    help="dernier trimestre généré (défaut : dernier trimestre terminé)")
+    p.add_argument("--sites", metavar="FICHIER",
+                   help="liste officielle des structures (format ANCT) : l'activité synthétique est "
+                        "générée sur ce réseau réel au lieu d'un réseau fictif")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import-sites", help="importe la liste officielle des structures France Services (ANCT)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--date", metavar="AAAA-MM-JJ",
+                   help="date de la liste (défaut : lue dans le nom, ex. liste-fs-20240801.csv, sinon aujourd'hui)")
+    p.add_argument("file", metavar="FICHIER", help="liste des structures (CSV)")
+    p.set_defaults(func=cmd_import_sites)
 
     p = sub.add_parser("ingest", help="charge des fichiers de reporting (CSV, XLSX, Parquet)")
     p.add_argument("--db", help=db_help)

@@ -22,10 +22,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from fsdash import geography
 from fsdash.catalogue import Catalogue, Table, load_catalogue
 from fsdash.readers import LINE_COLUMN, RawTable, ReadError, read_tables
 from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, validate
+from fsdash.warehouse.registry import close_missing, write_sites
 from fsdash.warehouse.schema import REQUESTS_ROLLUP, get_meta, set_meta
 
 NATURES = {"demo": "données de démonstration", "reel": "données réelles"}
@@ -73,6 +73,7 @@ class FileOutcome:
 @dataclass
 class IngestResult:
     files: list[FileOutcome]
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -142,47 +143,6 @@ def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
 
 
 # --- writing -------------------------------------------------------------------------------
-
-def _write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame,
-                batch_id: int) -> tuple[int, bool]:
-    """Upsert the registry; new sites, changes and closures go to ``site_history``.
-
-    Returns the number of sites written and whether any of them changed département (the
-    departmental rollups must then be rebuilt).
-    """
-    cols = [c.code for c in table.columns]
-    regions = geography.departements().select(pl.col("code").alias("departement"), "region")
-    incoming = valid.select(cols).join(regions, on="departement", how="left")
-    existing = con.sql(f"SELECT {', '.join(cols)} FROM sites").pl()
-    changed = incoming.join(existing, on=cols, how="anti", nulls_equal=True)
-    if changed.is_empty():
-        return 0, False
-    before = existing.join(changed.select("site_id"), on="site_id", how="semi")
-    history = []
-    old_by_id = {r["site_id"]: r for r in before.iter_rows(named=True)}
-    for row in changed.iter_rows(named=True):
-        old = old_by_id.get(row["site_id"])
-        if old is None:
-            history.append((row["site_id"], "labellisation", row["date_labellisation"], "nouveau site"))
-        else:
-            diffs = [f"{c} : {old[c]} → {row[c]}" for c in cols if old[c] != row[c]]
-            history.append((row["site_id"], "modification", None, " ; ".join(diffs)))
-        if row["date_fermeture"] is not None and (old is None or old["date_fermeture"] is None):
-            history.append((row["site_id"], "fermeture", row["date_fermeture"], "site fermé"))
-    con.register("_incoming_sites", changed)
-    con.sql("DELETE FROM sites WHERE site_id IN (SELECT site_id FROM _incoming_sites)")
-    con.sql(f"INSERT INTO sites ({', '.join(cols)}, region, batch_id, updated_at) "
-            f"SELECT {', '.join(cols)}, region, ?, current_timestamp FROM _incoming_sites", params=[batch_id])
-    con.unregister("_incoming_sites")
-    history_frame = pl.DataFrame(history, schema={"site_id": pl.String, "event": pl.String,
-                                                  "event_date": pl.Date, "details": pl.String}, orient="row")
-    con.register("_history", history_frame)
-    con.sql("INSERT INTO site_history SELECT site_id, event, event_date, ?, details FROM _history", params=[batch_id])
-    con.unregister("_history")
-    moved = any(old_by_id[r["site_id"]]["departement"] != r["departement"]
-                for r in changed.iter_rows(named=True) if r["site_id"] in old_by_id)
-    return changed.height, moved
-
 
 def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> pl.DataFrame:
     """Write changed site-periods as new revisions; returns the (site_id, periode) written."""
@@ -269,12 +229,56 @@ def _read_all(blobs: list[tuple[str, bytes]], catalogue: Catalogue) -> list[_Pen
     return pending
 
 
+@dataclass(frozen=True)
+class SiteList:
+    """An official list of structures: a full snapshot of the network at ``list_date``."""
+
+    list_date: dt.date
+    source: str = "liste_anct"
+    #: Columns the list does not carry, kept from the registry when the list leaves them empty.
+    keep_existing: tuple[str, ...] = ("porteur", "ancienne_msap", "heberge_etat")
+
+
 def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]], *, nature: str = "reel",
                  today: dt.date | None = None, catalogue: Catalogue | None = None) -> IngestResult:
     """Load named file contents into the warehouse behind ``con`` (a writer connection)."""
     catalogue = catalogue or load_catalogue()
+    return _load(con, _read_all(blobs, catalogue), catalogue, today or dt.date.today(), nature)
+
+
+def import_site_list(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, list_date: dt.date | None = None,
+                     nature: str = "reel", today: dt.date | None = None,
+                     catalogue: Catalogue | None = None) -> IngestResult:
+    """Load the official list of France Services (ANCT format) as the new state of the registry.
+
+    New structures are labelled, changed ones modified, and those the list no longer holds are
+    closed at the list's date — all written to ``site_history``, nothing deleted. The list's
+    date comes from its name (``liste-fs-AAAAMMJJ.csv``) unless given; an older list than the
+    last one imported is refused (its closures would be wrong).
+    """
+    from fsdash.network.anct import read_anct_list, snapshot_date
+
+    catalogue = catalogue or load_catalogue()
     today = today or dt.date.today()
-    pending = _read_all(blobs, catalogue)
+    try:
+        raw, warnings = read_anct_list(data, name, catalogue)
+    except ReadError as exc:
+        raise IngestRefused([str(exc), "aucun fichier n'a été chargé."]) from exc
+    list_date = list_date or snapshot_date(name) or today
+    latest = con.sql("SELECT max(list_date) FROM site_lists").fetchall()[0][0]
+    if latest is not None and list_date < latest:
+        raise IngestRefused([f"{name} : liste du {list_date:%d/%m/%Y}, plus ancienne que la dernière importée "
+                             f"({latest:%d/%m/%Y}) ; importez les listes dans l'ordre chronologique."])
+    item = _PendingFile(name, data, hashlib.sha256(data).hexdigest(), [raw], FileOutcome(name, "", "accepte"))
+    item.outcome.sha256 = item.sha256
+    result = _load(con, [item], catalogue, today, nature, SiteList(list_date))
+    result.warnings = warnings
+    return result
+
+
+def _load(con: duckdb.DuckDBPyConnection, pending: list[_PendingFile], catalogue: Catalogue, today: dt.date,
+          nature: str, site_list: SiteList | None = None) -> IngestResult:
+    """Validate and write already-read files in one transaction (see the module docstring)."""
     con.begin()
     try:
         _check_nature(con, nature)
@@ -294,8 +298,16 @@ def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]],
                     revisions = written.height
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
+                elif site_list is not None:
+                    revisions, moved = write_sites(con, raw.table, result.valid, batch_id, source=site_list.source,
+                                                   keep_existing=site_list.keep_existing)
+                    closed = close_missing(con, raw.frame["site_id"].drop_nulls().to_list(), site_list.list_date,
+                                           site_list.source, batch_id)
+                    _record_site_list(con, item, site_list, raw.frame.height, revisions, closed)
+                    revisions += closed
+                    sites_moved |= moved
                 else:
-                    revisions, moved = _write_sites(con, raw.table, result.valid, batch_id)
+                    revisions, moved = write_sites(con, raw.table, result.valid, batch_id)
                     sites_moved |= moved
                 item.outcome.tables.append(TableOutcome(
                     raw.table, raw.where, raw.frame.height, result.valid.height, result.rejected.height,
@@ -319,6 +331,14 @@ def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]],
         con.rollback()
         raise
     return IngestResult([p.outcome for p in pending])
+
+
+def _record_site_list(con: duckdb.DuckDBPyConnection, item: _PendingFile, site_list: SiteList, listed: int,
+                      written: int, closed: int) -> None:
+    new = con.sql("SELECT count(*) FROM site_history WHERE batch_id = ? AND event = 'labellisation'",
+                  params=[item.outcome.batch_id]).fetchall()[0][0]
+    con.sql("INSERT INTO site_lists VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+            params=[site_list.list_date, item.outcome.batch_id, item.name, item.sha256, listed, new, closed])
 
 
 def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile) -> None:

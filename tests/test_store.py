@@ -7,6 +7,8 @@ import hashlib
 import duckdb
 import pytest
 
+from fsdash.catalogue import load_catalogue
+from fsdash.warehouse.schema import MIGRATIONS, SCHEMA_VERSION, set_meta
 from fsdash.warehouse.store import WarehouseMissing, connect_reader, version, writer
 
 
@@ -53,7 +55,7 @@ def test_new_warehouse_is_migrated_and_versioned(tmp_path):
     with writer(db):
         pass
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [("1",)]
+        assert con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [(str(SCHEMA_VERSION),)]
         assert con.sql("SELECT count(*) FROM schema_migrations").fetchall()[0][0] >= 1
         tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"sites", "activite", "demandes_detail", "batches", "raw_files", "quarantine", "revisions"} <= tables
@@ -81,3 +83,22 @@ def test_catalogue_column_added_later_is_migrated(tmp_path):
         log = con.sql("SELECT description FROM schema_migrations").fetchall()
     assert "rdv_partenaires" in cols
     assert any("activite.rdv_partenaires" in d for (d,) in log)
+
+
+def test_old_warehouse_is_migrated_forward(tmp_path):
+    """A warehouse written by schema version 1 opens with today's code and gains what v2 added."""
+    db = tmp_path / "v1.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.sql("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        MIGRATIONS[0][2](con, load_catalogue())
+        set_meta(con, "schema_version", "1")
+        con.sql("INSERT INTO sites (site_id, nom) VALUES ('S1', 'ancien site')")
+    with writer(db):
+        pass
+    with duckdb.connect(str(db), read_only=True) as con:
+        cols = {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = 'sites'").fetchall()}
+        versions = [r[0] for r in con.sql("SELECT version FROM schema_migrations ORDER BY version").fetchall()]
+        kept = con.sql("SELECT nom FROM sites").fetchall()
+    assert "source" in cols and versions[-1] == SCHEMA_VERSION
+    assert kept == [("ancien site",)]

@@ -21,7 +21,7 @@ from fsdash import formats
 from fsdash.demo import calibration as cal
 from fsdash.demo import feed
 from fsdash.demo.network import generate_sites
-from fsdash.ingest import ingest_paths
+from fsdash.ingest import import_site_list, ingest_paths
 from fsdash.periods import last_complete_quarter, quarter_start, quarters_between
 from fsdash.warehouse.schema import set_meta
 from fsdash.warehouse.store import writer
@@ -80,23 +80,33 @@ def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: in
 
 
 def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today: dt.date | None = None,
-               progress: Callable[[str], None] = lambda _m: None) -> None:
-    """Generate and load the demo warehouse at ``path`` (replaced atomically when done)."""
+               sites_file: Path | None = None, progress: Callable[[str], None] = lambda _m: None) -> None:
+    """Generate and load the demo warehouse at ``path`` (replaced atomically when done).
+
+    With ``sites_file`` (the official ANCT list), the synthetic activity sits on the real
+    network imported through :func:`fsdash.ingest.import_site_list`; otherwise on a synthetic
+    network placed at real communes.
+    """
     today = today or dt.date.today()
     last = parse_quarter(until) if until else last_complete_quarter(today)
     if last > last_complete_quarter(today):
         raise ValueError(f"le trimestre {last[0]}-T{last[1]} n'est pas encore terminé")
     rng = np.random.default_rng(seed)
-    sites = generate_sites(rng)
-    profile = feed.draw_profiles(rng, sites)
     quarters = quarters_between(FIRST_QUARTER, last)
-    scales = {y: feed.year_scale(profile, y, [q for yy, q in quarters if yy == y]) for y in {y for y, _ in quarters}}
-    progress(f"Données de démonstration : {formats.number(sites.height)} sites, "
-             f"{len(quarters)} trimestres (graine {seed}) → {path}")
     with tempfile.TemporaryDirectory(prefix="fsdash-demo-") as tmp, writer(path, fresh=True) as con:
         folder = Path(tmp)
         set_meta(con, "demo_seed", str(seed))
-        ingest_paths(con, [_write(sites, folder, "demo-sites.parquet")], nature="demo", today=today)
+        if sites_file is None:
+            ingest_paths(con, [_write(generate_sites(rng), folder, "demo-sites.parquet")], nature="demo", today=today)
+            set_meta(con, "demo_network", "synthétique")
+        else:
+            import_site_list(con, sites_file.name, sites_file.read_bytes(), nature="demo", today=today)
+            set_meta(con, "demo_network", f"liste officielle {sites_file.name}")
+        sites = con.sql("SELECT * FROM sites ORDER BY site_id").pl()
+        profile = feed.draw_profiles(rng, sites)
+        scales = {y: feed.year_scale(profile, y, [q for yy, q in quarters if yy == y]) for y in {y for y, _ in quarters}}
+        progress(f"Données de démonstration : {formats.number(sites.height)} sites, "
+                 f"{len(quarters)} trimestres (graine {seed}) → {path}")
         carry: dict[str, pl.DataFrame] = {}
         for year, quarter in quarters:
             files, carry = _quarter_files(rng, profile, year, quarter, scales[year], carry,

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from fsdash.demo import calibration as cal
+from fsdash.demo.network import opening_hours
 from fsdash.periods import quarter_end, quarter_start
 
 MOBILE_FORMATS = ("BUS", "ITINERANT")
@@ -58,9 +59,9 @@ def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
     shares = np.array([w for _, _, w in pairs()])
     partner_p = rng.dirichlet(shares * 300, size=n)
     outcome_p = rng.dirichlet(np.array(list(cal.OUTCOME_SHARES.values())) * 120, size=n)
-    under_24 = rng.random(n) < cal.SHARE_SITES_UNDER_24H
-    hours = np.where(under_24, rng.choice([18.0, 20.0, 21.5], n), rng.choice([24.0, 26.5, 28.0, 30.0, 32.0, 35.0, 37.5], n))
-    days = np.where(under_24 & (rng.random(n) < 0.5), 4, np.where(rng.random(n) < 0.1, 6, 5))
+    drawn_hours, drawn_days = opening_hours(rng, n)
+    hours = sites["heures_ouverture_hebdo"].fill_null(pl.Series(drawn_hours)).to_numpy()
+    days = sites["jours_ouverture_hebdo"].fill_null(pl.Series(drawn_days)).to_numpy()
     agents = np.clip(rng.poisson(2.3, n), 1, 6) + np.where(rng.random(n) < 0.9, 1, 0)
     kiosk = np.zeros(n, dtype=bool)
     kiosk[rng.choice(n, size=min(cal.KIOSK_SITES, n), replace=False)] = True

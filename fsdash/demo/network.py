@@ -72,6 +72,7 @@ def generate_sites(rng: np.random.Generator) -> pl.DataFrame:
         kind = "Antenne France services" if a else ("Bus France services" if f == "BUS" else "France services")
         names.append(f"{kind}{' La Poste' if c == 'LA_POSTE' else ''} de {nom}")
     jitter = rng.normal(0, 0.002, size=(n, 2))
+    hours, days = opening_hours(rng, n)
     return pl.DataFrame({
         "site_id": [f"DEMO{i + 1:05d}" for i in range(n)],
         "nom": names,
@@ -86,4 +87,16 @@ def generate_sites(rng: np.random.Generator) -> pl.DataFrame:
         "longitude": (places["longitude"].to_numpy() + jitter[:, 1]).round(5),
         "ancienne_msap": (np.array([d < dt.date(2021, 1, 1) for d in labels]) & (rng.random(n) < 0.75)),
         "heberge_etat": (carrier == "ETAT") | (rng.random(n) < 0.01),
+        "la_poste": carrier == "LA_POSTE",
+        "heures_ouverture_hebdo": hours,
+        "jours_ouverture_hebdo": days,
     })
+
+
+def opening_hours(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly hours and open days; a few sites fall short of charter 2.4 (a realistic defect)."""
+    under_24 = rng.random(n) < cal.SHARE_SITES_UNDER_24H
+    hours = np.where(under_24, rng.choice([18.0, 20.0, 21.5], n),
+                     rng.choice([24.0, 26.5, 28.0, 30.0, 32.0, 35.0, 37.5], n))
+    days = np.where(under_24 & (rng.random(n) < 0.5), 4, np.where(rng.random(n) < 0.1, 6, 5))
+    return hours, days

@@ -35,3 +35,10 @@ def sites_labelled_at(con: duckdb.DuckDBPyConnection, dates: list[dt.date],
 def trajectory_dates(today: dt.date) -> list[dt.date]:
     """1 January 2020 (the 300-site target) and every 31 December since, up to today."""
     return [dt.date(2020, 1, 1)] + [dt.date(y, 12, 31) for y in range(2020, today.year) if dt.date(y, 12, 31) <= today]
+
+
+def labelled_by_month(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
+                      scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Open sites on the first day of each month from ``first`` to ``last``: the trajectory."""
+    months = pl.date_range(first.replace(day=1), last, interval="1mo", eager=True).to_list()
+    return sites_labelled_at(con, months, scope)

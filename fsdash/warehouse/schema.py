@@ -12,7 +12,7 @@ import duckdb
 
 from fsdash.catalogue import Catalogue, Table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
 REVISION_COLUMNS = "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
@@ -70,23 +70,42 @@ def _record(con: duckdb.DuckDBPyConnection, version: int, description: str) -> N
             params=[version, description])
 
 
+def _v1_initial(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    for statement in filter(str.strip, _BASE.split(";")):
+        con.sql(statement)
+    for table in catalogue.tables.values():
+        con.sql(table_ddl(table))
+
+
+def _v2_site_lists(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Where each site comes from, and the official lists imported (to close sites they drop)."""
+    con.sql("ALTER TABLE sites ADD COLUMN IF NOT EXISTS source VARCHAR")
+    con.sql("""CREATE TABLE IF NOT EXISTS site_lists (
+                   list_date DATE, batch_id BIGINT, file_name VARCHAR, sha256 VARCHAR, sites BIGINT,
+                   new_sites BIGINT, closed_sites BIGINT, loaded_at TIMESTAMP)""")
+
+
+#: Numbered structural migrations, applied in order to any warehouse older than them.
+MIGRATIONS = [(1, "schéma initial", _v1_initial),
+              (2, "provenance des sites et listes officielles importées", _v2_site_lists)]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """Bring a warehouse (new or old) to the current schema and catalogue."""
     con.sql("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     row = con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     current = int(row[0][0]) if row else 0
-    if current < 1:
-        for statement in filter(str.strip, _BASE.split(";")):
-            con.sql(statement)
-        for table in catalogue.tables.values():
-            con.sql(table_ddl(table))
-        _record(con, 1, "schéma initial")
+    for version, description, step in MIGRATIONS:
+        if current < version:
+            step(con, catalogue)
+            _record(con, version, description)
     for table in catalogue.tables.values():
         existing = _existing_columns(con, table.code)
         for column in table.columns:
             if column.code not in existing:
                 con.sql(f"ALTER TABLE {table.code} ADD COLUMN {column.code} {column.sql_type}")
                 _record(con, SCHEMA_VERSION, f"catalogue : ajout de {table.code}.{column.code}")
+    assert MIGRATIONS[-1][0] == SCHEMA_VERSION
     set_meta(con, "schema_version", str(SCHEMA_VERSION))
     set_meta(con, "catalogue_version", str(catalogue.version))
 
