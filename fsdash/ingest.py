@@ -371,8 +371,10 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
     for f in result.files:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
         for t in f.tables:
+            written = (f"{t.revisions_created} révisions créées" if t.table.is_report
+                       else f"{t.revisions_created} sites créés, modifiés ou fermés")
             lines.append(f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
-                         f"{t.rows_rejected} rejetées, {t.revisions_created} révisions créées")
+                         f"{t.rows_rejected} rejetées, {written}")
             if t.ignored_columns:
                 lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
             messages = t.messages()
