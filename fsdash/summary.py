@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from fsdash.metrics import activity, network
+from fsdash.metrics import activity, coverage, network, site_quality
 from fsdash.metrics.scope import NATIONAL
 from fsdash.warehouse.schema import get_meta
 
@@ -23,6 +23,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
     completeness = activity.reporting_completeness(con, last).row(0, named=True) if last else None
     batches = con.sql("SELECT count(*), count(*) FILTER (WHERE status <> 'accepte') FROM batches").fetchall()[0]
     quarantined = con.sql("SELECT count(DISTINCT (batch_id, table_code, line)) FROM quarantine").fetchall()[0][0]
+    cantons = coverage.canton_coverage_summary(con, today).row(0, named=True)
+    within = coverage.population_within(con, today)
+    quality = site_quality.site_quality_summary(con, today)
     return {
         "demo": get_meta(con, "nature") == "demo",
         "nature": get_meta(con, "nature"),
@@ -37,6 +40,13 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
             {"quarter": last.isoformat(), "expected": completeness["attendus"],
              "reported": completeness["declarants"], "rate": round(completeness["taux"] or 0.0, 4)}
             if completeness else None),
+        "cantons_covered": cantons["cantons_covered"],
+        "cantons_total": cantons["cantons_total"],
+        "population_share_within_km": {f"{r:g}": round(s, 4) for r, s in within.select("radius_km", "share").iter_rows()},
+        **{key: quality[key] for key in ("sites_under_24h", "sites_under_5_days", "sites_without_hours",
+                                         "duplicate_names", "duplicate_coordinates", "outside_departement")},
+        "site_lists": [{"date": d.isoformat(), "sites": n} for d, n in
+                       con.sql("SELECT list_date, sites FROM site_lists ORDER BY list_date").fetchall()],
         "batches": {"total": batches[0], "with_rejections": batches[1]},
         "quarantined_rows": quarantined,
         "schema_version": int(get_meta(con, "schema_version") or 0),
@@ -69,6 +79,14 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"Complétude du reporting, {formats.quarter_long(day(c['quarter']))} : "
                      f"{formats.number(c['reported'])} sites sur {formats.number(c['expected'])} "
                      f"({formats.percent(c['rate'], 1)})")
+    if summary["cantons_total"]:
+        lines.append(f"Cantons couverts : {formats.number(summary['cantons_covered'])} sur "
+                     f"{formats.number(summary['cantons_total'])} "
+                     f"({formats.percent(summary['cantons_covered'] / summary['cantons_total'], 1)})")
+    for radius, share in summary["population_share_within_km"].items():
+        lines.append(f"  population à moins de {radius} km d'un site : {formats.percent(share, 1)}")
+    lines.append(f"Sites ouverts moins de 24 h par semaine : {summary['sites_under_24h']} ; moins de 5 jours : "
+                 f"{summary['sites_under_5_days']} ; sans horaires publiés (sites fixes) : {summary['sites_without_hours']}")
     lines.append(f"Lots chargés : {summary['batches']['total']} dont {summary['batches']['with_rejections']} "
                  f"avec rejets ; {formats.number(summary['quarantined_rows'])} lignes en quarantaine")
     return lines

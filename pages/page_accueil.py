@@ -8,28 +8,54 @@ import polars as pl
 import streamlit as st
 
 from fsdash import charts, formats, ui
-from fsdash.metrics import activity, network
-from fsdash.circulaire import SITES_AT_1_JAN_2020
+from fsdash.circulaire import EVERY_CANTON_COVERED, SITES_AT_1_JAN_2020
+from fsdash.metrics import activity, coverage, network
 
 scope = st.session_state["scope"]
+today = dt.date.today()
 st.title("Pilotage du réseau France Services")
 st.caption(ui.scope_title(scope))
 ui.demo_banner()
 
-today = dt.date.today()
-quarters = ui.query(activity.quarters)
+# --- the network against the circular's targets (annex 2) -----------------------------------
+st.subheader("Le réseau")
 open_now = ui.query(network.sites_labelled_at, [today], scope)["sites"][0]
 at_launch = ui.query(network.sites_labelled_at, [SITES_AT_1_JAN_2020.date], scope)["sites"][0]
+cantons = ui.query(coverage.canton_coverage_summary, today, scope).row(0, named=True)
+within = ui.query(coverage.population_within, today, scope)
+within_10 = within.filter(pl.col("radius_km") == 10).row(0, named=True)
 
-tiles = st.columns(4)
-tiles[0].metric("Sites labellisés aujourd'hui", formats.number(open_now),
+tiles = st.columns(3)
+tiles[0].metric("Sites labellisés ouverts", formats.number(open_now),
                 help=f"Sites labellisés et non fermés au {formats.date_long(today)}.")
 if scope.level == "national":
-    tiles[0].caption(f"{formats.number(at_launch)} au {formats.date_long(SITES_AT_1_JAN_2020.date)} "
-                     f"pour un objectif de {formats.number(SITES_AT_1_JAN_2020.value)} ({SITES_AT_1_JAN_2020.source}).")
+    tiles[0].caption(f"{formats.number(at_launch)} au {formats.date_long(SITES_AT_1_JAN_2020.date)}, pour un objectif "
+                     f"de {formats.number(SITES_AT_1_JAN_2020.value)} ({SITES_AT_1_JAN_2020.source}).")
+if cantons["cantons_total"]:
+    tiles[1].metric("Cantons couverts", formats.percent(cantons["share"], 1),
+                    help="Cantons comptant au moins un site ouvert ; objectif : tous les cantons fin 2022 "
+                         f"({EVERY_CANTON_COVERED.source}). Définition détaillée : page Maillage du territoire.")
+    tiles[1].caption(f"{formats.number(cantons['cantons_covered'])} cantons sur "
+                     f"{formats.number(cantons['cantons_total'])}")
+tiles[2].metric("Population à moins de 10 km d'un site", formats.percent(within_10["share"], 1),
+                help="Part de la population dont la commune est à moins de 10 km (distance à vol d'oiseau, "
+                     "sur la sphère terrestre) du site ouvert le plus proche.")
+tiles[2].caption(f"{formats.number(within_10['population_within'])} habitants")
 
+trajectory = ui.query(network.labelled_by_month, dt.date(2019, 10, 1), today, scope)
+if trajectory["sites"].max():
+    st.altair_chart(charts.trajectory(trajectory, int(SITES_AT_1_JAN_2020.value), SITES_AT_1_JAN_2020.date,
+                                      f"objectif : {formats.number(SITES_AT_1_JAN_2020.value)} au 1er janvier 2020"),
+                    width="stretch")
+    with st.expander("Données du graphique"):
+        st.dataframe(trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts")),
+                     hide_index=True, column_config={"Date": st.column_config.DateColumn(format="DD/MM/YYYY")})
+
+# --- activity from the quarterly feed (charter 3.1) -----------------------------------------
+st.subheader("L'activité")
+quarters = ui.query(activity.quarters)
 if not quarters:
-    st.info("Aucune donnée d'activité pour ce périmètre : chargez un reporting trimestriel.")
+    st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
     st.stop()
 
 by_quarter = ui.query(activity.activity_by_quarter, scope)
@@ -39,22 +65,22 @@ year_before = by_quarter.filter(pl.col("periode") == last.replace(year=last.year
 requests = current["demandes"].sum() if current.height else None
 previous = year_before["demandes"].sum() if year_before.height else None
 change = (requests / previous - 1) if requests and previous else None
-tiles[1].metric(f"Demandes — {formats.quarter_short(last)}", formats.number(requests),
+tiles = st.columns(3)
+tiles[0].metric(f"Demandes — {formats.quarter_short(last)}", formats.number(requests),
                 delta=(formats.signed_percent(change, 1, minus="-") + " sur un an") if change is not None else None,
                 help="Demandes traitées déclarées par les sites (charte 3.1), comparées au même trimestre "
                      "de l'année précédente ; les déclarations en retard ne sont pas encore comptées.")
-tiles[2].metric(f"Usagers accueillis — {formats.quarter_short(last)}",
+tiles[1].metric(f"Usagers accueillis — {formats.quarter_short(last)}",
                 formats.number(current["usagers"].sum() if current.height else None))
 completeness = ui.query(activity.reporting_completeness, last, scope).row(0, named=True)
-tiles[3].metric(f"Complétude — {formats.quarter_short(last)}", formats.percent(completeness["taux"], 1),
+tiles[2].metric(f"Complétude — {formats.quarter_short(last)}", formats.percent(completeness["taux"], 1),
                 help="Sites ayant déclaré leur activité du trimestre parmi les sites ouverts pendant ce trimestre "
                      "(reporting trimestriel obligatoire, charte 3.1).")
-tiles[3].caption(f"{formats.number(completeness['declarants'])} sites sur {formats.number(completeness['attendus'])}")
+tiles[2].caption(f"{formats.number(completeness['declarants'])} sites sur {formats.number(completeness['attendus'])}")
 
-st.subheader("Demandes traitées par trimestre")
-st.altair_chart(charts.quarterly_bars(by_quarter, "demandes", "Demandes"), width="stretch")
+st.altair_chart(charts.quarterly_bars(by_quarter, "demandes", "Demandes traitées par trimestre"), width="stretch")
 with st.expander("Données du graphique"):
     st.dataframe(charts.with_quarter_labels(by_quarter).select(
         "trimestre", pl.col("demandes").alias("Demandes"), pl.col("usagers").alias("Usagers accueillis"),
         pl.col("sites_declarants").alias("Sites déclarants")), hide_index=True)
-st.caption("Source : reporting trimestriel des sites France Services. " + ui.last_load_caption())
+st.caption("Sources : référentiel des sites ; reporting trimestriel des sites France Services. " + ui.last_load_caption())

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 
 from fsdash import formats, ui
+from fsdash.circulaire import MIN_OPEN_DAYS_PER_WEEK, MIN_OPENING_HOURS_PER_WEEK
 from fsdash.ingest import STATUS_LABELS
-from fsdash.metrics import quality
+from fsdash.metrics import quality, site_quality
 
-
+scope = st.session_state["scope"]
 st.title("Chargements et qualité des données")
 ui.demo_banner()
 st.caption("Chaque fichier chargé est conservé dans l'entrepôt avec son empreinte SHA-256 ; "
@@ -19,6 +22,28 @@ loaded = ui.query(quality.batches)
 if loaded.is_empty():
     st.info("Aucun fichier chargé : utilisez « python -m fsdash ingest FICHIER… ».")
     st.stop()
+
+st.subheader("Qualité du référentiel des sites")
+today = dt.date.today()
+flags = ui.query(site_quality.site_quality_summary, today, scope)
+labels = {"sites_without_hours": "Sites fixes sans horaires publiés",
+          "sites_under_24h": f"Ouverts moins de {MIN_OPENING_HOURS_PER_WEEK.value:g} h par semaine",
+          "sites_under_5_days": f"Ouverts moins de {MIN_OPEN_DAYS_PER_WEEK.value:g} jours par semaine",
+          "duplicate_names": "Noms en double", "duplicate_coordinates": "Coordonnées en double",
+          "outside_departement": "Coordonnées hors de leur département"}
+cols = st.columns(len(labels))
+for col, (key, label) in zip(cols, labels.items(), strict=True):
+    col.metric(label, formats.number(flags[key]))
+st.caption(f"Règles de la charte : ouverture d'au moins {MIN_OPENING_HOURS_PER_WEEK.value:g} heures sur "
+           f"{MIN_OPEN_DAYS_PER_WEEK.value:g} jours ({MIN_OPENING_HOURS_PER_WEEK.source}) ; les antennes en sont "
+           "exemptées, les bus et sites itinérants ne sont pas tenus de publier des horaires fixes.")
+flagged = ui.query(site_quality.site_quality_flags, today, scope)
+if not flagged.is_empty():
+    st.dataframe(flagged.select(
+        pl.col("site_id").alias("Site"), pl.col("nom").alias("Nom"), pl.col("departement").alias("Département"),
+        pl.col("format").alias("Format"), pl.col("signalements").alias("Signalements")), hide_index=True)
+
+st.subheader("Chargements")
 
 cols = st.columns(3)
 cols[0].metric("Fichiers chargés", formats.number(loaded.height))

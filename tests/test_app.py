@@ -122,3 +122,21 @@ def test_a_link_reproduces_the_view(app, demo_db):
     at = app.run()
     expected = frame.filter(frame["periode"] == last)["demandes"][0]
     assert _metric(at, "Demandes") == formats.number(expected)
+
+
+def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo_db, demo_today):
+    import datetime as dt
+
+    from fsdash.metrics import coverage
+
+    with reader(demo_db) as con:
+        code = con.sql("SELECT min(departement) FROM sites").fetchall()[0][0]
+        summary = coverage.canton_coverage_summary(con, dt.date.today(), Scope("departement", code)).row(0, named=True)
+    app.query_params["perimetre"] = "departement"
+    app.query_params["code"] = code
+    at = app.run()
+    at.switch_page("pages/page_maillage.py").run()
+    assert not at.exception
+    assert _metric(at, "Cantons couverts") == formats.percent(summary["share"], 1)
+    assert any("Où ouvrir ensuite" in h.value for h in at.subheader)
+    assert len(at.dataframe) == 3  # uncovered cantons, farthest communes, candidates

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -108,8 +109,12 @@ def test_summary_json_command(demo_db):
                          capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
     for key in ("sites_total", "sites_labelled_at", "quarters", "requests_by_year", "requests_by_partner_2023",
-                "reporting_completeness_last_quarter", "demo"):
+                "reporting_completeness_last_quarter", "demo", "cantons_covered", "cantons_total",
+                "population_share_within_km", "sites_under_24h", "sites_under_5_days", "sites_without_hours"):
         assert key in data
+    assert set(data["population_share_within_km"]) == {"5", "10", "20"}
+    assert data["cantons_total"] > 2000 and 0 < data["cantons_covered"] <= data["cantons_total"]
+    assert data["sites_under_24h"] > 20  # the demo's deliberate defect, visible in the registry too
     assert data["quarters"]["first"] == "2020-01-01"
     assert 0.85 < data["reporting_completeness_last_quarter"]["rate"] < 0.98
 
@@ -124,3 +129,23 @@ def test_same_seed_same_warehouse(tmp_path, demo_today):
         with reader(path) as con:
             figures.append(con.sql("SELECT sum(demandes), count(*) FROM activite").fetchall())
     assert figures[0] == figures[1]
+
+
+REAL_LIST = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "anct" / "liste-fs-20240801.csv"
+
+
+@pytest.mark.skipif(not REAL_LIST.exists(), reason="liste ANCT de référence absente (../shared/reference)")
+def test_demo_on_the_real_network(tmp_path, demo_today):
+    """`demo --sites FILE`: the synthetic feed sits on the real structures of the official list."""
+    out = subprocess.run([sys.executable, "-m", "fsdash", "demo", "--db", str(tmp_path / "d.duckdb"),
+                          "--until", "2021-T2", "--sites", str(REAL_LIST)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    with reader(tmp_path / "d.duckdb") as con:
+        summary = build_summary(con, today=demo_today)
+        orphans = con.sql("SELECT count(*) FROM activite WHERE site_id NOT IN (SELECT site_id FROM sites)").fetchall()
+        network = con.sql("SELECT value FROM meta WHERE key = 'demo_network'").fetchall()
+        ids = con.sql("SELECT count(*) FROM sites WHERE source = 'liste_anct'").fetchall()
+    assert summary["demo"] is True and summary["sites_total"] == 2845 == ids[0][0]
+    assert orphans == [(0,)]
+    assert network == [("liste officielle liste-fs-20240801.csv",)]
+    assert summary["quarters"]["last"] == "2021-04-01" and summary["requests_by_year"]["2020"] > 0

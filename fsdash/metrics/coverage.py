@@ -1,0 +1,450 @@
+"""Territorial coverage of the network (circular of 1 July 2019, annex 2).
+
+Two readings of the annex-2 targets:
+
+* **access** — how far each commune is from the nearest open site, and which share of the
+  population lives within 5, 10, 20 km (criterion i, « zones éloignées d'une offre existante ») ;
+* **cantons** — « couvrir, avant fin 2022, l'ensemble des cantons » (:data:`EVERY_CANTON_COVERED`).
+
+Plus one check of the registry itself: sites whose coordinates fall outside their own
+département (:func:`sites_outside_departement`).
+
+Conventions shared by every function here:
+
+* a site is open at ``day`` as in :data:`fsdash.metrics.network.OPEN_AT`; every format counts
+  (a bus or an itinerant service is placed at its registered address, its depot: the stops it
+  serves are not in the data) ;
+* a site is placed at its coordinates, or — when it has none — at the point of its commune
+  (:func:`fsdash.geography.communes`: a point inside the commune). A site whose commune code is
+  a municipal arrondissement (Paris 751xx, Lyon 6938x, Marseille 132xx) belongs to the city's
+  commune (75056, 69123, 13055). A site with neither coordinates nor a known commune is left out
+  of the distance measures ;
+* distances are great-circle distances on a sphere of radius :data:`EARTH_RADIUS_KM`, between
+  points, « à vol d'oiseau » (not road distances) ;
+* territorial scopes (national, région, département) select communes and cantons by their own
+  département/région; a ``site`` scope has no territory and is refused (:class:`ValueError`).
+
+Pure functions of a DuckDB connection, returning Polars frames; no Streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+
+import duckdb
+import numpy as np
+import polars as pl
+import shapely
+
+from fsdash import geography
+from fsdash.circulaire import EVERY_CANTON_COVERED
+from fsdash.metrics.network import OPEN_AT
+from fsdash.metrics.scope import NATIONAL, Scope
+
+EARTH_RADIUS_KM = 6371.0
+"""Radius of the sphere used for every distance (mean Earth radius, IUGG)."""
+
+DEFAULT_RADII_KM = (5, 10, 20)
+
+BORDER_TOLERANCE_KM = 1.0
+"""How far outside its département's polygon a site must lie to be flagged.
+
+The polygons of ``data/geo`` are simplified (tolerance 0.005°, a few hundred metres), so a site a
+few metres from a border may fall on the wrong side of the simplified line; beyond 1 km it is
+genuinely misplaced (or its département is wrong)."""
+
+_CHUNK = 512
+"""Communes per block of the commune × site product (512 × 3 000 doubles ≈ 12 MB)."""
+
+_ARRONDISSEMENTS = (
+    (r"^751(0[1-9]|1[0-9]|20)$", "75056"),  # Paris 1er–20e
+    (r"^6938[1-9]$", "69123"),  # Lyon 1er–9e
+    (r"^132(0[1-9]|1[0-6])$", "13055"),  # Marseille 1er–16e
+)
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+
+def unit_vectors(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """Points (degrees, WGS84 read as spherical) as unit vectors of R³, shape (n, 3)."""
+    lat = np.radians(np.asarray(latitude, dtype=np.float64))
+    lon = np.radians(np.asarray(longitude, dtype=np.float64))
+    cos_lat = np.cos(lat)
+    return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)])
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle between unit vectors, row by row, accurate at every distance (atan2 form)."""
+    cross = np.linalg.norm(np.cross(a, b), axis=-1)
+    dot = np.sum(a * b, axis=-1)
+    return np.arctan2(cross, dot)
+
+
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance (km) between paired points, element-wise (arrays broadcast)."""
+    lat1, lon1, lat2, lon2 = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (lat1, lon1, lat2, lon2)))
+    a = unit_vectors(lat1.ravel(), lon1.ravel())
+    b = unit_vectors(lat2.ravel(), lon2.ravel())
+    return (EARTH_RADIUS_KM * _angle(a, b)).reshape(lat1.shape)
+
+
+def distance_matrix_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distances (km) between every point of set 1 (rows) and set 2 (columns).
+
+    Haversine form, accurate for the short distances it is used for (within a département); for
+    the whole country use :func:`nearest`.
+    """
+    lat1, lon1 = (np.radians(np.asarray(x, dtype=np.float64))[:, None] for x in (lat1, lon1))
+    lat2, lon2 = (np.radians(np.asarray(x, dtype=np.float64))[None, :] for x in (lat2, lon2))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+
+
+def nearest(lat: np.ndarray, lon: np.ndarray, target_lat: np.ndarray,
+            target_lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every point, the index of the nearest target and its great-circle distance (km).
+
+    Vectorised: the nearest target maximises the dot product of unit vectors, found by a
+    blockwise matrix product (``_CHUNK`` points at a time); the distance to that target is then
+    recomputed with the atan2 formula, accurate to the millimetre even for very short distances
+    (``arccos`` of the dot product is not). With no target, indexes are -1 and distances NaN.
+    """
+    n = len(lat)
+    if len(target_lat) == 0 or n == 0:
+        return np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+    points = unit_vectors(lat, lon)
+    targets = unit_vectors(target_lat, target_lon)
+    targets_t = np.ascontiguousarray(targets.T)
+    best = np.empty(n, dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        best[start:start + _CHUNK] = (points[start:start + _CHUNK] @ targets_t).argmax(axis=1)
+    return best, EARTH_RADIUS_KM * _angle(points, targets[best])
+
+
+# --- scope and sites ------------------------------------------------------------------------
+
+
+def territory_filter(scope: Scope, departement: str = "departement", region: str = "region") -> pl.Expr:
+    """Polars condition selecting the rows of a territorial scope (communes, cantons…)."""
+    if scope.level == "national":
+        return pl.lit(True)
+    if scope.level == "region":
+        return pl.col(region) == scope.code
+    if scope.level == "departement":
+        return pl.col(departement) == scope.code
+    raise ValueError("la couverture se mesure sur un territoire (national, région, département), pas sur un site")
+
+
+def commune_code(column: str = "code_commune") -> pl.Expr:
+    """A site's commune code, municipal arrondissements replaced by their city (COG commune)."""
+    expr = pl.col(column)
+    out = pl.when(expr.str.contains(_ARRONDISSEMENTS[0][0])).then(pl.lit(_ARRONDISSEMENTS[0][1]))
+    for pattern, city in _ARRONDISSEMENTS[1:]:
+        out = out.when(expr.str.contains(pattern)).then(pl.lit(city))
+    return out.otherwise(expr)
+
+
+def open_sites(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
+    """Every site open at ``day``, placed: its coordinates, else its commune's point.
+
+    Columns: ``site_id``, ``nom``, ``departement``, ``format``, ``code_commune`` (as registered),
+    ``commune`` (COG code, arrondissements replaced by their city), ``commune_connue`` (the code
+    is a commune of the geography), ``canton`` (of that commune), ``latitude``, ``longitude``
+    (the point used, null when the site cannot be placed), ``point_source`` (``site`` or
+    ``commune``).
+    """
+    sites = con.sql(f"""
+        SELECT s.site_id, s.nom, s.departement, s.format, s.code_commune,
+               s.latitude AS site_lat, s.longitude AS site_lon
+        FROM sites s WHERE {OPEN_AT.format(d='?')} ORDER BY s.site_id""", params=[day, day]).pl()
+    communes = geography.communes().select(
+        pl.col("code_insee").alias("commune"), "canton",
+        pl.col("latitude").alias("com_lat"), pl.col("longitude").alias("com_lon"),
+        pl.lit(True).alias("commune_connue"))
+    has_point = pl.col("site_lat").is_not_null() & pl.col("site_lon").is_not_null()
+    return (sites.with_columns(commune_code().alias("commune"))
+            .join(communes, on="commune", how="left")
+            .with_columns(
+                pl.col("commune_connue").fill_null(False),
+                pl.when(has_point).then("site_lat").otherwise("com_lat").alias("latitude"),
+                pl.when(has_point).then("site_lon").otherwise("com_lon").alias("longitude"),
+                pl.when(has_point).then(pl.lit("site"))
+                .when(pl.col("com_lat").is_not_null()).then(pl.lit("commune")).alias("point_source"))
+            .select("site_id", "nom", "departement", "format", "code_commune", "commune", "commune_connue",
+                    "canton", "latitude", "longitude", "point_source"))
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def commune_access(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Distance from every commune (of the scope) to the nearest site open at ``day``.
+
+    Columns: ``code_insee``, ``nom``, ``departement``, ``region``, ``population`` (null for
+    Mayotte), ``canton``, ``latitude``, ``longitude`` (the commune's point), ``distance_km``,
+    ``nearest_site_id`` (both null when no site is open anywhere).
+
+    The nearest site is searched among **all** open sites of the country, not only those of the
+    commune's département or région: people cross administrative borders, so a commune next to a
+    site of the neighbouring département is near a site. Distances run from the commune's point
+    (inside the commune, not its town hall) to the site, as the crow flies.
+    """
+    communes = geography.communes().filter(territory_filter(scope))
+    sites = open_sites(con, day).filter(pl.col("latitude").is_not_null())
+    idx, dist = nearest(communes["latitude"].to_numpy(), communes["longitude"].to_numpy(),
+                        sites["latitude"].to_numpy(), sites["longitude"].to_numpy())
+    site_ids = sites["site_id"].to_numpy()
+    nearest_ids = site_ids[idx] if len(site_ids) else np.full(len(idx), None, dtype=object)
+    return communes.select("code_insee", "nom", "departement", "region", "population", "canton",
+                           "latitude", "longitude").with_columns(
+        pl.Series("distance_km", dist, dtype=pl.Float64).fill_nan(None),
+        pl.Series("nearest_site_id", nearest_ids, dtype=pl.String))
+
+
+def population_within(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL,
+                      radii: tuple[float, ...] = DEFAULT_RADII_KM) -> pl.DataFrame:
+    """Population living within each radius of an open site, and its share.
+
+    One row per radius: ``radius_km``, ``population_within`` (communes whose point is at most
+    that far from the nearest open site, wherever it is), ``population_total`` and ``share``.
+    A commune counts whole (its population is not spread over its area). Communes with unknown
+    population (Mayotte, whose legal population the geography lacks) are excluded from both the
+    numerator and the denominator, so they neither raise nor lower the share.
+    """
+    access = commune_access(con, day, scope).filter(pl.col("population").is_not_null())
+    total = int(access["population"].sum())
+    rows = []
+    for radius in radii:
+        within = int(access.filter(pl.col("distance_km") <= radius)["population"].sum())
+        rows.append((float(radius), within, total, within / total if total else None))
+    return pl.DataFrame(rows, schema={"radius_km": pl.Float64, "population_within": pl.Int64,
+                                      "population_total": pl.Int64, "share": pl.Float64}, orient="row")
+
+
+def farthest_communes(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL,
+                      n: int = 20) -> pl.DataFrame:
+    """The ``n`` communes of the scope farthest from any open site (criterion i of annex 2).
+
+    Columns of :func:`commune_access` plus ``nearest_site_nom``; farthest first.
+    """
+    access = commune_access(con, day, scope)
+    names = con.sql("SELECT site_id AS nearest_site_id, nom AS nearest_site_nom FROM sites").pl()
+    return (access.sort(["distance_km", "code_insee"], descending=[True, False], nulls_last=True).head(n)
+            .join(names, on="nearest_site_id", how="left", maintain_order="left"))
+
+
+# --- cantons --------------------------------------------------------------------------------
+
+
+def _fold(expr: pl.Expr) -> pl.Expr:
+    """Names compared without case or accents (« Saint-Étienne » = « Saint-Etienne »)."""
+    return expr.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_lowercase()
+
+
+def _shared_cities(cantons: pl.DataFrame) -> pl.DataFrame:
+    """Cantons (type C) that share a city with a pseudo-canton (type V): ``code``, ``ville_partagee``.
+
+    A city split between several cantons is the pseudo-canton; the cantons that hold a fraction
+    of it plus whole communes keep only their whole communes in the geography. They are
+    recognised by their name, « <ville>-<n> » (the bureau centralisateur), accents ignored.
+    """
+    cities = cantons.filter(pl.col("type") == "V").select(
+        pl.col("code").alias("ville_partagee"), "departement", _fold(pl.col("nom")).alias("_base"))
+    return (cantons.filter((pl.col("type") == "C") & pl.col("nom").str.contains(r"-\d+$"))
+            .with_columns(_fold(pl.col("nom").str.replace(r"-\d+$", "")).alias("_base"))
+            .join(cities, on=["_base", "departement"], how="inner")
+            .select("code", "ville_partagee"))
+
+
+@lru_cache(maxsize=1)
+def _canton_polygons() -> tuple[np.ndarray, shapely.STRtree]:
+    features = geography.cantons_geojson()["features"]
+    codes = np.array([f["properties"]["code"] for f in features], dtype=object)
+    geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    return codes, shapely.STRtree(geoms)
+
+
+def _locate_cantons(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """Canton (or pseudo-canton) polygon containing each point, None where none does."""
+    out = np.full(len(latitude), None, dtype=object)
+    if len(latitude) == 0:
+        return out
+    codes, tree = _canton_polygons()
+    points, polygons = tree.query(shapely.points(longitude, latitude), predicate="intersects")
+    out[points[::-1]] = codes[polygons[::-1]]  # first match wins on a shared border
+    return out
+
+
+def _site_cantons(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
+    """Open sites with the canton they stand in: ``site_id``, ``canton``, ``commune_sans_canton``."""
+    sites = open_sites(con, day)
+    unknown = sites.filter(~pl.col("commune_connue") & pl.col("latitude").is_not_null())
+    if unknown.height:
+        located = unknown.select("site_id").with_columns(pl.Series(
+            "_located", _locate_cantons(unknown["latitude"].to_numpy(), unknown["longitude"].to_numpy()),
+            dtype=pl.String))
+        sites = sites.join(located, on="site_id", how="left").with_columns(pl.coalesce("canton", "_located"))
+    return sites.select("site_id", "canton",
+                        (pl.col("commune_connue") & pl.col("canton").is_null()).alias("commune_sans_canton"),
+                        "commune")
+
+
+def canton_coverage(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Which cantons of the scope have at least one open site at ``day`` (annex 2 target).
+
+    One row per canton: ``code``, ``nom``, ``type``, ``departement``, ``region``, ``population``,
+    ``sites`` (open sites whose commune lies in the canton), ``couvert`` (``sites >= 1``),
+    ``ville_partagee`` and ``incertain`` (see below). Uncovered cantons first, then by code.
+
+    How the target is measured, and why:
+
+    * **The unit is INSEE's « canton-ou-ville »** (:func:`fsdash.geography.cantons`, a partition of
+      the territory into whole communes): a canton of whole communes (type C); a city split
+      between several cantons, counted as **one** unit, its pseudo-canton (type V, e.g.
+      Marseille, Bourg-en-Bresse); a commune nouvelle straddling cantons, its fictitious canton
+      (type N). The cantons lying wholly inside a city have no contour in the source and are not
+      units: for a city split into k cantons the measure asks for one site in the city, not k —
+      it is optimistic there, and says so through ``type``.
+    * **A site counts in the canton of its commune** (its registered commune code; municipal
+      arrondissements belong to their city). A bus or itinerant service counts only in the canton
+      of its registered address, not in those of its stops (not in the data). A site whose commune
+      code is unknown to the geography (a commune merged since the list was published) is placed
+      by its coordinates in the canton polygon that contains them.
+    * **Cantons sharing a city** (type C named « <ville>-<n> » after a pseudo-canton of the same
+      département, column ``ville_partagee``) also hold a fraction of that city, which the data
+      attributes to the pseudo-canton. When such a canton has no site of its own but the city has
+      one, whether the canton is covered depends on the street the site is in: it is reported
+      uncovered with ``incertain = True`` (:func:`canton_coverage_summary` gives the range).
+    * **Communes without canton** — Paris, the métropole de Lyon, Martinique and Guyane, where
+      the law has no canton (collectivités à statut particulier) — are outside the "every
+      canton" target: no pseudo-unit is invented for them. The summary counts them apart; their
+      access is read through :func:`population_within`.
+    """
+    all_cantons = geography.cantons()
+    cantons = all_cantons.filter(territory_filter(scope))
+    counts = (_site_cantons(con, day).filter(pl.col("canton").is_not_null())
+              .group_by("canton").agg(pl.len().cast(pl.Int64).alias("sites")))
+    frame = (cantons.select("code", "nom", "type", "departement", "region", "population")
+             .join(counts, left_on="code", right_on="canton", how="left")
+             .with_columns(pl.col("sites").fill_null(0))
+             .with_columns((pl.col("sites") > 0).alias("couvert"))
+             .join(_shared_cities(all_cantons), on="code", how="left"))
+    # Sites of each shared city, read nationally (a scope always holds its own cities anyway).
+    cities = (all_cantons.filter(pl.col("type") == "V").select(pl.col("code").alias("ville_partagee"))
+              .join(counts, left_on="ville_partagee", right_on="canton", how="left")
+              .select("ville_partagee", pl.col("sites").fill_null(0).alias("_city_sites")))
+    return (frame.join(cities, on="ville_partagee", how="left")
+            .with_columns((~pl.col("couvert") & (pl.col("_city_sites").fill_null(0) > 0)).alias("incertain"))
+            .drop("_city_sites")
+            .sort(["couvert", "code"]))
+
+
+def canton_coverage_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """One row: ``cantons_total``, ``cantons_covered``, ``share`` (see :func:`canton_coverage`).
+
+    ``objectif`` and ``echeance`` recall the target (:data:`EVERY_CANTON_COVERED`: every canton,
+    end of 2022).
+
+    Also: ``cantons_incertains`` (uncovered cantons whose shared city has a site) and
+    ``share_max`` (the share if they all were covered: the true figure lies between ``share``
+    and ``share_max``); ``pseudo_cantons`` and ``pseudo_cantons_covered`` (type V units);
+    ``communes_sans_canton``, ``population_sans_canton`` and ``sites_sans_canton`` (Paris,
+    métropole de Lyon, Martinique, Guyane: outside the target, not in the denominator).
+    """
+    frame = canton_coverage(con, day, scope)
+    total = frame.height
+    covered = int(frame["couvert"].sum())
+    uncertain = int(frame["incertain"].sum())
+    pseudo = frame.filter(pl.col("type") == "V")
+    no_canton = geography.communes().filter(territory_filter(scope) & pl.col("canton").is_null())
+    sites_no_canton = (_site_cantons(con, day).filter(pl.col("commune_sans_canton"))
+                       .join(no_canton.select(pl.col("code_insee").alias("commune")), on="commune", how="semi").height)
+    return pl.DataFrame([{
+        "cantons_total": total,
+        "cantons_covered": covered,
+        "share": covered / total if total else None,
+        "cantons_incertains": uncertain,
+        "share_max": (covered + uncertain) / total if total else None,
+        "pseudo_cantons": pseudo.height,
+        "pseudo_cantons_covered": int(pseudo["couvert"].sum()),
+        "communes_sans_canton": no_canton.height,
+        "population_sans_canton": int(no_canton["population"].sum()),
+        "sites_sans_canton": sites_no_canton,
+        "objectif": EVERY_CANTON_COVERED.value,
+        "echeance": EVERY_CANTON_COVERED.date,
+    }], schema={"cantons_total": pl.Int64, "cantons_covered": pl.Int64, "share": pl.Float64,
+                "cantons_incertains": pl.Int64, "share_max": pl.Float64, "pseudo_cantons": pl.Int64,
+                "pseudo_cantons_covered": pl.Int64, "communes_sans_canton": pl.Int64,
+                "population_sans_canton": pl.Int64, "sites_sans_canton": pl.Int64, "objectif": pl.Float64,
+                "echeance": pl.Date})
+
+
+# --- sites outside their département --------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _departement_polygons() -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+    features = geography.departements_geojson()["features"]
+    codes = np.array([f["properties"]["code"] for f in features], dtype=object)
+    geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    shapely.prepare(geoms)
+    return codes, geoms, shapely.STRtree(geoms)
+
+
+def sites_outside_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL,
+                              day: dt.date | None = None) -> pl.DataFrame:
+    """Sites whose coordinates fall outside the polygon of their own département.
+
+    Columns: ``site_id``, ``nom``, ``departement`` (registered), ``departement_found`` (the
+    département polygon containing the coordinates, null at sea or abroad), ``latitude``,
+    ``longitude``, ``distance_km`` (great-circle distance from the site to the nearest point of
+    its own département's polygon; null when the geography has no polygon for it).
+
+    A site is flagged when it lies more than :data:`BORDER_TOLERANCE_KM` outside its
+    département's (simplified) polygon. Sites of a collectivity the geography has no polygon for
+    (Saint-Martin 978, …) are flagged only when their coordinates fall inside another
+    département. Sites without coordinates are not checked here. Every site of the registry is
+    checked, closed ones included, unless ``day`` restricts to the sites open that day.
+    """
+    where, params = scope.sites_filter()
+    open_at = ""
+    if day is not None:
+        open_at = f" AND {OPEN_AT.format(d='?')}"
+        params = [*params, day, day]
+    sites = con.sql(f"""
+        SELECT s.site_id, s.nom, s.departement, s.latitude, s.longitude FROM sites s
+        WHERE s.latitude IS NOT NULL AND s.longitude IS NOT NULL AND {where}{open_at}
+        ORDER BY s.site_id""", params=params).pl()
+    schema = {"site_id": pl.String, "nom": pl.String, "departement": pl.String, "departement_found": pl.String,
+              "latitude": pl.Float64, "longitude": pl.Float64, "distance_km": pl.Float64}
+    if sites.is_empty():
+        return pl.DataFrame(schema=schema)
+    codes, geoms, tree = _departement_polygons()
+    lat, lon = sites["latitude"].to_numpy(), sites["longitude"].to_numpy()
+    points = shapely.points(lon, lat)
+    own = sites["departement"].to_numpy().astype(object)
+    position = {code: i for i, code in enumerate(codes)}
+    own_index = np.array([position.get(code, -1) for code in own])
+    has_polygon = own_index >= 0
+    inside_own = np.zeros(len(own), dtype=bool)
+    inside_own[has_polygon] = shapely.contains_xy(geoms[own_index[has_polygon]], lon[has_polygon], lat[has_polygon])
+    found = np.full(len(own), None, dtype=object)
+    hit_point, hit_polygon = tree.query(points, predicate="intersects")
+    found[hit_point[::-1]] = codes[hit_polygon[::-1]]
+    found[inside_own] = own[inside_own]
+    distance = np.full(len(own), np.nan)
+    check = has_polygon & ~inside_own
+    if check.any():
+        lines = shapely.shortest_line(points[check], geoms[own_index[check]])
+        ends = shapely.get_coordinates(shapely.get_point(lines, 1))
+        distance[check] = great_circle_km(lat[check], lon[check], ends[:, 1], ends[:, 0])
+    flagged = np.where(has_polygon, ~inside_own & (distance > BORDER_TOLERANCE_KM),
+                       np.array([f is not None for f in found]))
+    return (sites.with_columns(pl.Series("departement_found", found, dtype=pl.String),
+                               pl.Series("distance_km", distance, dtype=pl.Float64).fill_nan(None))
+            .filter(pl.Series(flagged))
+            .select(list(schema)))
