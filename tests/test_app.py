@@ -140,3 +140,33 @@ def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo
     assert _metric(at, "Cantons couverts") == formats.percent(summary["share"], 1)
     assert any("Où ouvrir ensuite" in h.value for h in at.subheader)
     assert len(at.dataframe) == 3  # uncovered cantons, farthest communes, candidates
+
+
+REAL_LIST = ROOT.parent / "shared" / "reference" / "anct" / "liste-fs-20240801.csv"
+
+
+@pytest.mark.skipif(not REAL_LIST.exists(), reason="liste ANCT de référence absente (../shared/reference)")
+def test_home_shows_the_real_network_figures(tmp_path, monkeypatch):
+    """The official list alone (no activity yet): trajectory and coverage tiles on the home page."""
+    import datetime as dt
+
+    import polars as pl
+
+    from fsdash.ingest import import_site_list
+    from fsdash.metrics import coverage
+    from fsdash.warehouse.store import writer
+
+    db = tmp_path / "reel.duckdb"
+    with writer(db) as con:
+        import_site_list(con, REAL_LIST.name, REAL_LIST.read_bytes())
+    with reader(db) as con:
+        cantons = coverage.canton_coverage_summary(con, dt.date.today()).row(0, named=True)
+        within = coverage.population_within(con, dt.date.today()).filter(pl.col("radius_km") == 10)["share"][0]
+    monkeypatch.setenv("FSDASH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert _metric(at, "Sites labellisés") == formats.number(2845)
+    assert _metric(at, "Cantons couverts") == formats.percent(cantons["share"], 1)
+    assert _metric(at, "Population à moins de 10 km") == formats.percent(within, 1)
+    assert not any("Données de démonstration" in w.body for w in at.warning)
+    assert any("Aucune donnée d'activité" in i.body for i in at.info)
