@@ -29,7 +29,7 @@ except FileNotFoundError:
              "« python -m fsdash demo » ou chargez des données avec « python -m fsdash ingest ».")
     st.stop()
 try:
-    st.session_state["scope"] = ui.scope_filter()
+    st.session_state["filters"] = ui.filter_bar()
     page.run()
 except WarehouseMissing as exc:
     st.error(str(exc))

@@ -16,12 +16,14 @@ import polars as pl
 import streamlit as st
 
 from fsdash import formats, geography
-from fsdash.metrics import quality
-from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.catalogue import load_catalogue
+from fsdash.filters import COMPARISONS, Filters, parse_quarter_code
+from fsdash.metrics import activity, quality
+from fsdash.metrics.scope import NATIONAL, UNKNOWN_CARRIER, Scope
 from fsdash.warehouse.schema import get_meta
 from fsdash.warehouse.store import default_db_path, reader, version
 
-LEVEL_LABELS = {"national": "France entière", "region": "Région", "departement": "Département"}
+LEVEL_LABELS = {"national": "France entière", "region": "Région", "departement": "Département", "site": "Site"}
 
 
 def db_path() -> Path:
@@ -76,33 +78,126 @@ def _site_areas(con) -> pl.DataFrame:
     return con.sql("SELECT DISTINCT region, departement FROM sites").pl()
 
 
-def scope_filter() -> Scope:
-    """The shared scope selector (sidebar), kept in the URL so a link reproduces the view."""
-    params = st.query_params
+def _sites_of(con, departement: str) -> pl.DataFrame:
+    return con.sql("SELECT site_id, nom FROM sites WHERE departement = ? ORDER BY nom", params=[departement]).pl()
+
+
+def _site_departement(con, site_id: str) -> str | None:
+    rows = con.sql("SELECT departement FROM sites WHERE site_id = ?", params=[site_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _index(options: list, wanted: object) -> int:
+    return options.index(wanted) if wanted in options else 0
+
+
+def _scope_widget(params) -> Scope:
     levels = list(LEVEL_LABELS)
-    level = st.sidebar.selectbox(
-        "Périmètre", levels, format_func=LEVEL_LABELS.get, key="scope_level",
-        index=levels.index(params.get("perimetre", "national")) if params.get("perimetre") in levels else 0,
-    )
+    level = st.sidebar.selectbox("Périmètre", levels, format_func=LEVEL_LABELS.get, key="scope_level",
+                                 index=_index(levels, params.get("perimetre", "national")))
     if level == "national":
-        params.pop("code", None)
-        params["perimetre"] = "national"
         return NATIONAL
-    options = _scope_options(level)
-    codes = list(options)
     wanted = params.get("code")
-    code = st.sidebar.selectbox(LEVEL_LABELS[level], codes, format_func=options.get, key=f"scope_code_{level}",
-                                index=codes.index(wanted) if wanted in codes else 0)
-    params["perimetre"], params["code"] = level, code
-    return Scope(level, code)
+    if level == "site":
+        level_for_list, site_wanted = "departement", wanted
+        wanted = query(_site_departement, wanted) if wanted else None
+    else:
+        level_for_list, site_wanted = level, None
+    options = _scope_options(level_for_list)
+    codes = list(options)
+    code = st.sidebar.selectbox(LEVEL_LABELS[level_for_list], codes, format_func=options.get,
+                                key=f"scope_code_{level_for_list}", index=_index(codes, wanted))
+    if level != "site":
+        return Scope(level, code)
+    sites = query(_sites_of, code)
+    ids = sites["site_id"].to_list()
+    names = dict(sites.iter_rows())
+    site = st.sidebar.selectbox("Site", ids, format_func=lambda i: f"{names[i]} ({i})", key="scope_site",
+                                index=_index(ids, site_wanted))
+    return Scope("site", site)
+
+
+def _list_param(params, key: str, allowed: list[str]) -> list[str]:
+    return [v for v in (params.get(key) or "").split(",") if v in allowed]
+
+
+def filter_bar() -> Filters:
+    """The shared filter bar (sidebar), mirrored in the URL so that a link reproduces the view.
+
+    Scope (France, région, département, site), quarter range, site formats and carriers, and
+    the comparison. Widget keys are prefixed ``scope_``/``filtre_`` and live in session state,
+    so every page of the session sees the same selection.
+    """
+    params = st.query_params
+    scope = _scope_widget(params)
+    catalogue = load_catalogue()
+    fmt_dim, carrier_dim = catalogue.dimensions["format"], catalogue.dimensions["porteur"]
+    carrier_labels = {**{v.code: v.label for v in carrier_dim.values}, UNKNOWN_CARRIER: "Non renseigné"}
+    with st.sidebar.expander("Format et porteur des sites", expanded=bool(params.get("formats") or params.get("porteurs"))):
+        chosen_formats = st.multiselect("Format", fmt_dim.codes, format_func=fmt_dim.label_of, key="filtre_formats",
+                                        default=_list_param(params, "formats", fmt_dim.codes),
+                                        placeholder="Tous les formats")
+        chosen_carriers = st.multiselect("Porteur", list(carrier_labels), format_func=carrier_labels.get,
+                                         key="filtre_porteurs", placeholder="Tous les porteurs",
+                                         default=_list_param(params, "porteurs", list(carrier_labels)))
+    scope = Scope(scope.level, scope.code, tuple(chosen_formats), tuple(chosen_carriers))
+    quarters = query(activity.quarters)
+    first = last = None
+    if quarters:
+        wanted = (parse_quarter_code(params.get("du")), parse_quarter_code(params.get("au")))
+        default = (wanted[0] if wanted[0] in quarters else quarters[0], wanted[1] if wanted[1] in quarters else quarters[-1])
+        if len(quarters) > 1:
+            first, last = st.sidebar.select_slider("Période", options=quarters, value=default,
+                                                   format_func=formats.quarter_short, key="filtre_periode")
+        else:
+            first = last = quarters[0]
+    comparisons = list(COMPARISONS)
+    comparison = st.sidebar.selectbox("Comparaison", comparisons, format_func=COMPARISONS.get, key="filtre_comparaison",
+                                      index=_index(comparisons, params.get("comparaison", "aucune")))
+    filters = Filters(scope, first, last, comparison)
+    wanted_params = filters.to_params()
+    if {k: params.get(k) for k in set(params) | set(wanted_params)} != wanted_params:
+        params.from_dict(wanted_params)
+    return filters
+
+
+def territory(scope: Scope) -> Scope:
+    """The territory a scope lies in: a site's département, else the scope's own territory.
+
+    Coverage is measured on territories, so a site-level view shows its département's.
+    """
+    if scope.level != "site":
+        return scope.territory()
+    return Scope("departement", query(_site_departement, scope.code))
+
+
+def current_filters() -> Filters:
+    return st.session_state.get("filters", Filters())
 
 
 def scope_title(scope: Scope) -> str:
     if scope.level == "national":
-        return "France entière"
-    table = geography.regions() if scope.level == "region" else geography.departements()
-    names = dict(table.select("code", "nom").iter_rows())
-    return f"{LEVEL_LABELS[scope.level]} {names.get(scope.code, scope.code)}"
+        title = "France entière"
+    elif scope.level == "site":
+        title = "Site " + query(_site_name, scope.code)
+    else:
+        table = geography.regions() if scope.level == "region" else geography.departements()
+        names = dict(table.select("code", "nom").iter_rows())
+        title = f"{LEVEL_LABELS[scope.level]} {names.get(scope.code, scope.code)}"
+    narrowing = []
+    if scope.formats:
+        dim = load_catalogue().dimensions["format"]
+        narrowing.append("formats : " + ", ".join(dim.label_of(f) for f in scope.formats))
+    if scope.carriers:
+        dim = load_catalogue().dimensions["porteur"]
+        narrowing.append("porteurs : " + ", ".join(dim.label_of(c) if c != UNKNOWN_CARRIER else "non renseigné"
+                                                   for c in scope.carriers))
+    return title + (f" ({' ; '.join(narrowing)})" if narrowing else "")
+
+
+def _site_name(con, site_id: str) -> str:
+    rows = con.sql("SELECT nom FROM sites WHERE site_id = ?", params=[site_id]).fetchall()
+    return rows[0][0] if rows else site_id
 
 
 def last_load_caption() -> str:

@@ -11,7 +11,8 @@ from fsdash import charts, formats, ui
 from fsdash.circulaire import EVERY_CANTON_COVERED, SITES_AT_1_JAN_2020
 from fsdash.metrics import activity, coverage, network
 
-scope = st.session_state["scope"]
+filters = ui.current_filters()
+scope = filters.scope
 today = dt.date.today()
 st.title("Pilotage du réseau France Services")
 st.caption(ui.scope_title(scope))
@@ -21,8 +22,9 @@ ui.demo_banner()
 st.subheader("Le réseau")
 open_now = ui.query(network.sites_labelled_at, [today], scope)["sites"][0]
 at_launch = ui.query(network.sites_labelled_at, [SITES_AT_1_JAN_2020.date], scope)["sites"][0]
-cantons = ui.query(coverage.canton_coverage_summary, today, scope).row(0, named=True)
-within = ui.query(coverage.population_within, today, scope)
+area = ui.territory(scope)
+cantons = ui.query(coverage.canton_coverage_summary, today, area).row(0, named=True)
+within = ui.query(coverage.population_within, today, area)
 within_10 = within.filter(pl.col("radius_km") == 10).row(0, named=True)
 
 tiles = st.columns(3)
@@ -31,6 +33,8 @@ tiles[0].metric("Sites labellisés ouverts", formats.number(open_now),
 if scope.level == "national":
     tiles[0].caption(f"{formats.number(at_launch)} au {formats.date_long(SITES_AT_1_JAN_2020.date)}, pour un objectif "
                      f"de {formats.number(SITES_AT_1_JAN_2020.value)} ({SITES_AT_1_JAN_2020.source}).")
+if area != scope:
+    st.caption(f"Couverture du territoire : {ui.scope_title(area)}.")
 if cantons["cantons_total"]:
     tiles[1].metric("Cantons couverts", formats.percent(cantons["share"], 1),
                     help="Cantons comptant au moins un site ouvert ; objectif : tous les cantons fin 2022 "
@@ -59,7 +63,7 @@ if not quarters:
     st.stop()
 
 by_quarter = ui.query(activity.activity_by_quarter, scope)
-last = quarters[-1]
+last = filters.last or quarters[-1]
 current = by_quarter.filter(pl.col("periode") == last)
 year_before = by_quarter.filter(pl.col("periode") == last.replace(year=last.year - 1))
 requests = current["demandes"].sum() if current.height else None

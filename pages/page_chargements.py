@@ -12,7 +12,7 @@ from fsdash.circulaire import MIN_OPEN_DAYS_PER_WEEK, MIN_OPENING_HOURS_PER_WEEK
 from fsdash.ingest import STATUS_LABELS
 from fsdash.metrics import quality, site_quality
 
-scope = st.session_state["scope"]
+scope = ui.territory(ui.current_filters().scope)
 st.title("Chargements et qualité des données")
 ui.demo_banner()
 st.caption("Chaque fichier chargé est conservé dans l'entrepôt avec son empreinte SHA-256 ; "

@@ -11,7 +11,7 @@ from fsdash import formats, ui
 from fsdash.circulaire import EVERY_CANTON_COVERED
 from fsdash.metrics import candidates, coverage
 
-scope = st.session_state["scope"]
+scope = ui.territory(ui.current_filters().scope)
 st.title("Maillage du territoire")
 st.caption(ui.scope_title(scope))
 ui.demo_banner()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,20 @@ def test_home_shows_the_real_network_figures(tmp_path, monkeypatch):
     assert _metric(at, "Population à moins de 10 km") == formats.percent(within, 1)
     assert not any("Données de démonstration" in w.body for w in at.warning)
     assert any("Aucune donnée d'activité" in i.body for i in at.info)
+
+
+def test_period_format_and_site_filters_come_from_the_url(app, demo_db):
+    with reader(demo_db) as con:
+        site, dep = con.sql("SELECT site_id, departement FROM sites WHERE format = 'BUS' ORDER BY site_id LIMIT 1").fetchall()[0]
+        bus = activity.activity_by_quarter(con, Scope("national", None, formats=("BUS",)))
+    app.query_params.update({"du": "2024-T1", "au": "2025-T2", "formats": "BUS"})
+    at = app.run()
+    assert not at.exception
+    expected = bus.filter(bus["periode"] == dt.date(2025, 4, 1))["demandes"][0]
+    assert _metric(at, "Demandes — T2 2025") == formats.number(expected)
+    site_app = AppTest.from_file(APP, default_timeout=60)
+    site_app.query_params.update({"perimetre": "site", "code": site})
+    at = site_app.run()
+    assert not at.exception
+    assert at.selectbox(key="scope_site").value == site
+    assert at.selectbox(key="scope_code_departement").value == dep

@@ -38,10 +38,12 @@ def requests_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) ->
 
 def requests_by_partner(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Requests of one year by partner, with their share: ``partenaire``, ``nb_demandes``, ``part``."""
-    if scope.level == "site":
-        query = """SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes FROM demandes_detail
-                   WHERE is_current AND site_id = ? AND year(periode) = ? GROUP BY partenaire"""
-        params: list = [scope.code, year]
+    if not scope.uses_rollup:
+        where, params = scope.sites_filter()
+        query = f"""SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes
+                    FROM demandes_detail d JOIN sites s ON s.site_id = d.site_id
+                    WHERE d.is_current AND {where} AND year(d.periode) = ? GROUP BY partenaire"""
+        params = [*params, year]
     else:
         where, params = scope.rollup_filter()
         query = f"""SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes FROM {REQUESTS_ROLLUP} r

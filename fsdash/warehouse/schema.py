@@ -101,6 +101,10 @@ def migrate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
             _record(con, version, description)
     for table in catalogue.tables.values():
         existing = _existing_columns(con, table.code)
+        if not existing:
+            con.sql(table_ddl(table))
+            _record(con, SCHEMA_VERSION, f"catalogue : ajout de la table {table.code}")
+            continue
         for column in table.columns:
             if column.code not in existing:
                 con.sql(f"ALTER TABLE {table.code} ADD COLUMN {column.code} {column.sql_type}")
