@@ -206,3 +206,52 @@ def last_load_caption() -> str:
         return "Aucun chargement."
     loaded: dt.datetime = frame["loaded_at"].max()
     return f"Dernier chargement : {formats.date_long(loaded.date())} ({len(frame)} fichiers chargés)."
+
+
+def indicator_definitions(codes: list[str]) -> str:
+    """One line per indicator, from the catalogue: ``table.colonne`` codes -> 'Libellé : définition (source)'."""
+    catalogue = load_catalogue()
+    lines = []
+    for code in codes:
+        table, column = code.split(".")
+        col = catalogue.table(table).column(column)
+        lines.append(f"**{col.label}** : {col.definition}" + (f" ({col.source})" if col.source else ""))
+    return "  \n".join(lines)
+
+
+def latest_data_date() -> str:
+    quarters = query(activity.quarters)
+    return formats.quarter_long(quarters[-1]) if quarters else "aucune donnée d'activité"
+
+
+def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] = (), source: str,
+                note: str | None = None) -> None:
+    """A chart with what every chart owes its reader (RGAA, committees, programme team).
+
+    Its data table, CSV (French Excel) and XLSX downloads, the catalogue definition of each
+    indicator, the source and date of the latest data; the demo flag if demo data is shown;
+    a clear empty state when the filters leave nothing.
+    """
+    from fsdash import exports
+
+    if table.is_empty():
+        st.info("Aucune donnée pour ce filtre.")
+        return
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    caption = []
+    if indicators:
+        caption.append(indicator_definitions(list(indicators)))
+    caption.append(f"Source : {source}. Données jusqu'au {latest_data_date()}."
+                   + (" **Données de démonstration.**" if is_demo() else ""))
+    if note:
+        caption.append(note)
+    st.caption("  \n".join(caption))
+    with st.expander("Tableau et téléchargements"):
+        st.dataframe(table, hide_index=True)
+        cols = st.columns(2)
+        cols[0].download_button("Télécharger (CSV)", exports.csv_bytes(table), file_name=f"{key}.csv",
+                                mime="text/csv", key=f"{key}_csv")
+        cols[1].download_button("Télécharger (XLSX)", exports.xlsx_bytes(table), file_name=f"{key}.xlsx",
+                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                key=f"{key}_xlsx")

@@ -48,12 +48,12 @@ tiles[2].caption(f"{formats.number(within_10['population_within'])} habitants")
 
 trajectory = ui.query(network.labelled_by_month, dt.date(2019, 10, 1), today, scope)
 if trajectory["sites"].max():
-    st.altair_chart(charts.trajectory(trajectory, int(SITES_AT_1_JAN_2020.value), SITES_AT_1_JAN_2020.date,
-                                      f"objectif : {formats.number(SITES_AT_1_JAN_2020.value)} au 1er janvier 2020"),
-                    width="stretch")
-    with st.expander("Données du graphique"):
-        st.dataframe(trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts")),
-                     hide_index=True, column_config={"Date": st.column_config.DateColumn(format="DD/MM/YYYY")})
+    ui.chart_block(
+        "trajectoire", charts.trajectory(trajectory, int(SITES_AT_1_JAN_2020.value), SITES_AT_1_JAN_2020.date,
+                                         f"objectif : {formats.number(SITES_AT_1_JAN_2020.value)} au 1er janvier 2020"),
+        trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts")),
+        indicators=["sites.date_labellisation", "sites.date_fermeture"],
+        source="référentiel des sites (liste des structures France Services)")
 
 # --- activity from the quarterly feed (charter 3.1) -----------------------------------------
 st.subheader("L'activité")
@@ -82,9 +82,11 @@ tiles[2].metric(f"Complétude — {formats.quarter_short(last)}", formats.percen
                      "(reporting trimestriel obligatoire, charte 3.1).")
 tiles[2].caption(f"{formats.number(completeness['declarants'])} sites sur {formats.number(completeness['attendus'])}")
 
-st.altair_chart(charts.quarterly_bars(by_quarter, "demandes", "Demandes traitées par trimestre"), width="stretch")
-with st.expander("Données du graphique"):
-    st.dataframe(charts.with_quarter_labels(by_quarter).select(
-        "trimestre", pl.col("demandes").alias("Demandes"), pl.col("usagers").alias("Usagers accueillis"),
-        pl.col("sites_declarants").alias("Sites déclarants")), hide_index=True)
-st.caption("Sources : référentiel des sites ; reporting trimestriel des sites France Services. " + ui.last_load_caption())
+ui.chart_block(
+    "demandes-par-trimestre", charts.quarterly_bars(by_quarter, "demandes", "Demandes traitées par trimestre"),
+    charts.with_quarter_labels(by_quarter).select(
+        pl.col("trimestre").alias("Trimestre"), pl.col("demandes").alias("Demandes"),
+        pl.col("usagers").alias("Usagers accueillis"), pl.col("sites_declarants").alias("Sites déclarants")),
+    indicators=["activite.demandes", "activite.usagers_accueillis"],
+    source="reporting trimestriel des sites France Services (charte 3.1)")
+st.caption(ui.last_load_caption())
