@@ -1,7 +1,9 @@
 """Altair chart builders: frames in, charts out, French formats, colours from the theme.
 
 Charts receive frames already aggregated to what is plotted (Altair sends every row to the
-browser), with preformatted French labels for tooltips.
+browser), with preformatted French labels for tooltips. This module registers the theme and
+holds the builders shared by several pages; page-specific builders live in submodules
+(``fsdash.charts.attendance``…).
 """
 
 from __future__ import annotations
