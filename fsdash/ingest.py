@@ -144,6 +144,27 @@ def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
 
 # --- writing -------------------------------------------------------------------------------
 
+def write_reference(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> int:
+    """Upsert a reference table other than the registry (rates, envelopes…) by its grain.
+
+    Rows whose values changed replace the stored ones; identical rows are left alone, so
+    reloading a file changes nothing. Returns the rows written.
+    """
+    cols = [c.code for c in table.columns]
+    existing = con.sql(f"SELECT {', '.join(cols)} FROM {table.code}").pl()
+    changed = valid.select(cols).join(existing, on=cols, how="anti", nulls_equal=True)
+    if changed.is_empty():
+        return 0
+    keys = list(table.grain)
+    con.register("_incoming_reference", changed)
+    match = " AND ".join(f"t.{k} = i.{k}" for k in keys)
+    con.sql(f"DELETE FROM {table.code} t WHERE EXISTS (SELECT 1 FROM _incoming_reference i WHERE {match})")
+    con.sql(f"INSERT INTO {table.code} ({', '.join(cols)}, batch_id, updated_at) "
+            f"SELECT {', '.join(cols)}, ?, current_timestamp FROM _incoming_reference", params=[batch_id])
+    con.unregister("_incoming_reference")
+    return changed.height
+
+
 def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> pl.DataFrame:
     """Write changed site-periods as new revisions; returns the (site_id, periode) written."""
     cols = [c.code for c in table.columns] + [PERIOD]
@@ -306,9 +327,11 @@ def _load(con: duckdb.DuckDBPyConnection, pending: list[_PendingFile], catalogue
                     _record_site_list(con, item, site_list, raw.frame.height, revisions, closed)
                     revisions += closed
                     sites_moved |= moved
-                else:
+                elif table_code == "sites":
                     revisions, moved = write_sites(con, raw.table, result.valid, batch_id)
                     sites_moved |= moved
+                else:
+                    revisions = write_reference(con, raw.table, result.valid, batch_id)
                 item.outcome.tables.append(TableOutcome(
                     raw.table, raw.where, raw.frame.height, result.valid.height, result.rejected.height,
                     revisions, result.failures, raw.ignored_columns, result,
@@ -372,7 +395,8 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
         for t in f.tables:
             written = (f"{t.revisions_created} révisions créées" if t.table.is_report
-                       else f"{t.revisions_created} sites créés, modifiés ou fermés")
+                       else f"{t.revisions_created} sites créés, modifiés ou fermés" if t.table.code == "sites"
+                       else f"{t.revisions_created} lignes créées ou modifiées")
             lines.append(f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
                          f"{t.rows_rejected} rejetées, {written}")
             if t.ignored_columns:

@@ -154,13 +154,18 @@ def _rule_expr(rule: Rule, table: Table) -> pl.Expr | None:
         return pl.col(_TOTAL).is_not_null() & (pl.col(_GROUP_TOTAL) <= pl.col(_TOTAL))
     if rule.kind == "unique_key":
         return ~pl.struct(list(table.grain)).is_duplicated()
-    if rule.kind == "known_site" and table.code != "sites":
+    if rule.kind == "known_site" and _refers_to_sites(table):
         return pl.col(_LABEL_DATE).is_not_null()
     if rule.kind == "after_label" and table.is_report:
         return pl.col(_PERIOD_END) >= pl.col(_LABEL_DATE)
     if rule.kind == "period_complete" and table.is_report:
         return pl.col(_PERIOD_END) < pl.col("_today")
     return None
+
+
+def _refers_to_sites(table: Table) -> bool:
+    """Tables keyed by a site (reports, not the registry itself) must name a known site."""
+    return "site_id" in table.grain and table.code != "sites"
 
 
 def _applicable_rules(table: Table, catalogue: Catalogue) -> list[Rule]:
@@ -181,7 +186,7 @@ def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue,
                   context: ValidationContext) -> pl.DataFrame:
     """Add the helper columns the generated checks read (label date, period end, totals)."""
     frame = typed.with_columns(pl.lit(context.today).alias("_today"))
-    if table.code != "sites":
+    if _refers_to_sites(table):
         sites = context.sites.select("site_id", pl.col("date_labellisation").alias(_LABEL_DATE))
         frame = frame.join(sites, on="site_id", how="left", maintain_order="left")
     if table.is_report:

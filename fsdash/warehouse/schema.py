@@ -54,7 +54,8 @@ def table_ddl(table: Table) -> str:
         cols = ["site_id VARCHAR NOT NULL", *[d for d in _column_ddl(table) if not d.startswith("site_id ")],
                 REVISION_COLUMNS]
     else:
-        cols = [*_column_ddl(table), "region VARCHAR", "batch_id BIGINT", "updated_at TIMESTAMP"]
+        extra = ["region VARCHAR"] if table.code == "sites" else []
+        cols = [*_column_ddl(table), *extra, "batch_id BIGINT", "updated_at TIMESTAMP"]
     return f"CREATE TABLE IF NOT EXISTS {table.code} ({', '.join(cols)})"
 
 
