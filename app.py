@@ -10,7 +10,7 @@ from fsdash.warehouse.store import WarehouseMissing
 #: (file, French title, icon, url path). The only list of pages.
 ROUTES = [
     ("pages/page_accueil.py", "Accueil", ":material/home:", "accueil"),
-    ("pages/page_maillage.py", "Maillage du territoire", ":material/map:", "maillage"),
+    ("pages/page_maillage.py", "Trajectoire et maillage", ":material/map:", "maillage"),
     ("pages/page_chargements.py", "Chargements et qualité", ":material/fact_check:", "chargements"),
 ]
 

@@ -22,6 +22,8 @@ class Rule:
 
 SITES_AT_1_JAN_2020 = Rule(300, "implantations France Services au 1er janvier 2020",
                            "circulaire, annexe 2", dt.date(2020, 1, 1))
+SITES_END_2022 = Rule(2500, "structures labellisées fin 2022 (objectif du programme)",
+                      "objectif gouvernemental, baromètre des résultats de l'action publique", dt.date(2022, 12, 31))
 EVERY_CANTON_COVERED = Rule(1.0, "part des cantons couverts par au moins un site, fin 2022",
                             "circulaire, annexe 2", dt.date(2022, 12, 31))
 MSAP_HOMOLOGATION_DEADLINE = Rule(0, "échéance d'homologation des MSAP (sinon fin du financement de l'État)",

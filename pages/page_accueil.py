@@ -49,8 +49,7 @@ tiles[2].caption(f"{formats.number(within_10['population_within'])} habitants")
 trajectory = ui.query(network.labelled_by_month, dt.date(2019, 10, 1), today, scope)
 if trajectory["sites"].max():
     ui.chart_block(
-        "trajectoire", charts.trajectory(trajectory, int(SITES_AT_1_JAN_2020.value), SITES_AT_1_JAN_2020.date,
-                                         f"objectif : {formats.number(SITES_AT_1_JAN_2020.value)} au 1er janvier 2020"),
+        "trajectoire", charts.trajectory(trajectory, [SITES_AT_1_JAN_2020] if scope.level == "national" else []),
         trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts")),
         indicators=["sites.date_labellisation", "sites.date_fermeture"],
         source="référentiel des sites (liste des structures France Services)")

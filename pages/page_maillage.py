@@ -1,4 +1,5 @@
-"""Maillage du territoire: canton coverage, distance to the nearest site, where to open next."""
+"""Trajectoire et maillage: the path to the network's targets, canton coverage, distance to the
+nearest site, where to open next."""
 
 from __future__ import annotations
 
@@ -7,15 +8,59 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from fsdash import formats, ui
-from fsdash.circulaire import EVERY_CANTON_COVERED
-from fsdash.metrics import candidates, coverage
+from fsdash import charts, formats, ui
+from fsdash.catalogue import load_catalogue
+from fsdash.circulaire import EVERY_CANTON_COVERED, MSAP_HOMOLOGATION_DEADLINE, SITES_AT_1_JAN_2020, SITES_END_2022
+from fsdash.metrics import candidates, coverage, network
+from fsdash.metrics.scope import UNKNOWN_CARRIER
 
-scope = ui.territory(ui.current_filters().scope)
-st.title("Maillage du territoire")
+BREAKDOWN_LABELS = {"format": "Format", "type_site": "Type", "porteur": "Porteur"}
+
+
+def _group_labels(breakdown: str) -> dict[str, str]:
+    dimension = load_catalogue().dimensions[breakdown]
+    return {**{v.code: v.label for v in dimension.values}, UNKNOWN_CARRIER: "Non renseigné"}
+
+
+filters = ui.current_filters()
+scope = ui.territory(filters.scope)
+st.title("Trajectoire et maillage")
 st.caption(ui.scope_title(scope))
 ui.demo_banner()
 
+# --- the path to the targets (annex 2) -------------------------------------------------------
+st.subheader("Trajectoire du réseau")
+today = dt.date.today()
+trajectory = ui.query(network.labelled_by_month, dt.date(2019, 10, 1), today, scope)
+targets = [SITES_AT_1_JAN_2020, SITES_END_2022] if scope.level == "national" else []
+ui.chart_block(
+    "trajectoire", charts.trajectory(trajectory, targets),
+    trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts")),
+    indicators=["sites.date_labellisation", "sites.date_fermeture"],
+    source="référentiel des sites", note=" ".join(f"Objectif : {formats.number(t.value)} au "
+                                                    f"{formats.date_long(t.date)} ({t.source})." for t in targets) or None)
+breakdown = st.radio("Répartition", list(BREAKDOWN_LABELS), format_func=BREAKDOWN_LABELS.get, horizontal=True,
+                     key="maillage_repartition")
+split = ui.query(network.labelled_by_month_by, dt.date(2019, 10, 1), today, breakdown, scope)
+labels = _group_labels(breakdown)
+ui.chart_block(
+    f"trajectoire-par-{breakdown}", charts.trajectory_by(split, labels, "Sites ouverts"),
+    split.with_columns(pl.col("groupe").replace_strict(labels, default=pl.col("groupe"))).select(
+        pl.col("date").alias("Date"), pl.col("groupe").alias(BREAKDOWN_LABELS[breakdown]), pl.col("sites").alias("Sites")),
+    indicators=[f"sites.{breakdown}"], source="référentiel des sites")
+
+msap = ui.query(network.msap_conversion, MSAP_HOMOLOGATION_DEADLINE.date, scope).row(0, named=True)
+cols = st.columns(3)
+cols[0].metric("Anciennes MSAP labellisées", formats.number(msap["msap_total"]),
+               help=f"{MSAP_HOMOLOGATION_DEADLINE.label.capitalize()} : "
+                    f"{formats.date_long(MSAP_HOMOLOGATION_DEADLINE.date)} ({MSAP_HOMOLOGATION_DEADLINE.source}).")
+cols[1].metric(f"… avant le {formats.date_short(MSAP_HOMOLOGATION_DEADLINE.date)}", formats.number(msap["avant_echeance"]))
+cols[2].metric("… après l'échéance", formats.number(msap["apres_echeance"]))
+if msap["non_renseigne"]:
+    st.caption(f"{formats.number(msap['non_renseigne'])} sites dont la source ne dit pas s'ils étaient des MSAP "
+               "(la liste ANCT ne le précise pas).")
+
+st.subheader("Maillage du territoire")
 day = st.date_input("Situation au", value=dt.date.today(), min_value=dt.date(2019, 1, 1),
                     max_value=dt.date.today(), format="DD/MM/YYYY", key="maillage_date")
 

@@ -140,7 +140,7 @@ def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo
     assert not at.exception
     assert _metric(at, "Cantons couverts") == formats.percent(summary["share"], 1)
     assert any("Où ouvrir ensuite" in h.value for h in at.subheader)
-    assert len(at.dataframe) == 3  # uncovered cantons, farthest communes, candidates
+    assert len(at.dataframe) == 5  # 2 trajectory tables, uncovered cantons, farthest communes, candidates
 
 
 REAL_LIST = ROOT.parent / "shared" / "reference" / "anct" / "liste-fs-20240801.csv"

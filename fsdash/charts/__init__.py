@@ -69,8 +69,8 @@ def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
     )
 
 
-def trajectory(frame: pl.DataFrame, target_value: int, target_date, target_label: str) -> alt.LayerChart:
-    """Open sites month by month, with the circular's target as a marked point and rule."""
+def trajectory(frame: pl.DataFrame, targets: list = ()) -> alt.LayerChart:
+    """Open sites month by month, with the targets (``fsdash.circulaire.Rule``) as marked points."""
     data = frame.with_columns(
         pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
         pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
@@ -80,9 +80,33 @@ def trajectory(frame: pl.DataFrame, target_value: int, target_date, target_label
         y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
         tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("sites_fr:N", title="Sites")],
     )
-    target = pl.DataFrame({"date": [target_date], "sites": [target_value], "libelle": [target_label]})
+    if not targets:
+        return line.properties(height=260)
+    target = pl.DataFrame({"date": [t.date for t in targets], "sites": [int(t.value) for t in targets],
+                           "libelle": [f"objectif : {formats.number(t.value)} au {formats.date_long(t.date)}"
+                                       for t in targets]})
     point = alt.Chart(target.to_arrow()).mark_point(shape="diamond", size=140, filled=True,
                                                     color=theme.color("red")).encode(
         x="date:T", y="sites:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
     label = point.mark_text(align="left", dx=10, dy=-6, color=theme.color("red")).encode(text="libelle:N")
     return (line + point + label).properties(height=260)
+
+
+def trajectory_by(frame: pl.DataFrame, labels: dict[str, str], title: str) -> alt.Chart:
+    """Open sites month by month, one line per group (format, type or carrier), labelled in French.
+
+    Lines are told apart by dash pattern as well as colour, so the chart reads without colour.
+    """
+    data = frame.with_columns(
+        pl.col("groupe").replace_strict(labels, default=pl.col("groupe")).alias("groupe_fr"),
+        pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
+        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
+    )
+    return alt.Chart(data.to_arrow()).mark_line(strokeWidth=2).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+        y=alt.Y("sites:Q", title=title, axis=alt.Axis(format=",d")),
+        color=alt.Color("groupe_fr:N", title=None, legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("groupe_fr:N", title=None),
+        tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("groupe_fr:N", title="Groupe"),
+                 alt.Tooltip("sites_fr:N", title="Sites")],
+    ).properties(height=260)

@@ -42,3 +42,42 @@ def labelled_by_month(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.d
     """Open sites on the first day of each month from ``first`` to ``last``: the trajectory."""
     months = pl.date_range(first.replace(day=1), last, interval="1mo", eager=True).to_list()
     return sites_labelled_at(con, months, scope)
+
+
+#: Site attributes the trajectory can be split by.
+BREAKDOWNS = {"format": "s.format", "type_site": "s.type_site",
+              "porteur": "coalesce(s.porteur, 'NON_RENSEIGNE')"}
+
+
+def labelled_by_month_by(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, by: str,
+                         scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Open sites on the first day of each month, split by format, type or carrier.
+
+    Columns ``date``, ``groupe``, ``sites`` (zero rows omitted).
+    """
+    column = BREAKDOWNS[by]
+    where, params = scope.sites_filter()
+    months = pl.DataFrame({"date": pl.date_range(first.replace(day=1), last, interval="1mo", eager=True)})
+    con.register("_months", months)
+    try:
+        return con.sql(f"""
+            SELECT m.date, {column} AS groupe, count(*) AS sites
+            FROM _months m JOIN sites s ON {OPEN_AT.format(d='m.date')} AND {where}
+            GROUP BY ALL ORDER BY m.date, groupe""", params=params).pl()
+    finally:
+        con.unregister("_months")
+
+
+def msap_conversion(con: duckdb.DuckDBPyConnection, deadline: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+    """Former MSAP labelled France Services by the homologation deadline, and after it.
+
+    One row: ``msap_total`` (sites flagged as former MSAP), ``avant_echeance``, ``apres_echeance``,
+    ``non_renseigne`` (sites whose source does not say whether they were an MSAP).
+    """
+    where, params = scope.sites_filter()
+    return con.sql(f"""
+        SELECT count(*) FILTER (WHERE s.ancienne_msap) AS msap_total,
+               count(*) FILTER (WHERE s.ancienne_msap AND s.date_labellisation <= ?) AS avant_echeance,
+               count(*) FILTER (WHERE s.ancienne_msap AND s.date_labellisation > ?) AS apres_echeance,
+               count(*) FILTER (WHERE s.ancienne_msap IS NULL) AS non_renseigne
+        FROM sites s WHERE {where}""", params=[deadline, deadline, *params]).pl()
