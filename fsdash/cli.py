@@ -109,7 +109,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from fsdash.serve import serve
 
+    from fsdash.warehouse.store import ensure_current
+
     db = _db(args)
+    if ensure_current(db):
+        print(f"entrepôt {db} mis à jour vers le schéma courant.", flush=True)
     if not db.exists():
         print(f"entrepôt absent ({db}) : construction de l'entrepôt de démonstration…", flush=True)
         cmd_demo(argparse.Namespace(db=str(db), seed=2019, until=None, sites=None))

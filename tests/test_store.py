@@ -102,3 +102,20 @@ def test_old_warehouse_is_migrated_forward(tmp_path):
         kept = con.sql("SELECT nom FROM sites").fetchall()
     assert "source" in cols and versions[-1] == SCHEMA_VERSION
     assert kept == [("ancien site",)]
+
+
+def test_serving_an_old_warehouse_migrates_it_first(tmp_path):
+    from fsdash.warehouse.schema import is_up_to_date
+    from fsdash.warehouse.store import ensure_current
+
+    db = tmp_path / "v1.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.sql("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        MIGRATIONS[0][2](con, load_catalogue())
+        set_meta(con, "schema_version", "1")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert not is_up_to_date(con, load_catalogue())
+    assert ensure_current(db) is True
+    assert ensure_current(db) is False  # nothing left to do: no copy on every start
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert is_up_to_date(con, load_catalogue())

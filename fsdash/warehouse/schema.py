@@ -122,3 +122,12 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     rows = con.sql("SELECT value FROM meta WHERE key = ?", params=[key]).fetchall()
     return rows[0][0] if rows else None
+
+
+def is_up_to_date(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> bool:
+    """Whether a (read-only) warehouse already has the current schema and every catalogue column."""
+    row = con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() if _existing_columns(con, "meta") else []
+    if not row or int(row[0][0]) < MIGRATIONS[-1][0]:
+        return False
+    return all({c.code for c in table.columns} <= _existing_columns(con, table.code)
+               for table in catalogue.tables.values())

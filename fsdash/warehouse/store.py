@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from fsdash.catalogue import load_catalogue
-from fsdash.warehouse.schema import migrate
+from fsdash.warehouse.schema import is_up_to_date, migrate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DB = REPO_ROOT / "data" / "fsdash.duckdb"
@@ -101,3 +101,23 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
                 con.close()
                 staging.unlink(missing_ok=True)
                 staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+
+
+def ensure_current(path: Path) -> bool:
+    """Migrate a warehouse written by an older fsdash before serving it; True if it was migrated.
+
+    Readers open files read-only and cannot migrate them: without this, a dashboard started on
+    a warehouse from before a catalogue change would fail on the new columns.
+    """
+    if not path.exists():
+        return False
+    con = connect_reader(path)
+    try:
+        current = is_up_to_date(con, load_catalogue())
+    finally:
+        con.close()
+    if current:
+        return False
+    with writer(path):
+        pass
+    return True

@@ -1,0 +1,85 @@
+"""Screenshots of every page at national and département scope, for the README (docs/screenshots/).
+
+Drives Debian's Chromium with Playwright against `python -m fsdash serve` on a warehouse
+(the demo by default). Usage:
+
+    python scripts/screenshots.py [--db data/fsdash.duckdb] [--departement 23] [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def routes() -> list[tuple[str, str, str, str]]:
+    """app.py's routes table, read without running the app."""
+    tree = ast.parse((ROOT / "app.py").read_text())
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
+    return ast.literal_eval(node.value)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "fsdash", "serve", "--db", str(db), "--port", str(port),
+                             "--address", "127.0.0.1"], cwd=ROOT, env={**os.environ, "FSDASH_DB": str(db)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("le serveur Streamlit n'a pas démarré")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="captures d'écran de chaque page")
+    parser.add_argument("--db", default=str(ROOT / "data" / "fsdash.duckdb"))
+    parser.add_argument("--departement", default="23")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = serve(Path(args.db), port)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            for _path, title, _icon, url in routes():
+                for label, query in (("national", ""), ("departement", f"?perimetre=departement&code={args.departement}")):
+                    page = browser.new_page(viewport={"width": 1440, "height": 1100}, locale="fr-FR")
+                    page.goto(f"http://127.0.0.1:{port}/{url}{query}")
+                    page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+                    page.wait_for_timeout(4000)  # charts and maps finish drawing
+                    target = out / f"{url}-{label}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    print(f"{title} ({label}) → {target.relative_to(ROOT)}")
+                    page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+
+
+if __name__ == "__main__":
+    main()
