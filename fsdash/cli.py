@@ -71,11 +71,47 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_import_indicators(args: argparse.Namespace) -> int:
+    """Official series (DITP, Etalab): 0 loaded, 1 rows rejected (the rest loaded), 2 refused."""
+    import datetime as dt
+
+    from fsdash.official import OfficialRefused, import_official_paths, report_lines
+    from fsdash.warehouse.store import writer
+
+    try:
+        file_date = dt.date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"erreur : date de publication illisible « {args.date} » (attendu : AAAA-MM-JJ)", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        with writer(_db(args)) as con:
+            result = import_official_paths(con, [Path(f) for f in args.files], file_date=file_date)
+    except OfficialRefused as exc:
+        for message in exc.messages:
+            print(f"erreur : {message}", file=sys.stderr)
+        return EXIT_REFUSED
+    stream = sys.stderr if result.exit_code else sys.stdout
+    for line in report_lines(result):
+        print(line, file=stream)
+    if result.exit_code:
+        print(f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
+              "de l'entrepôt ; corrigez-les et importez à nouveau le fichier.", file=sys.stderr)
+    return result.exit_code
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from fsdash.demo.build import build_demo
+    from fsdash.ingest import IngestRefused
 
     sites = Path(args.sites) if getattr(args, "sites", None) else None
-    build_demo(_db(args), seed=args.seed, until=args.until, sites_file=sites, progress=lambda m: print(m, flush=True))
+    official = [Path(f) for f in getattr(args, "official", None) or []]
+    try:
+        build_demo(_db(args), seed=args.seed, until=args.until, sites_file=sites, official_files=official or None,
+                   progress=lambda m: print(m, flush=True))
+    except IngestRefused as exc:
+        for message in exc.messages:
+            print(f"erreur : {message}", file=sys.stderr)
+        return EXIT_REFUSED
     return 0
 
 
@@ -145,7 +181,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sites", metavar="FICHIER",
                    help="liste officielle des structures (format ANCT) : l'activité synthétique est "
                         "générée sur ce réseau réel au lieu d'un réseau fictif")
+    p.add_argument("--official", nargs="+", metavar="FICHIER",
+                   help="séries officielles (baromètre DITP, Etalab) : importées dans l'entrepôt de "
+                        "démonstration, elles calibrent les sites, les demandes et la satisfaction par département")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import-indicators",
+                       help="importe les séries officielles publiées (baromètre des résultats DITP, Etalab)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--date", metavar="AAAA-MM-JJ",
+                   help="date de publication des fichiers (défaut : date de modification de chaque fichier)")
+    p.add_argument("files", nargs="+", metavar="FICHIER", help="fichiers CSV, XLSX ou Parquet à importer")
+    p.set_defaults(func=cmd_import_indicators)
 
     p = sub.add_parser("import-sites", help="importe la liste officielle des structures France Services (ANCT)")
     p.add_argument("--db", help=db_help)

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from fsdash.metrics import activity, coverage, network, site_quality
+from fsdash.metrics import activity, coverage, network, official, site_quality
 from fsdash.metrics.scope import NATIONAL
 from fsdash.warehouse.schema import get_meta
 
@@ -50,6 +50,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
         "batches": {"total": batches[0], "with_rejections": batches[1]},
         "quarantined_rows": quarantined,
         "schema_version": int(get_meta(con, "schema_version") or 0),
+        "official_series": official.official_summary(con),
     }
 
 

@@ -4,6 +4,13 @@ The generator writes what sites would send — a registry file, then one file pe
 quarter, with late reports, a few corrections and a few inconsistent rows — and loads them one
 quarter at a time with :func:`fsdash.ingest.ingest_paths`. Deterministic for a given seed and
 last quarter.
+
+With official series (``demo --official FILE...``, imported first through
+:func:`fsdash.official.import_official_paths`), the synthetic feed is calibrated on them at
+département level: sites per département follow the departmental label stocks, requests follow
+the national monthly acts (IND-323) and their departmental shares, kiosk satisfaction sits around
+the departmental IND-246 rates. The reconciliation (:mod:`fsdash.metrics.official`) shows how
+close it lands.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 
@@ -21,7 +29,7 @@ from fsdash import formats
 from fsdash.demo import calibration as cal
 from fsdash.demo import feed
 from fsdash.demo.network import generate_sites
-from fsdash.ingest import import_site_list, ingest_paths
+from fsdash.ingest import IngestRefused, import_site_list, ingest_paths
 from fsdash.periods import last_complete_quarter, quarter_start, quarters_between
 from fsdash.warehouse.schema import set_meta
 from fsdash.warehouse.store import writer
@@ -53,8 +61,9 @@ def _write(frame: pl.DataFrame, folder: Path, name: str) -> Path | None:
 
 
 def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: int, quarter: int,
-                   scale: float, carry: dict[str, pl.DataFrame], is_last: bool,
-                   folder: Path) -> tuple[list[Path], dict[str, pl.DataFrame]]:
+                   scale: float | np.ndarray, carry: dict[str, pl.DataFrame], is_last: bool,
+                   folder: Path, satisfaction: pl.DataFrame | None = None,
+                   ) -> tuple[list[Path], dict[str, pl.DataFrame]]:
     """The files sent for one quarter, and what is left to send with the next one."""
     act = feed.activity(rng, profile, year, quarter, scale)
     act, _missing = _split(rng, act, cal.SHARE_MISSING_REPORTS)
@@ -69,7 +78,7 @@ def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: in
     if corrections is not None:
         sent = pl.concat([sent, corrections])
     detail = feed.request_detail(rng, profile, reported)
-    kiosk = feed.kiosk_answers(rng, profile, reported)
+    kiosk = feed.kiosk_answers(rng, profile, reported, satisfaction)
     tag = f"{year}-T{quarter}"
     files = [_write(sent, folder, f"demo-{tag}-activite.parquet"),
              _write(detail, folder, f"demo-{tag}-demandes_detail.parquet"),
@@ -79,13 +88,99 @@ def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: in
     return [f for f in files if f], {"activite": late, "corrections": corrected}
 
 
+# --- calibration on official series (demo --official) ----------------------------------------
+
+def _quarterly(values: pl.DataFrame) -> pl.DataFrame:
+    """Monthly official values by zone and quarter: sum of 3 months, else mean × 3."""
+    return (values.with_columns(pl.col("reference_date").dt.year().alias("annee"),
+                                pl.col("reference_date").dt.quarter().cast(pl.Int64).alias("trimestre"))
+            .group_by("zone_code", "annee", "trimestre")
+            .agg(pl.when(pl.len() == 3).then(pl.col("value").sum()).otherwise(pl.col("value").mean() * 3)
+                 .alias("value")))
+
+
+def _shares(frame: pl.DataFrame) -> dict[str, float]:
+    total = frame["value"].sum()
+    return {code: value / total for code, value in frame.select("zone_code", "value").iter_rows()} if total else {}
+
+
+def official_targets(con: duckdb.DuckDBPyConnection) -> cal.OfficialTargets:
+    """What the imported official series ask of the demo (empty parts when a series is absent)."""
+    from fsdash.metrics.official import measured_values
+    from fsdash.official import ACTS, LABELS, SATISFACTION
+
+    stocks = measured_values(con, LABELS, "departement")
+    acts = measured_values(con, ACTS, "departement")
+    national = _quarterly(measured_values(con, ACTS, "national"))
+    quarters = _quarterly(acts)
+    shares: dict[tuple[int, int] | None, dict[str, float]] = {
+        (y, q): _shares(quarters.filter((pl.col("annee") == y) & (pl.col("trimestre") == q)))
+        for y, q in quarters.select("annee", "trimestre").unique().iter_rows()}
+    if not acts.is_empty():
+        shares[None] = _shares(acts.group_by("zone_code").agg(pl.col("value").sum()))
+    satisfaction = measured_values(con, SATISFACTION, "departement")
+    low, high = cal.OFFICIAL_SATISFACTION_BOUNDS
+    rate = (pl.col("value") / 100).clip(low, high).alias("taux")
+    by_quarter = (satisfaction.with_columns(pl.col("reference_date").dt.year().alias("annee"),
+                                            pl.col("reference_date").dt.quarter().cast(pl.Int64).alias("trimestre"))
+                  .group_by("zone_code", "annee", "trimestre").agg(pl.col("value").mean()))
+    default = satisfaction.group_by("zone_code").agg(pl.col("value").mean()).with_columns(
+        pl.lit(None, pl.Int32).alias("annee"), pl.lit(None, pl.Int64).alias("trimestre"))
+    kiosk = pl.concat([by_quarter.with_columns(pl.col("annee").cast(pl.Int32)),
+                       default.select(by_quarter.columns)], how="vertical_relaxed").select(
+        pl.col("zone_code").alias("departement"), pl.col("annee").cast(pl.Int64), "trimestre", rate)
+    return cal.OfficialTargets(
+        label_stocks=(stocks.select(pl.col("zone_code").alias("departement"), "date", pl.col("value").alias("sites"))
+                      if not stocks.is_empty() else None),
+        requests_by_quarter={(y, q): v for _, y, q, v in national.iter_rows()},
+        request_shares=shares,
+        satisfaction=kiosk if not satisfaction.is_empty() else None,
+    )
+
+
+def calibrated_scales(profile: feed.SiteProfile, quarters: list[tuple[int, int]],
+                      targets: cal.OfficialTargets) -> dict[tuple[int, int], np.ndarray]:
+    """Per-site scale of every quarter so that requests follow the official acts.
+
+    Sites keep a département factor (their département's share of the acts over every published
+    month), then quarters with published months get their national level (monthly acts × 3) and
+    their départements' shares of that quarter; other quarters keep ``REQUESTS_PER_YEAR``.
+    """
+    departements = profile.sites["departement"].to_numpy()
+    published = [q for q in quarters if q in targets.request_shares]
+    if published and targets.request_shares.get(None):
+        weight = sum(feed.expected_weight(profile, y, q) for y, q in published)
+        profile.size = profile.size * feed.share_factors(weight, departements, targets.request_shares[None])
+    scales = {}
+    for year, quarter in quarters:
+        weight = feed.expected_weight(profile, year, quarter)
+        shares = targets.request_shares.get((year, quarter))
+        factor = feed.share_factors(weight, departements, shares) if shares else np.ones_like(weight)
+        default = cal.REQUESTS_PER_YEAR[year] * cal.SEASONALITY[quarter] / sum(cal.SEASONALITY.values())
+        total = targets.requests_by_quarter.get((year, quarter), default)
+        mass = (weight * factor).sum()
+        scales[(year, quarter)] = factor * (total / (1 - cal.SHARE_MISSING_REPORTS) / mass if mass else 0.0)
+    return scales
+
+
+def _import_official(con: duckdb.DuckDBPyConnection, files: list[Path], today: dt.date) -> None:
+    from fsdash.official import import_official_paths, report_lines
+
+    result = import_official_paths(con, files, today=today)
+    if result.exit_code:
+        raise IngestRefused(["séries officielles : des lignes ont été rejetées, la démonstration n'est pas "
+                             "construite sur des séries incomplètes.", *report_lines(result)])
+
+
 def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today: dt.date | None = None,
-               sites_file: Path | None = None, progress: Callable[[str], None] = lambda _m: None) -> None:
+               sites_file: Path | None = None, official_files: list[Path] | None = None,
+               progress: Callable[[str], None] = lambda _m: None) -> None:
     """Generate and load the demo warehouse at ``path`` (replaced atomically when done).
 
     With ``sites_file`` (the official ANCT list), the synthetic activity sits on the real
     network imported through :func:`fsdash.ingest.import_site_list`; otherwise on a synthetic
-    network placed at real communes.
+    network placed at real communes. With ``official_files`` (DITP/Etalab series), those are
+    imported first and the feed is calibrated on them (see the module docstring).
     """
     today = today or dt.date.today()
     last = parse_quarter(until) if until else last_complete_quarter(today)
@@ -96,21 +191,37 @@ def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today:
     with tempfile.TemporaryDirectory(prefix="fsdash-demo-") as tmp, writer(path, fresh=True) as con:
         folder = Path(tmp)
         set_meta(con, "demo_seed", str(seed))
+        targets = None
+        if official_files:
+            _import_official(con, official_files, today)
+            targets = official_targets(con)
+            set_meta(con, "demo_official", ", ".join(p.name for p in official_files))
         if sites_file is None:
-            ingest_paths(con, [_write(generate_sites(rng), folder, "demo-sites.parquet")], nature="demo", today=today)
-            set_meta(con, "demo_network", "synthétique")
+            stocks = targets.label_stocks if targets else None
+            ingest_paths(con, [_write(generate_sites(rng, stocks), folder, "demo-sites.parquet")], nature="demo",
+                         today=today)
+            calibrated = " (labellisations officielles)" if stocks is not None else ""
+            set_meta(con, "demo_network", "synthétique" + calibrated)
         else:
             import_site_list(con, sites_file.name, sites_file.read_bytes(), nature="demo", today=today)
             set_meta(con, "demo_network", f"liste officielle {sites_file.name}")
         sites = con.sql("SELECT * FROM sites ORDER BY site_id").pl()
         profile = feed.draw_profiles(rng, sites)
-        scales = {y: feed.year_scale(profile, y, [q for yy, q in quarters if yy == y]) for y in {y for y, _ in quarters}}
+        if targets is None:
+            years = {y: feed.year_scale(profile, y, [q for yy, q in quarters if yy == y])
+                     for y in {y for y, _ in quarters}}
+            scales = {(y, q): years[y] for y, q in quarters}
+        else:
+            scales = calibrated_scales(profile, quarters, targets)
+            if targets.satisfaction is not None:
+                feed.place_kiosks(rng, profile, dt.date(cal.KIOSK_FIRST_YEAR + 1, 1, 1))
+        satisfaction = targets.satisfaction if targets else None
         progress(f"Données de démonstration : {formats.number(sites.height)} sites, "
                  f"{len(quarters)} trimestres (graine {seed}) → {path}")
         carry: dict[str, pl.DataFrame] = {}
         for year, quarter in quarters:
-            files, carry = _quarter_files(rng, profile, year, quarter, scales[year], carry,
-                                          (year, quarter) == last, folder)
+            files, carry = _quarter_files(rng, profile, year, quarter, scales[(year, quarter)], carry,
+                                          (year, quarter) == last, folder, satisfaction)
             if quarter == 4 and year >= cal.SURVEY_FIRST_YEAR:
                 open_ids = sites.filter(pl.Series(feed.active_fraction(sites, year, 4) > 0))["site_id"].to_list()
                 files.append(_write(feed.survey(rng, profile, year, open_ids), folder, f"demo-{year}-enquete_annuelle.parquet"))

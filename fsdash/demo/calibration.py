@@ -7,6 +7,9 @@ and the tests check that what comes out of the warehouse lands within 5 % of the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
 
 #: Cumulative labelled structures by wave (date the labels take effect). 2020-2022: the official
 #: national series (Etalab baromètre, « nb-labellisations-france-services », dated one month
@@ -86,3 +89,28 @@ SHARE_LATE_REPORTS = 0.03
 SHARE_LATE_LAST_QUARTER = 0.07
 SHARE_CORRECTED_REPORTS = 0.005
 SHARE_INCONSISTENT_REPORTS = 0.001
+
+#: ``demo --official``: every département keeps at least this many kiosks, so that its kiosk
+#: satisfaction can be compared with the official IND-246 value.
+KIOSKS_MIN_PER_DEPARTEMENT = 2
+
+#: ``demo --official``: official satisfaction rates are kept within these bounds before sites are
+#: drawn around them (a département published at 100 % would leave no room for the sites' spread).
+OFFICIAL_SATISFACTION_BOUNDS = (0.80, 0.995)
+
+
+@dataclass(frozen=True)
+class OfficialTargets:
+    """Targets read from the official series imported into the demo warehouse (``demo --official``).
+
+    Each part is optional: only the series the given files hold calibrate the demo.
+    """
+
+    #: Departmental label stocks as published: ``departement``, ``date``, ``sites``.
+    label_stocks: pl.DataFrame | None = None
+    #: National requests per quarter (official monthly acts: sum of 3 months, else mean × 3).
+    requests_by_quarter: dict[tuple[int, int], float] = field(default_factory=dict)
+    #: Départements' shares of the acts, per quarter; key None: over every published month.
+    request_shares: dict[tuple[int, int] | None, dict[str, float]] = field(default_factory=dict)
+    #: Kiosk satisfaction (0–1): ``departement``, ``annee``, ``trimestre`` (null: all quarters), ``taux``.
+    satisfaction: pl.DataFrame | None = None

@@ -103,11 +103,40 @@ def year_scale(profile: SiteProfile, year: int, quarters: list[int]) -> float:
     return target / weight
 
 
-def activity(rng: np.random.Generator, profile: SiteProfile, year: int, quarter: int, scale: float) -> pl.DataFrame:
-    """The ``activite`` rows of one quarter (every site open during it)."""
+def expected_weight(profile: SiteProfile, year: int, quarter: int) -> np.ndarray:
+    """Each site's expected requests in a quarter, per unit of scale."""
+    return (profile.size * active_fraction(profile.sites, year, quarter) * ramp(profile.sites, year, quarter)
+            * cal.SEASONALITY[quarter])
+
+
+def share_factors(weights: np.ndarray, departements: np.ndarray, shares: dict[str, float]) -> np.ndarray:
+    """Per-site multipliers giving each département its target share of the total weight.
+
+    Départements without a target (or without weight) keep their factor 1; the targets are
+    rescaled to the weight the others leave. Plain numpy in a fixed order, so that a seed always
+    gives the same draws.
+    """
+    codes, position = np.unique(departements.astype(str), return_inverse=True)
+    weight = np.bincount(position, weights=weights, minlength=len(codes))
+    target = np.array([shares.get(code, 0.0) for code in codes])
+    targeted = (target > 0) & (weight > 0)
+    factor = np.ones(len(codes))
+    if targeted.any():
+        factor[targeted] = target[targeted] / target[targeted].sum() * weight[targeted].sum() / weight[targeted]
+    return factor[position]
+
+
+def activity(rng: np.random.Generator, profile: SiteProfile, year: int, quarter: int,
+             scale: float | np.ndarray) -> pl.DataFrame:
+    """The ``activite`` rows of one quarter (every site open during it).
+
+    ``scale`` is requests per unit of site size: one number, or one per site (calibrated demo).
+    """
     frac = active_fraction(profile.sites, year, quarter)
     idx = np.flatnonzero(frac > 0)
-    mean = profile.size[idx] * frac[idx] * ramp(profile.sites, year, quarter)[idx] * cal.SEASONALITY[quarter] * scale
+    per_site = np.broadcast_to(np.asarray(scale, dtype=float), profile.size.shape)
+    mean = profile.size[idx] * frac[idx] * ramp(profile.sites, year, quarter)[idx] * cal.SEASONALITY[quarter] \
+        * per_site[idx]
     demandes = rng.poisson(mean)
     m = len(idx)
     agents = profile.agents[idx]
@@ -162,13 +191,28 @@ def request_detail(rng: np.random.Generator, profile: SiteProfile, act: pl.DataF
     })
 
 
-def kiosk_answers(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame) -> pl.DataFrame:
-    """``satisfaction_borne`` rows for the sites equipped with a kiosk."""
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    return np.log(p) - np.log1p(-np.asarray(p))
+
+
+def kiosk_answers(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame,
+                  targets: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``satisfaction_borne`` rows for the sites equipped with a kiosk.
+
+    ``targets`` (``departement``, ``annee``, ``trimestre``, ``taux``; a null quarter is the
+    département's default) moves each site's satisfaction on the logit scale, so that its
+    département sits around the official rate while sites keep their spread.
+    """
     idx = profile.index_of(act["site_id"])
     keep = profile.kiosk[idx] & (act["annee"].to_numpy() >= cal.KIOSK_FIRST_YEAR)
     idx, sub = idx[keep], act.filter(pl.Series(keep))
     answers = rng.poisson(cal.KIOSK_ANSWERS_PER_QUARTER * np.clip(profile.size[idx], 0.3, 3))
-    satisfied = rng.binomial(answers, profile.satisfaction[idx])
+    probability = profile.satisfaction[idx]
+    if targets is not None:
+        rate = _row_targets(profile, sub, targets)
+        shift = np.where(np.isnan(rate), 0.0, _logit(np.nan_to_num(rate, nan=0.5)) - _logit(cal.KIOSK_SATISFACTION))
+        probability = 1 / (1 + np.exp(-(_logit(probability) + shift)))
+    satisfied = rng.binomial(answers, probability)
     very = rng.binomial(satisfied, 0.7)
     unhappy = answers - satisfied
     little = rng.binomial(unhappy, 0.6)
@@ -176,6 +220,36 @@ def kiosk_answers(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFr
         pl.Series("reponses_tres_satisfait", very), pl.Series("reponses_satisfait", satisfied - very),
         pl.Series("reponses_peu_satisfait", little), pl.Series("reponses_pas_satisfait", unhappy - little),
     )
+
+
+def _row_targets(profile: SiteProfile, rows: pl.DataFrame, targets: pl.DataFrame) -> np.ndarray:
+    """The target rate of each row's département and quarter (its default, else NaN)."""
+    deps = profile.sites.select("site_id", "departement")
+    keys = [pl.col("annee").cast(pl.Int64), pl.col("trimestre").cast(pl.Int64)]
+    frame = rows.select("site_id", *keys).join(deps, on="site_id", how="left", maintain_order="left")
+    by_quarter = targets.filter(pl.col("trimestre").is_not_null()).with_columns(keys)
+    default = targets.filter(pl.col("trimestre").is_null()).select("departement", pl.col("taux").alias("defaut"))
+    frame = (frame.join(by_quarter, on=["departement", "annee", "trimestre"], how="left", maintain_order="left")
+             .join(default, on="departement", how="left", maintain_order="left"))
+    return frame.select(pl.coalesce("taux", "defaut").cast(pl.Float64)).to_series().fill_null(np.nan).to_numpy()
+
+
+def place_kiosks(rng: np.random.Generator, profile: SiteProfile, before: dt.date) -> None:
+    """Re-place the kiosks so that every département has some, labelled before ``before`` if it can.
+
+    Used by the calibrated demo: a département's satisfaction can only be compared with the
+    official one if some of its sites have a kiosk.
+    """
+    sites = profile.sites.with_row_index("i")
+    kiosk = np.zeros(sites.height, dtype=bool)
+    for _, group in sites.sort("departement").group_by("departement", maintain_order=True):
+        early = group.filter(pl.col("date_labellisation") < before)["i"].to_numpy()
+        pool = early if len(early) >= cal.KIOSKS_MIN_PER_DEPARTEMENT else group["i"].to_numpy()
+        kiosk[rng.choice(pool, size=min(cal.KIOSKS_MIN_PER_DEPARTEMENT, len(pool)), replace=False)] = True
+    rest = np.flatnonzero(~kiosk)
+    extra = max(0, min(cal.KIOSK_SITES - int(kiosk.sum()), len(rest)))
+    kiosk[rng.choice(rest, size=extra, replace=False)] = True
+    profile.kiosk = kiosk
 
 
 def survey(rng: np.random.Generator, profile: SiteProfile, year: int, site_ids: list[str]) -> pl.DataFrame:

@@ -3,6 +3,10 @@
 Départements get a nearly even number of sites (the real list has 28 ± 9 per département),
 and within a département sites go to small centres rather than to the largest city, as annex 2
 asks. Labels follow the official waves of ``calibration.LABEL_WAVES``.
+
+With official departmental label stocks (``demo --official``), each wave is shared among
+départements so that their stocks follow the official ones (scaled to the demo's national total)
+instead of being drawn by population.
 """
 
 from __future__ import annotations
@@ -55,13 +59,99 @@ def _closures(rng: np.random.Generator, labels: np.ndarray) -> list[dt.date | No
     return closed
 
 
-def generate_sites(rng: np.random.Generator) -> pl.DataFrame:
-    """The demo registry, in the columns of the catalogue's ``sites`` table."""
-    labels = np.array(_label_dates(rng), dtype=object)
+def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Integers proportional to ``weights`` summing to ``total`` (ties go to the first index)."""
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    quotas = total * weights / weights.sum()
+    counts = np.floor(quotas).astype(np.int64)
+    remainders = quotas - counts
+    for i in np.argsort(-remainders, kind="stable")[: total - counts.sum()]:
+        counts[i] += 1
+    return counts
+
+
+def _wave_stocks(stocks: pl.DataFrame, day: dt.date, cumulative: int) -> dict[str, float]:
+    """Official departmental stocks matching a wave, scaled to the wave's national cumulative count.
+
+    The departmental files date some waves a month earlier than the national series: the snapshot
+    used is the one, published by the end of the wave's month, whose total is closest to the wave's
+    count (the latest on a tie; the last snapshot, scaled, for waves after the series ends).
+    """
+    month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    totals = (stocks.filter(pl.col("date") <= month_end).group_by("date").agg(pl.col("sites").sum())
+              .with_columns((pl.col("sites") - cumulative).abs().alias("distance"))
+              .sort(["distance", "date"], descending=[False, True]))
+    if totals.is_empty():
+        totals = stocks.group_by("date").agg(pl.col("sites").sum()).sort("date").head(1)
+    snapshot, total = totals.row(0)[:2]
+    rows = stocks.filter(pl.col("date") == snapshot)
+    return {dep: n * cumulative / total for dep, n in rows.select("departement", "sites").iter_rows()}
+
+
+def allocate_waves(stocks: pl.DataFrame,
+                   waves: list[tuple[dt.date, int]] = cal.LABEL_WAVES) -> dict[str, list[dt.date]]:
+    """Label dates of each département's sites, wave by wave, following official stocks.
+
+    ``stocks``: ``departement``, ``date`` (as published), ``sites``. Each wave's new sites go to
+    the départements furthest below their (scaled) official stock, in proportion to the shortfall.
+    Deterministic: no random draw.
+    """
+    departements = sorted(stocks["departement"].unique().to_list())
+    assigned = np.zeros(len(departements))
+    dates: dict[str, list[dt.date]] = {d: [] for d in departements}
+    previous = 0
+    for day, cumulative in waves:
+        target = _wave_stocks(stocks, day, cumulative)
+        target_vector = np.array([target.get(d, 0.0) for d in departements])
+        shortfall = np.clip(target_vector - assigned, 0, None)
+        counts = _largest_remainder(cumulative - previous, shortfall if shortfall.sum() > 0 else target_vector)
+        for dep, count in zip(departements, counts, strict=True):
+            dates[dep] += [day] * int(count)
+        assigned += counts
+        previous = cumulative
+    return dates
+
+
+def _calibrated_places(rng: np.random.Generator, stocks: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame]:
+    """Label dates and communes of the sites when départements follow the official stocks."""
+    communes = geography.communes()
+    labels, picks = [], []
+    for dep, dates in allocate_waves(stocks).items():
+        if not dates:
+            continue
+        pool = communes.filter((pl.col("departement") == dep) & (pl.col("population") >= 700))
+        if pool.is_empty():  # Mayotte has no legal population: any of its communes
+            pool = communes.filter(pl.col("departement") == dep)
+        weight = pool["population"].fill_null(1).to_numpy().astype(float) ** 0.5
+        idx = rng.choice(pool.height, size=len(dates), replace=len(dates) > pool.height, p=weight / weight.sum())
+        picks.append(pool[np.sort(idx)])
+        labels += [dates[i] for i in rng.permutation(len(dates))]
+    places = pl.concat(picks)
+    labels_array = np.array(labels, dtype=object)
+    order = np.lexsort((rng.random(len(labels)), np.array([d.toordinal() for d in labels])))
+    return labels_array[order], places[order]
+
+
+def generate_sites(rng: np.random.Generator, label_stocks: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The demo registry, in the columns of the catalogue's ``sites`` table.
+
+    ``label_stocks`` (official departmental stocks: ``departement``, ``date``, ``sites``) places
+    each wave's sites in the départements the official series names; without it, sites are
+    spread by population and waves land anywhere in France.
+    """
+    if label_stocks is None:
+        labels = np.array(_label_dates(rng), dtype=object)
+        places = _pick_communes(rng, len(labels))
+        places = places[rng.permutation(len(labels))]  # waves land anywhere in France
+    else:
+        labels, places = _calibrated_places(rng, label_stocks)
+    return _registry(rng, labels, places)
+
+
+def _registry(rng: np.random.Generator, labels: np.ndarray, places: pl.DataFrame) -> pl.DataFrame:
+    """Carriers, formats, names, coordinates and hours of sites already placed and dated."""
     n = len(labels)
-    places = _pick_communes(rng, n)
-    order = rng.permutation(n)  # waves land anywhere in France
-    places = places[order]
     carrier = _choice(rng, cal.CARRIER_SHARES, n)
     fmt = _choice(rng, cal.FORMAT_SHARES, n)
     late = np.array([d >= dt.date(2022, 1, 1) for d in labels])

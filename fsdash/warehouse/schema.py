@@ -12,7 +12,7 @@ import duckdb
 
 from fsdash.catalogue import Catalogue, Table
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
 REVISION_COLUMNS = "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
@@ -86,9 +86,28 @@ def _v2_site_lists(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None
                    new_sites BIGINT, closed_sites BIGINT, loaded_at TIMESTAMP)""")
 
 
+def _v3_official_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Official series (DITP, Etalab) kept apart from the sites' feed, with the files they came from.
+
+    One value a row (``value_kind``: initiale, realisee, cible, taux_avancement); ``date`` as
+    published, ``reference_date`` in the national convention (departmental label stocks are dated
+    one month earlier by Etalab); revised values stay, no longer current.
+    """
+    con.sql("""CREATE TABLE IF NOT EXISTS official_series (
+                   indicator VARCHAR NOT NULL, source VARCHAR NOT NULL, zone_level VARCHAR NOT NULL,
+                   zone_code VARCHAR NOT NULL, date DATE NOT NULL, reference_date DATE NOT NULL,
+                   value_kind VARCHAR NOT NULL, value DOUBLE NOT NULL, batch_id BIGINT NOT NULL, line BIGINT,
+                   is_current BOOLEAN NOT NULL)""")
+    con.sql("""CREATE TABLE IF NOT EXISTS official_files (
+                   sha256 VARCHAR NOT NULL, file_name VARCHAR, source VARCHAR, file_date DATE, batch_id BIGINT,
+                   loaded_at TIMESTAMP, status VARCHAR, rows_read BIGINT, rows_empty BIGINT, rows_loaded BIGINT,
+                   rows_rejected BIGINT, values_written BIGINT)""")
+
+
 #: Numbered structural migrations, applied in order to any warehouse older than them.
 MIGRATIONS = [(1, "schéma initial", _v1_initial),
-              (2, "provenance des sites et listes officielles importées", _v2_site_lists)]
+              (2, "provenance des sites et listes officielles importées", _v2_site_lists),
+              (3, "séries officielles publiées (DITP, Etalab), à part du flux des sites", _v3_official_series)]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
