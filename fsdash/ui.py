@@ -35,17 +35,17 @@ def warehouse_version() -> tuple[int, int, int]:
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _cached(module: str, name: str, db: str, wh_version: tuple, args: tuple) -> Any:
+def _cached(module: str, name: str, db: str, wh_version: tuple, args: tuple, kwargs: tuple = ()) -> Any:
     import importlib
 
     fn = getattr(importlib.import_module(module), name)
     with reader(Path(db)) as con:
-        return fn(con, *args)
+        return fn(con, *args, **dict(kwargs))
 
 
-def query(fn: Callable[..., Any], *args: Any) -> Any:
+def query(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a metric function on a read-only connection, cached per warehouse version."""
-    return _cached(fn.__module__, fn.__name__, str(db_path()), warehouse_version(), args)
+    return _cached(fn.__module__, fn.__name__, str(db_path()), warehouse_version(), args, tuple(sorted(kwargs.items())))
 
 
 def is_demo() -> bool:

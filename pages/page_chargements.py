@@ -7,10 +7,14 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from fsdash import formats, ui
+from fsdash import charts, formats, ui
 from fsdash.circulaire import MIN_OPEN_DAYS_PER_WEEK, MIN_OPENING_HOURS_PER_WEEK
 from fsdash.ingest import STATUS_LABELS
-from fsdash.metrics import quality, site_quality
+from fsdash.metrics import official, quality, site_quality
+
+OFFICIAL_INDICATORS = {"nb-labellisations-france-services": "Sites labellisés (Etalab)",
+                       "IND-323": "Actes mensuels / demandes (IND-323)",
+                       "IND-246": "Satisfaction aux bornes (IND-246)"}
 
 scope = ui.territory(ui.current_filters().scope)
 st.title("Chargements et qualité des données")
@@ -31,7 +35,7 @@ labels = {"sites_without_hours": "Sites fixes sans horaires publiés",
           "sites_under_5_days": f"Ouverts moins de {MIN_OPEN_DAYS_PER_WEEK.value:g} jours par semaine",
           "duplicate_names": "Noms en double", "duplicate_coordinates": "Coordonnées en double",
           "outside_departement": "Coordonnées hors de leur département"}
-cols = st.columns(len(labels))
+cols = st.columns(3) + st.columns(3)
 for col, (key, label) in zip(cols, labels.items(), strict=True):
     col.metric(label, formats.number(flags[key]))
 st.caption(f"Règles de la charte : ouverture d'au moins {MIN_OPENING_HOURS_PER_WEEK.value:g} heures sur "
@@ -42,6 +46,26 @@ if not flagged.is_empty():
     st.dataframe(flagged.select(
         pl.col("site_id").alias("Site"), pl.col("nom").alias("Nom"), pl.col("departement").alias("Département"),
         pl.col("format").alias("Format"), pl.col("signalements").alias("Signalements")), hide_index=True)
+
+st.subheader("Rapprochement avec les séries officielles")
+if not ui.query(official.has_official_series):
+    st.info("Aucune série officielle chargée : python -m fsdash import-indicators FICHIER… (baromètre des "
+            "résultats de l'action publique : labellisations, actes mensuels IND-323, satisfaction IND-246).")
+else:
+    cols = st.columns(2)
+    indicator = cols[0].selectbox("Indicateur", list(OFFICIAL_INDICATORS), format_func=OFFICIAL_INDICATORS.get,
+                                  key="rapprochement_indicateur")
+    tolerance = cols[1].slider("Tolérance d'écart (%)", 1, 30, 5, key="rapprochement_tolerance") / 100
+    rows = ui.query(official.reconcile, indicator, scope, tolerance=tolerance)
+    by_date = official.reconciliation_summary(rows)
+    ui.chart_block(
+        f"rapprochement-{indicator}", charts.reconciliation_gaps(by_date, tolerance),
+        rows.select(pl.col("zone_name").alias("Zone"), pl.col("date").alias("Date"),
+                    pl.col("official").alias("Valeur officielle"), pl.col("feed").alias("Valeur fsdash"),
+                    pl.col("gap").alias("Écart"), pl.col("gap_relative").alias("Écart relatif"),
+                    pl.col("flag").alias("Hors tolérance"), pl.col("note").alias("Note")),
+        source="séries officielles du baromètre (DITP, Etalab) et données de fsdash",
+        note="Écart = valeur fsdash − valeur officielle. " + (rows["note"].drop_nulls().first() or ""))
 
 st.subheader("Chargements")
 

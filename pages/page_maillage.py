@@ -11,9 +11,10 @@ import streamlit as st
 from fsdash import charts, formats, ui
 from fsdash.catalogue import load_catalogue
 from fsdash.circulaire import EVERY_CANTON_COVERED, MSAP_HOMOLOGATION_DEADLINE, SITES_AT_1_JAN_2020, SITES_END_2022
-from fsdash.metrics import candidates, coverage, network
+from fsdash.metrics import candidates, coverage, network, official
 from fsdash.metrics.scope import UNKNOWN_CARRIER
 
+LABELS_INDICATOR = "nb-labellisations-france-services"
 BREAKDOWN_LABELS = {"format": "Format", "type_site": "Type", "porteur": "Porteur"}
 
 
@@ -33,11 +34,18 @@ st.subheader("Trajectoire du réseau")
 today = dt.date.today()
 trajectory = ui.query(network.labelled_by_month, dt.date(2019, 10, 1), today, scope)
 targets = [SITES_AT_1_JAN_2020, SITES_END_2022] if scope.level == "national" else []
+labels_official = ui.query(official.official_series, LABELS_INDICATOR, scope)
+table = trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts (référentiel)"))
+if not labels_official.is_empty():
+    table = table.join(labels_official.select(pl.col("date").alias("Date"), pl.col("value").alias(
+        "Sites labellisés (série officielle)")), on="Date", how="full", coalesce=True).sort("Date")
 ui.chart_block(
-    "trajectoire", charts.trajectory(trajectory, targets),
-    trajectory.select(pl.col("date").alias("Date"), pl.col("sites").alias("Sites ouverts")),
+    "trajectoire", charts.trajectory(trajectory, targets, labels_official), table,
     indicators=["sites.date_labellisation", "sites.date_fermeture"],
-    source="référentiel des sites", note=" ".join(f"Objectif : {formats.number(t.value)} au "
+    source="référentiel des sites" + ("; série officielle : baromètre des résultats de l'action publique (Etalab), "
+                                       "labellisations cumulées" if not labels_official.is_empty() else
+                                       " (série officielle non chargée : python -m fsdash import-indicators)"),
+    note=" ".join(f"Objectif : {formats.number(t.value)} au "
                                                     f"{formats.date_long(t.date)} ({t.source})." for t in targets) or None)
 breakdown = st.radio("Répartition", list(BREAKDOWN_LABELS), format_func=BREAKDOWN_LABELS.get, horizontal=True,
                      key="maillage_repartition")

@@ -69,16 +69,34 @@ def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
     )
 
 
-def trajectory(frame: pl.DataFrame, targets: list = ()) -> alt.LayerChart:
-    """Open sites month by month, with the targets (``fsdash.circulaire.Rule``) as marked points."""
-    data = frame.with_columns(
+FEED_SERIES = "Référentiel des sites (fsdash)"
+OFFICIAL_LABELS_SERIES = "Série officielle (baromètre Etalab)"
+
+
+def trajectory(frame: pl.DataFrame, targets: list = (), official: pl.DataFrame | None = None) -> alt.LayerChart:
+    """Open sites month by month, the official label series if loaded, and the targets.
+
+    The two series are told apart by colour and dash and named in the legend, so a committee
+    sees at once which figure is official and which comes from fsdash's registry.
+    """
+    series = frame.select("date", "sites", pl.lit(FEED_SERIES).alias("serie"))
+    if official is not None and not official.is_empty():
+        series = pl.concat([series, official.select("date", pl.col("value").round(0).cast(pl.Int64).alias("sites"),
+                                                    pl.lit(OFFICIAL_LABELS_SERIES).alias("serie"))])
+    data = series.with_columns(
         pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
         pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
     )
-    line = alt.Chart(data.to_arrow()).mark_line(color=theme.color("primary"), strokeWidth=2.5).encode(
+    names = [FEED_SERIES, OFFICIAL_LABELS_SERIES]
+    line = alt.Chart(data.to_arrow()).mark_line(strokeWidth=2.5).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
-        tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("sites_fr:N", title="Sites")],
+        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.color("primary"),
+                                                                                    theme.categorical()[3]]),
+                        legend=alt.Legend(orient="bottom", labelLimit=400)),
+        strokeDash=alt.StrokeDash("serie:N", title=None, scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]])),
+        tooltip=[alt.Tooltip("serie:N", title="Série"), alt.Tooltip("date_fr:N", title="Date"),
+                 alt.Tooltip("sites_fr:N", title="Sites")],
     )
     if not targets:
         return line.properties(height=260)
@@ -105,8 +123,31 @@ def trajectory_by(frame: pl.DataFrame, labels: dict[str, str], title: str) -> al
     return alt.Chart(data.to_arrow()).mark_line(strokeWidth=2).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("sites:Q", title=title, axis=alt.Axis(format=",d")),
-        color=alt.Color("groupe_fr:N", title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("groupe_fr:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
         strokeDash=alt.StrokeDash("groupe_fr:N", title=None),
         tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("groupe_fr:N", title="Groupe"),
                  alt.Tooltip("sites_fr:N", title="Sites")],
     ).properties(height=260)
+
+
+def reconciliation_gaps(summary: pl.DataFrame, tolerance: float) -> alt.LayerChart:
+    """Median and largest relative gap between fsdash and the official series, date by date.
+
+    The tolerance the user chose is drawn as a rule, so flagged dates stand out without colour.
+    """
+    data = summary.with_columns(
+        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
+        pl.col("median_abs_gap_relative").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
+        .alias("mediane_fr"),
+        pl.col("max_abs_gap_relative").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
+        .alias("max_fr"),
+    )
+    base = alt.Chart(data.to_arrow()).encode(x=alt.X("date:T", title=None))
+    median = base.mark_line(point=True, color=theme.color("primary")).encode(
+        y=alt.Y("median_abs_gap_relative:Q", title="Écart relatif (valeur absolue)", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("mediane_fr:N", title="Écart médian"),
+                 alt.Tooltip("max_fr:N", title="Écart maximal"), alt.Tooltip("flagged:Q", title="Zones hors tolérance")])
+    worst = base.mark_tick(color=theme.categorical()[3], thickness=2).encode(y="max_abs_gap_relative:Q")
+    rule = alt.Chart(pl.DataFrame({"t": [tolerance]}).to_arrow()).mark_rule(
+        color=theme.color("red"), strokeDash=[4, 4]).encode(y="t:Q")
+    return (median + worst + rule).properties(height=240)
