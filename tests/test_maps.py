@@ -1,0 +1,163 @@
+"""Map builders (fsdash.maps): no basemap, the layers and what they send to the browser."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+import pytest
+
+from fsdash import geography, maps, theme
+
+SITES = pl.DataFrame({
+    "site_id": ["A", "B", "C", "D"],
+    "nom": ["Site <A>", "Site B", "Site C", "Sans coordonnées"],
+    "latitude": [46.0, 47.0, 45.0, None],
+    "longitude": [2.0, 3.0, 4.0, None],
+    "demandes": [400.0, 100.0, 0.0, 50.0],
+    "extra": ["not sent", "not sent", "not sent", "not sent"],
+})
+
+
+def _json(deck) -> dict:
+    return json.loads(deck.to_json())
+
+
+def test_deck_has_no_basemap():
+    deck = maps.deck([maps.departements_layer(["01"])], maps.view_state([46.0], [5.0]))
+    spec = _json(deck)
+    # pydeck's sentinel, which Streamlit's frontend reads as "no basemap"; None would get Carto's.
+    assert spec["mapStyle"] == "__MAP_STYLE__"
+    assert "mapProvider" not in spec
+    text = deck.to_json()
+    assert "cartocdn" not in text and "mapbox" not in text and "googleapis" not in text
+    assert spec["views"] == [{"@@type": "MapView", "controller": True}]
+
+
+def test_deck_uses_the_shared_tooltip():
+    deck = maps.deck([], maps.view_state([], []))
+    assert deck._tooltip == maps.TOOLTIP and maps.TOOLTIP["html"] == "{infobulle}"
+
+
+def test_departements_layer_all_or_some():
+    every = maps.departements_layer()
+    features = geography.departements_geojson()["features"]
+    assert maps.layer_size(every) == len(features) == geography.departements().height
+    some = maps.departements_layer(["01", "2A"], layer_id="base")
+    codes = sorted(f["properties"]["code"] for f in some.data["features"])
+    assert codes == ["01", "2A"]
+    spec = _json(maps.deck([some], maps.view_state([46.0], [5.0])))["layers"][0]
+    assert spec["@@type"] == "GeoJsonLayer" and spec["id"] == "base" and spec["pickable"] is False
+    assert spec["getFillColor"] == theme.rgb(theme.color("grey"))
+    assert some.data["features"][0]["infobulle"].startswith("<b>Ain (01)</b>")
+
+
+def test_layers_never_mutate_the_shared_geography():
+    maps.departements_layer(["01"])
+    maps.choropleth_layer(pl.DataFrame({"code": ["01"], "v": [1.0]}), "code", "v")
+    for feature in geography.departements_geojson()["features"]:
+        assert "infobulle" not in feature and "fill" not in feature
+        assert set(feature["properties"]) == {"code", "nom", "region"}
+
+
+def test_radii_make_areas_proportional():
+    radii = maps.radii([400.0, 100.0, 0.0, None, 25.0], max_px=20, min_px=2)
+    assert radii[0] == 20  # the largest value
+    assert radii[1] == pytest.approx(10)  # a quarter of the value: half the radius, a quarter of the area
+    assert radii[2] == 2 and radii[3] == 2  # nothing to show: still visible
+    assert radii[4] == pytest.approx(5)
+    assert maps.radii([None, 0.0]) == [1.5, 1.5]
+
+
+def test_sites_layer_sends_only_plotted_fields():
+    layer = maps.sites_layer(SITES, "demandes", max_px=12, highlight=["B"])
+    assert maps.layer_size(layer) == 3  # the site without coordinates is left out (it stays in the table)
+    for point in layer.data:
+        assert set(point) == {"lon", "lat", "r", "c", "infobulle"}
+    by_name = {p["infobulle"]: p for p in layer.data}
+    assert by_name["<b>Site &lt;A&gt;</b>"]["r"] == 12  # names are HTML-escaped
+    assert by_name["<b>Site B</b>"]["c"] == theme.rgb(theme.color("red"))
+    assert by_name["<b>Site C</b>"]["c"] == theme.rgb(theme.color("primary"), 170)
+    assert layer.data[-1]["infobulle"] == "<b>Site B</b>"  # the highlighted site is drawn last, on top
+    spec = _json(maps.deck([layer], maps.view_state(SITES["latitude"], SITES["longitude"])))["layers"][0]
+    assert spec["radiusUnits"] == "pixels"  # a literal, not an accessor expression
+    assert spec["getRadius"] == "@@=r" and spec["getPosition"] == "@@=[lon, lat]" and spec["pickable"] is True
+    assert "extra" not in json.dumps(spec)
+
+
+def test_sites_layer_tooltip_and_default_size():
+    layer = maps.sites_layer(SITES, "demandes", tooltip=lambda r: maps.infobulle(r["nom"], [("Demandes", "400")]))
+    assert layer.data[0]["infobulle"] == "<b>Site &lt;A&gt;</b><br/>Demandes : 400"
+    assert max(p["r"] for p in layer.data) == maps.auto_max_px(3)
+    assert maps.auto_max_px(2900) < maps.auto_max_px(300) < maps.auto_max_px(30) <= 20
+
+
+def test_choropleth_classes_colours_and_legend():
+    values = pl.DataFrame({"code": ["01", "02", "03", "04"], "taux": [0.1, 0.5, 0.9, None]})
+    layer, legend = maps.choropleth_layer(values, "code", "taux", breaks=[0.3, 0.7],
+                                          codes=["01", "02", "03", "04", "05"], label=lambda v: f"{v:.1f}")
+    assert maps.layer_size(layer) == 5
+    fills = {f["properties"]["code"]: f["fill"] for f in layer.data["features"]}
+    ramp = theme.sequential()
+    palette = [ramp[1], ramp[5], ramp[9]]  # three classes spread over the theme's ramp
+    assert fills == {"01": theme.rgb(palette[0]), "02": theme.rgb(palette[1]), "03": theme.rgb(palette[2]),
+                     "04": theme.rgb(theme.color("grey")), "05": theme.rgb(theme.color("grey"))}
+    assert legend.rows() == [("moins de 0.3", None, 0.3, palette[0], 1),
+                             ("de 0.3 à moins de 0.7", 0.3, 0.7, palette[1], 1),
+                             ("0.7 et plus", 0.7, None, palette[2], 1),
+                             (maps.NO_DATA, None, None, theme.color("grey"), 2)]
+    tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
+    assert tips["03"] == "<b>Allier (03)</b><br/>taux : 0.9" and tips["05"].endswith(maps.NO_DATA)
+    spec = _json(maps.deck([layer], maps.view_state([46.0], [5.0])))["layers"][0]
+    assert spec["getFillColor"] == "@@=fill" and spec["pickable"] is True
+
+
+def test_choropleth_quantile_breaks_and_readable_labels():
+    values = pl.DataFrame({"code": [f"{i:02d}" for i in range(1, 11)], "v": [float(i) for i in range(1, 11)]})
+    assert maps.class_breaks(values["v"].to_list(), 5) == pytest.approx([2.8, 4.6, 6.4, 8.2])
+    _, legend = maps.choropleth_layer(values, "code", "v", codes=values["code"].to_list())
+    assert legend["zones"].to_list() == [2, 2, 2, 2, 2]
+    assert legend["classe"][1] == "de 2,8 à moins de 4,6"  # one decimal, so that the bounds differ
+    _, single = maps.choropleth_layer(pl.DataFrame({"code": ["01"], "v": [3.0]}), "code", "v", codes=["01"])
+    assert single.select("classe", "zones").rows() == [("toutes les valeurs", 1)]
+    assert maps.class_breaks([1.0, 1.0, 1.0, 2.0], 4) == [1.25]  # thresholds at the minimum (1.0) dropped
+
+
+def test_view_state_fits_the_points():
+    view = maps.view_state([41.4, 51.0], [-4.8, 8.2], width=600, height=520)
+    assert view.latitude == pytest.approx(46.4, abs=0.6) and view.longitude == pytest.approx(1.7)
+    assert 4.0 < view.zoom < 5.5  # metropolitan France in a 600 × 520 map
+    # the span shown (deck.gl: 512 px per 360° at zoom 0) covers the points
+    assert 600 * 360 / (512 * 2 ** view.zoom) >= 8.2 + 4.8
+    close = maps.view_state([46.20, 46.25], [5.20, 5.30])
+    assert close.zoom > 9
+    assert maps.view_state([46.2], [5.2]).zoom == 11  # a single point: capped zoom
+    empty = maps.view_state([], [])
+    assert 3 < empty.zoom < 7 and math.isclose(empty.longitude, sum(maps.METROPOLE["lon"]) / 2)
+
+
+def test_in_metropole():
+    frame = pl.DataFrame({"latitude": [48.85, 42.0, -21.1, 16.2], "longitude": [2.35, 9.0, 55.5, -61.5]})
+    assert frame.select(maps.in_metropole())["latitude"].to_list() == [True, True, False, False]
+
+
+def test_infobulle_escapes():
+    assert maps.infobulle("A & B", [("x", "<1>")]) == "<b>A &amp; B</b><br/>x : &lt;1&gt;"
+
+
+def test_deck_json_is_compact_and_small_for_the_whole_network():
+    """pydeck indents its JSON; the deck sent to the browser does not (a quarter of the size)."""
+    import random
+
+    rng = random.Random(1)
+    sites = pl.DataFrame({"site_id": [f"S{i}" for i in range(2900)], "nom": [f"Site {i}" for i in range(2900)],
+                          "latitude": [rng.uniform(42, 51) for _ in range(2900)],
+                          "longitude": [rng.uniform(-4, 8) for _ in range(2900)],
+                          "demandes": [rng.uniform(0, 3000) for _ in range(2900)]})
+    deck = maps.deck([maps.departements_layer(), maps.sites_layer(sites, "demandes")],
+                     maps.view_state(sites["latitude"], sites["longitude"]))
+    text = deck.to_json()
+    assert "\n" not in text and ": " not in text[:200]
+    assert len(text) < 1_500_000
+    assert json.loads(text)["mapStyle"] == "__MAP_STYLE__"
