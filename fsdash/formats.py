@@ -77,3 +77,8 @@ def date_long(day: dt.date) -> str:
 
 def date_short(day: dt.date) -> str:
     return format_date(day, "dd/MM/y", locale=LOCALE)
+
+
+def month_long(day: dt.date) -> str:
+    """``juillet 2024``."""
+    return format_date(day, "MMMM y", locale=LOCALE)

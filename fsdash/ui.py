@@ -225,7 +225,7 @@ def latest_data_date() -> str:
 
 
 def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] = (), source: str,
-                note: str | None = None) -> None:
+                note: str | None = None, show_table: bool = True) -> None:
     """A chart with what every chart owes its reader (RGAA, committees, programme team).
 
     Its data table, CSV (French Excel) and XLSX downloads, the catalogue definition of each
@@ -247,11 +247,13 @@ def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] =
     if note:
         caption.append(note)
     st.caption("  \n".join(caption))
-    with st.expander("Tableau et téléchargements"):
-        st.dataframe(table, hide_index=True)
+    with st.expander("Tableau et téléchargements" if show_table else "Téléchargements"):
+        if show_table:
+            st.dataframe(table, hide_index=True)
         cols = st.columns(2)
-        cols[0].download_button("Télécharger (CSV)", exports.csv_bytes(table), file_name=f"{key}.csv",
-                                mime="text/csv", key=f"{key}_csv")
-        cols[1].download_button("Télécharger (XLSX)", exports.xlsx_bytes(table), file_name=f"{key}.xlsx",
+        # callables: the files are built when the viewer clicks, not on every redraw
+        cols[0].download_button("Télécharger (CSV)", lambda: exports.csv_bytes(table), file_name=f"{key}.csv",
+                                mime="text/csv", key=f"{key}_csv", on_click="ignore")
+        cols[1].download_button("Télécharger (XLSX)", lambda: exports.xlsx_bytes(table), file_name=f"{key}.xlsx",
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                key=f"{key}_xlsx")
+                                key=f"{key}_xlsx", on_click="ignore")

@@ -8,13 +8,15 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
+from fsdash import charts as shared_charts
 from fsdash import formats, geography, maps, ui
 from fsdash.catalogue import load_catalogue
 from fsdash.charts import attendance as charts
 from fsdash.charts import with_quarter_labels
 from fsdash.filters import COMPARISONS
-from fsdash.metrics import attendance
+from fsdash.metrics import activity, attendance, official
 
+ACTS_INDICATOR = "IND-323"
 SOURCE = "reporting trimestriel des sites France Services (charte 3.1)"
 
 
@@ -152,6 +154,23 @@ if by_quarter.height >= 4:
         note="Indice : valeur du trimestre rapportée à la moyenne des trimestres déclarés de la même année.")
 
 # --- across sites -----------------------------------------------------------------------------
+st.subheader("Actes mensuels : série officielle et objectif")
+acts = ui.query(official.official_series, ACTS_INDICATOR, scope.territory())
+if scope.level == "site" or acts.is_empty():
+    st.caption("Série officielle des actes mensuels (IND-323) non chargée pour ce périmètre "
+               "(python -m fsdash import-indicators ; publiée par département, région et pour la France).")
+else:
+    feed_quarters = ui.query(activity.activity_by_quarter, scope)
+    ui.chart_block(
+        "actes-mensuels-officiels", shared_charts.official_monthly(acts, feed_quarters, "Actes ou demandes par mois"),
+        acts.select(pl.col("date").alias("Mois"), pl.col("value").alias("Actes (officiel)"),
+                    pl.col("initial").alias("Valeur initiale (officiel)"), pl.col("target").alias("Objectif (officiel)")),
+        indicators=["activite.demandes"],
+        source="série officielle : baromètre des résultats de l'action publique (DITP, IND-323 « nombre d'actes "
+               "mensuels réalisés en France services ») ; demandes : reporting trimestriel des sites",
+        note="Les actes (DITP) et les demandes déclarées par les sites ne se définissent pas de la même façon : "
+             "l'écart entre les deux séries n'est pas une erreur en soi (voir Chargements et qualité, rapprochement).")
+
 st.subheader("Répartition de la charge entre les sites")
 area = scope
 if scope.level == "site":
@@ -279,4 +298,4 @@ with table_col:
     _show(map_table, height=520)
 ui.chart_block("frequentation-sites", None, map_table,
                indicators=["activite.demandes", "activite.agents_etp", "activite.heures_ouverture_hebdo"],
-               source=SOURCE)
+               source=SOURCE, show_table=False)

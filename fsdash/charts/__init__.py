@@ -151,3 +151,44 @@ def reconciliation_gaps(summary: pl.DataFrame, tolerance: float) -> alt.LayerCha
     rule = alt.Chart(pl.DataFrame({"t": [tolerance]}).to_arrow()).mark_rule(
         color=theme.color("red"), strokeDash=[4, 4]).encode(y="t:Q")
     return (median + worst + rule).properties(height=240)
+
+
+OFFICIAL_ACTS_SERIES = "Actes mensuels, série officielle (DITP, IND-323)"
+FEED_REQUESTS_SERIES = "Demandes fsdash, moyenne mensuelle du trimestre"
+
+
+def official_monthly(official: pl.DataFrame, feed_quarterly: pl.DataFrame, unit: str) -> alt.LayerChart:
+    """Official monthly values (points, initial value included) beside the feed's monthly average,
+    with the official target as a marked point: which figure is official is in the legend."""
+    points = official.select(
+        "date", pl.coalesce("value", "initial").alias("valeur"), pl.lit(OFFICIAL_ACTS_SERIES).alias("serie")
+    ).drop_nulls("valeur")
+    feed = feed_quarterly.select(
+        (pl.col("periode").dt.offset_by("1mo")).alias("date"), (pl.col("demandes") / 3).alias("valeur"),
+        pl.lit(FEED_REQUESTS_SERIES).alias("serie"))
+    data = pl.concat([points, feed], how="vertical_relaxed").with_columns(
+        pl.col("valeur").map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr"),
+        pl.col("date").map_elements(formats.month_long, return_dtype=pl.String).alias("date_fr"))
+    names = [OFFICIAL_ACTS_SERIES, FEED_REQUESTS_SERIES]
+    encode = dict(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+        y=alt.Y("valeur:Q", title=unit, axis=alt.Axis(format=",d")),
+        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.categorical()[3],
+                                                                                    theme.color("primary")]),
+                        legend=alt.Legend(orient="bottom", labelLimit=400)),
+        shape=alt.Shape("serie:N", title=None, scale=alt.Scale(domain=names, range=["diamond", "circle"])),
+        tooltip=[alt.Tooltip("serie:N", title="Série"), alt.Tooltip("date_fr:N", title="Mois"),
+                 alt.Tooltip("valeur_fr:N", title=unit)],
+    )
+    layers = alt.Chart(data.to_arrow()).mark_line(point=True, strokeWidth=1.5).encode(**encode)
+    target = official.filter(pl.col("target").is_not_null())
+    if not target.is_empty():
+        goal = target.select("date", pl.col("target").alias("valeur")).with_columns(
+            pl.col("valeur").map_elements(lambda v: f"objectif : {formats.number(v)} par mois",
+                                          return_dtype=pl.String).alias("libelle"))
+        point = alt.Chart(goal.to_arrow()).mark_point(shape="triangle-up", size=160, filled=True,
+                                                      color=theme.color("red")).encode(
+            x="date:T", y="valeur:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
+        layers = layers + point + point.mark_text(align="right", dx=-10, dy=-8, color=theme.color("red")).encode(
+            text="libelle:N")
+    return layers.properties(height=280)
