@@ -10,7 +10,12 @@ from fsdash.warehouse.store import WarehouseMissing
 #: (file, French title, icon, url path). The only list of pages.
 ROUTES = [
     ("pages/page_accueil.py", "Accueil", ":material/home:", "accueil"),
+    ("pages/page_frequentation.py", "Fréquentation", ":material/groups:", "frequentation"),
+    ("pages/page_motifs.py", "Motifs de contact", ":material/forum:", "motifs"),
+    ("pages/page_satisfaction.py", "Satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
     ("pages/page_maillage.py", "Trajectoire et maillage", ":material/map:", "maillage"),
+    ("pages/page_financement.py", "Financement", ":material/euro:", "financement"),
+    ("pages/page_dictionnaire.py", "Dictionnaire des indicateurs", ":material/menu_book:", "dictionnaire"),
     ("pages/page_chargements.py", "Chargements et qualité", ":material/fact_check:", "chargements"),
 ]
 

@@ -117,9 +117,16 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-WAREHOUSE_TABLES = ["sites", "activite", "demandes_detail", "satisfaction_borne", "enquete_annuelle",
-                    "batches", "raw_files", "quarantine", "revisions", "site_history",
-                    "agg_demandes_departement", "meta"]
+def _warehouse_tables() -> list[str]:
+    """Every table of the warehouse: the catalogue's, plus the structural ones."""
+    from fsdash.catalogue import load_catalogue
+
+    structural = ["batches", "raw_files", "quarantine", "revisions", "site_history", "site_lists",
+                  "agg_demandes_departement", "meta", "official_series", "official_files"]
+    return [*load_catalogue().tables, *structural]
+
+
+WAREHOUSE_TABLES = _warehouse_tables()
 
 
 def table_counts(path: Path) -> dict[str, int]:

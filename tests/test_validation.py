@@ -45,7 +45,18 @@ BASE = {
     "enquete_annuelle": {"site_id": "FS001", "annee": "2023", "question": "ACCUEIL", "repondants": "20",
                          "reponses_1": "1", "reponses_2": "2", "reponses_3": "3", "reponses_4": "4",
                          "reponses_5": "5"},
+    "forfaits": {"annee": "2019", "porteur": "COMMUNE", "montant_forfait": "30 000", "part_fnadt": "15 000",
+                 "part_fonds_interoperateurs": "15 000", "part_fonds_postal": "0", "abattement_heberge_etat": "0",
+                 "origine": "circulaire du 1er juillet 2019, annexe 4"},
+    "enveloppe_bdt": {"code_operation": "BDT-2020-001", "date_operation": "15/03/2020", "ligne": "BUS",
+                      "engagement": "150,5", "paiement": "0", "libelle": "Convention bus de la Creuse"},
+    "regularisation_msap_2018": {"departement": "01", "date_delegation": "15/10/2019", "msap_regularisees": "4",
+                                 "montant_verse": "30 000", "libelle": "Arrêté préfectoral"},
 }
+
+#: Tables not keyed by a site: the field that makes a second valid row (another key).
+OTHER_KEY = {"forfaits": {"annee": "2020"}, "enveloppe_bdt": {"code_operation": "BDT-2020-002"},
+             "regularisation_msap_2018": {"departement": "2A"}}
 
 
 def test_base_rows_cover_every_catalogue_column():
@@ -65,7 +76,12 @@ def row(table: str, **changes: str) -> dict[str, str]:
 
 
 def other_site(table: str) -> dict[str, str]:
-    """A valid row of another site (hence another site-period), placed on line 2."""
+    """A valid row of another site (hence another site-period), placed on line 2.
+
+    For a reference table not keyed by a site, a valid row with another key.
+    """
+    if "site_id" not in BASE[table]:
+        return row(table, **OTHER_KEY[table])
     extra = {"nom": "France Services d'Oyonnax", "code_commune": "01283"} if table == "sites" else {}
     return row(table, site_id="FS002", **extra)
 

@@ -28,6 +28,7 @@ import polars as pl
 from fsdash import formats
 from fsdash.demo import calibration as cal
 from fsdash.demo import feed
+from fsdash.demo.funding import funding_files
 from fsdash.demo.network import generate_sites
 from fsdash.ingest import IngestRefused, import_site_list, ingest_paths
 from fsdash.periods import last_complete_quarter, quarter_start, quarters_between
@@ -229,4 +230,7 @@ def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today:
             accepted = sum(t.rows_accepted for f in result.files for t in f.tables)
             progress(f"  {formats.quarter_long(quarter_start(year, quarter))} : "
                      f"{formats.number(accepted)} lignes chargées, {formats.number(result.rows_rejected)} en quarantaine")
+        # last, so the draws above (and the demo they give for a seed) do not depend on it
+        ingest_paths(con, funding_files(rng, folder, last), nature="demo", today=today)
+        progress("  financement : forfaits, enveloppe Banque des Territoires, régularisation 2018 chargés")
     progress("Entrepôt de démonstration prêt.")
