@@ -8,8 +8,8 @@ import polars as pl
 import streamlit as st
 
 from fsdash import charts, formats, ui
-from fsdash.circulaire import EVERY_CANTON_COVERED, SITES_AT_1_JAN_2020
-from fsdash.metrics import activity, coverage, network
+from fsdash.circulaire import BDT_ENVELOPE, EVERY_CANTON_COVERED, SITES_AT_1_JAN_2020
+from fsdash.metrics import activity, coverage, funding, network, satisfaction
 
 filters = ui.current_filters()
 scope = filters.scope
@@ -45,6 +45,8 @@ tiles[2].metric("Population à moins de 10 km d'un site", formats.percent(within
                 help="Part de la population dont la commune est à moins de 10 km (distance à vol d'oiseau, "
                      "sur la sphère terrestre) du site ouvert le plus proche.")
 tiles[2].caption(f"{formats.number(within_10['population_within'])} habitants")
+st.page_link("pages/page_maillage.py", label="Trajectoire, cantons sans site et où ouvrir ensuite",
+             icon=":material/arrow_forward:")
 
 trajectory = ui.query(network.labelled_by_month, dt.date(2019, 10, 1), today, scope)
 if trajectory["sites"].max():
@@ -80,6 +82,35 @@ tiles[2].metric(f"Complétude — {formats.quarter_short(last)}", formats.percen
                 help="Sites ayant déclaré leur activité du trimestre parmi les sites ouverts pendant ce trimestre "
                      "(reporting trimestriel obligatoire, charte 3.1).")
 tiles[2].caption(f"{formats.number(completeness['declarants'])} sites sur {formats.number(completeness['attendus'])}")
+links = st.columns(3)
+links[0].page_link("pages/page_frequentation.py", label="Fréquentation", icon=":material/arrow_forward:")
+links[1].page_link("pages/page_motifs.py", label="Motifs de contact", icon=":material/arrow_forward:")
+links[2].page_link("pages/page_chargements.py", label="Chargements et qualité", icon=":material/arrow_forward:")
+
+# --- satisfaction (charter 3.2) and money (annex 4) ------------------------------------------
+st.subheader("Satisfaction et financement")
+tiles = st.columns(2)
+kiosk = ui.query(satisfaction.kiosk_summary, filters.first, filters.last, scope).row(0, named=True)
+if kiosk["reponses"]:
+    tiles[0].metric("Usagers satisfaits (bornes)", ("≈ " if kiosk["fragile"] else "") + formats.percent(kiosk["taux"], 1),
+                    help="Réponses « satisfait » et « très satisfait » aux bornes à l'entrée des sites, sur la période "
+                         "choisie (charte 3.2).")
+    tiles[0].caption(f"{formats.number(kiosk['reponses'])} réponses ; intervalle de confiance à 95 % : "
+                     f"{formats.percent(kiosk['ic_bas'], 1)} à {formats.percent(kiosk['ic_haut'], 1)}")
+else:
+    tiles[0].info("Aucune réponse aux bornes de satisfaction pour ce filtre.")
+tiles[0].page_link("pages/page_satisfaction.py", label="Satisfaction", icon=":material/arrow_forward:")
+envelope = ui.query(funding.envelope_status)
+if envelope["engage"].sum():
+    committed, paid = envelope["engage"].sum(), envelope["paye"].sum()
+    tiles[1].metric("Enveloppe Banque des Territoires engagée", formats.percent(committed / BDT_ENVELOPE.value, 1),
+                    help=f"{BDT_ENVELOPE.label} : {formats.millions_euros(BDT_ENVELOPE.value)} ({BDT_ENVELOPE.source}), "
+                         "dont 17 M€ pour La Poste, 10 M€ pour l'animation du réseau, 3 M€ pour les bus.")
+    tiles[1].caption(f"{formats.millions_euros(committed)} engagés et {formats.millions_euros(paid)} payés sur "
+                     f"{formats.millions_euros(BDT_ENVELOPE.value)} (national)")
+else:
+    tiles[1].info("Aucune opération de l'enveloppe Banque des Territoires chargée.")
+tiles[1].page_link("pages/page_financement.py", label="Financement", icon=":material/arrow_forward:")
 
 ui.chart_block(
     "demandes-par-trimestre", charts.quarterly_bars(by_quarter, "demandes", "Demandes traitées par trimestre"),

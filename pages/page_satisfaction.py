@@ -6,13 +6,15 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from fsdash import charts as shared_charts
 from fsdash import exports, formats, geography, ui
 from fsdash.charts import satisfaction as charts
 from fsdash.charts import with_quarter_labels
 from fsdash.filters import COMPARISONS, shift_quarters
-from fsdash.metrics import satisfaction
+from fsdash.metrics import official, satisfaction
 from fsdash.metrics.satisfaction import MIN_ANSWERS
 
+SATISFACTION_INDICATOR = "IND-246"
 KIOSK_SOURCE = "bornes de satisfaction des sites France Services (charte 3.2)"
 SURVEY_SOURCE = "enquête annuelle de satisfaction des usagers (charte 3.1 et 3.2)"
 KIOSK_CODES = [f"satisfaction_borne.{code}" for code, _, _ in reversed(satisfaction.kiosk_levels())]
@@ -148,6 +150,25 @@ else:
             indicators=KIOSK_CODES, source=KIOSK_SOURCE,
             note="Zones classées par taux ; trait rouge pointillé : taux de l'ensemble du périmètre. Deux zones "
                  "dont les intervalles se chevauchent ne se distinguent pas nettement.")
+
+# --- the official kiosk rate (DITP, IND-246) --------------------------------------------------------
+if scope.level != "site" and ui.query(official.has_official_series):
+    st.subheader("Taux officiel de satisfaction aux bornes (IND-246), par département")
+    reconciled = ui.query(official.reconcile, SATISFACTION_INDICATOR, scope.territory())
+    if reconciled.is_empty():
+        st.info("Aucune valeur officielle de satisfaction pour ce périmètre.")
+    else:
+        latest = reconciled.filter(pl.col("date") == reconciled["date"].max())
+        ui.chart_block(
+            "satisfaction-officielle", shared_charts.official_vs_feed_by_zone(latest, "Usagers satisfaits (%)"),
+            latest.select(pl.col("zone_name").alias("Département"), pl.col("date").alias("Période"),
+                          pl.col("official").alias("Taux officiel (%)"), pl.col("feed").alias("Taux fsdash (%)"),
+                          pl.col("gap").alias("Écart (points)")),
+            indicators=KIOSK_CODES,
+            source="série officielle : baromètre des résultats de l'action publique (DITP, IND-246 « taux de "
+                   "satisfaction des usagers en France services », bornes à l'entrée) ; fsdash : bornes déclarées",
+            note=f"Période officielle la plus récente : {formats.date_long(latest['date'][0])}. "
+                 + (latest["note"].drop_nulls().first() or ""))
 
 # --- yearly survey ----------------------------------------------------------------------------------
 st.header("Enquête annuelle de satisfaction")

@@ -69,7 +69,8 @@ def browser():
 def _routes() -> list[str]:
     tree = ast.parse((ROOT / "app.py").read_text())
     node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
-    return [url for _path, _title, _icon, url in ast.literal_eval(node.value)]
+    urls = [url for _path, _title, _icon, url in ast.literal_eval(node.value)]
+    return ["", *urls[1:]]  # the default page is served at the root
 
 
 def _check(page, server: str, path: str) -> None:

@@ -192,3 +192,24 @@ def official_monthly(official: pl.DataFrame, feed_quarterly: pl.DataFrame, unit:
         layers = layers + point + point.mark_text(align="right", dx=-10, dy=-8, color=theme.color("red")).encode(
             text="libelle:N")
     return layers.properties(height=280)
+
+
+def official_vs_feed_by_zone(rows: pl.DataFrame, unit: str) -> alt.Chart:
+    """One line per zone: the official value (diamond) and fsdash's (circle), named in the legend."""
+    data = pl.concat([
+        rows.select("zone_name", pl.col("official").alias("valeur"), pl.lit("Série officielle").alias("serie")),
+        rows.select("zone_name", pl.col("feed").alias("valeur"), pl.lit("Données fsdash").alias("serie")),
+    ]).drop_nulls("valeur").with_columns(
+        pl.col("valeur").map_elements(lambda v: formats.number(v, 1), return_dtype=pl.String).alias("valeur_fr"))
+    names = ["Série officielle", "Données fsdash"]
+    order = rows.sort("official", descending=True, nulls_last=True)["zone_name"].to_list()
+    return alt.Chart(data.to_arrow()).mark_point(filled=True, size=70).encode(
+        y=alt.Y("zone_name:N", sort=order, title=None),
+        x=alt.X("valeur:Q", title=unit, scale=alt.Scale(zero=False)),
+        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.categorical()[3],
+                                                                                    theme.color("primary")]),
+                        legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("serie:N", title=None, scale=alt.Scale(domain=names, range=["diamond", "circle"])),
+        tooltip=[alt.Tooltip("zone_name:N", title="Zone"), alt.Tooltip("serie:N", title="Série"),
+                 alt.Tooltip("valeur_fr:N", title=unit)],
+    ).properties(height=alt.Step(14))
