@@ -14,7 +14,7 @@ from fsdash.catalogue import load_catalogue
 from fsdash.charts import attendance as charts
 from fsdash.charts import with_quarter_labels
 from fsdash.filters import COMPARISONS
-from fsdash.metrics import activity, attendance, official
+from fsdash.metrics import activity, attendance, charter, official
 
 ACTS_INDICATOR = "IND-323"
 SOURCE = "reporting trimestriel des sites France Services (charte 3.1)"
@@ -299,3 +299,18 @@ with table_col:
 ui.chart_block("frequentation-sites", None, map_table,
                indicators=["activite.demandes", "activite.agents_etp", "activite.heures_ouverture_hebdo"],
                source=SOURCE, show_table=False)
+
+st.subheader("Engagements de la charte")
+if filters.last is None:
+    st.info("Aucune donnée d'activité pour ce filtre.")
+else:
+    commitments = ui.query(charter.charter_commitments, filters.last, scope)
+    ui.chart_block(
+        "engagements-charte", shared_charts.commitments(commitments),
+        commitments.select(pl.col("engagement").alias("Engagement"), pl.col("source").alias("Source"),
+                           pl.col("valeur").alias("Part conforme"), pl.col("numerateur").alias("Conformes"),
+                           pl.col("denominateur").alias("Sur")),
+        indicators=["activite.agents_accueil", "activite.heures_ouverture_hebdo", "activite.courriels_repondus_72h",
+                    "activite.fermetures_annoncees_7j", "activite.agents_formes", "activite.visios_realisees"],
+        source=SOURCE,
+        note=f"Sites ayant déclaré le {formats.quarter_long(filters.last)} (dernier trimestre de la période).")

@@ -213,3 +213,17 @@ def official_vs_feed_by_zone(rows: pl.DataFrame, unit: str) -> alt.Chart:
         tooltip=[alt.Tooltip("zone_name:N", title="Zone"), alt.Tooltip("serie:N", title="Série"),
                  alt.Tooltip("valeur_fr:N", title=unit)],
     ).properties(height=alt.Step(14))
+
+
+def commitments(frame: pl.DataFrame) -> alt.LayerChart:
+    """Share of each charter commitment met, as labelled horizontal bars on a 0–100 % axis."""
+    data = frame.drop_nulls("valeur").with_columns(
+        pl.col("valeur").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String).alias("valeur_fr"))
+    base = alt.Chart(data.to_arrow()).encode(
+        y=alt.Y("engagement:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+        x=alt.X("valeur:Q", title="Part conforme", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("engagement:N", title="Engagement"), alt.Tooltip("valeur_fr:N", title="Part"),
+                 alt.Tooltip("source:N", title="Source")])
+    bars = base.mark_bar(color=theme.color("primary"))
+    text = base.mark_text(align="left", dx=4, color=theme.color("text")).encode(text="valeur_fr:N")
+    return (bars + text).properties(height=alt.Step(28))
