@@ -257,3 +257,18 @@ def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] =
         cols[1].download_button("Télécharger (XLSX)", lambda: exports.xlsx_bytes(table), file_name=f"{key}.xlsx",
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                 key=f"{key}_xlsx", on_click="ignore")
+
+
+def page_header(title: str) -> Filters:
+    """Title, demo flag and the scope and period in words; stops with a clear message when the
+    warehouse holds no activity yet (pages of the quarterly feed)."""
+    filters = current_filters()
+    st.title(title)
+    demo_banner()
+    if filters.first is None:
+        st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
+        st.stop()
+    period = (formats.quarter_short(filters.first) if filters.first == filters.last
+              else f"du {formats.quarter_short(filters.first)} au {formats.quarter_short(filters.last)}")
+    st.caption(f"{scope_title(filters.scope)} — {period}")
+    return filters

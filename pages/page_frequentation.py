@@ -31,17 +31,9 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-filters = ui.current_filters()
+filters = ui.page_header("Fréquentation")
 scope = filters.scope
-st.title("Fréquentation")
-ui.demo_banner()
-if filters.first is None:
-    st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
-    st.stop()
 first, last = filters.first, filters.last
-period = (formats.quarter_short(first) if first == last
-          else f"du {formats.quarter_short(first)} au {formats.quarter_short(last)}")
-st.caption(f"{ui.scope_title(scope)} — {period}")
 
 compared = filters.compared()
 compared_label = None

@@ -17,17 +17,9 @@ SOURCE = "reporting trimestriel des sites, détail des demandes (charte 3.1)"
 INDICATORS = ["demandes_detail.nb_demandes", "demandes_detail.partenaire", "demandes_detail.situation",
               "demandes_detail.canal", "demandes_detail.issue"]
 
-filters = ui.current_filters()
+filters = ui.page_header("Motifs de contact")
 scope = filters.scope
-st.title("Motifs de contact")
-ui.demo_banner()
-if filters.first is None:
-    st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
-    st.stop()
 first, last = filters.first, filters.last
-period = (formats.quarter_short(first) if first == last
-          else f"du {formats.quarter_short(first)} au {formats.quarter_short(last)}")
-st.caption(f"{ui.scope_title(scope)} — {period}")
 
 breakdown = ui.query(reasons.requests_breakdown, scope, first, last)
 compared = filters.compared()

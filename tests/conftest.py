@@ -194,3 +194,22 @@ def loaded_db(db_path: Path, input_files: list[Path]) -> Path:
     result = ingest_files(db_path, [(p.name, p.read_bytes()) for p in input_files])
     assert result.exit_code == 0, [m for f in result.files for t in f.tables for m in t.messages()]
     return db_path
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch):
+    """Run every AppTest rerun through the st.navigation frame, as the server does.
+
+    AppTest (1.67) re-detects the legacy ``pages/`` directory before each run and then executes
+    the page file alone on reruns, skipping app.py. The server clears that flag for good the
+    first time st.navigation runs; we do the same, so reruns exercise the real frame.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -33,7 +33,7 @@ import polars as pl
 import pytest
 
 from conftest import REPO_ROOT, SITES_HEADER, SITES_ROWS, TODAY, csv_bytes
-from fsdash.network.anct import (ANCT_COLUMNS, HOURS_COLUMNS, REQUIRED_COLUMNS, read_anct_list,
+from fsdash.network.anct import (ANCT_COLUMNS, REQUIRED_COLUMNS, read_anct_list,
                                  snapshot_date)
 from fsdash.network.hours import HoursError, day_hours, day_slots, weekly_hours
 from fsdash.readers import LINE_COLUMN, ReadError

@@ -27,24 +27,6 @@ def _routes() -> list[str]:
     return [path for path, *_ in ast.literal_eval(node.value)]
 
 
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    """Run every AppTest rerun through the st.navigation frame, as the server does.
-
-    AppTest (1.67) re-detects the legacy ``pages/`` directory before each run and then executes
-    the page file alone on reruns, skipping app.py. The server clears that flag for good the
-    first time st.navigation runs; we do the same, so reruns exercise the real frame.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
 
 @pytest.fixture
 def app(demo_db, monkeypatch):

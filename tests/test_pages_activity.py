@@ -31,24 +31,6 @@ Y2024 = (dt.date(2024, 1, 1), dt.date(2024, 10, 1))
 T1_2025_T2_2026 = (dt.date(2025, 1, 1), dt.date(2026, 4, 1))
 
 
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    """Run every AppTest rerun through the st.navigation frame, as the server does.
-
-    AppTest (1.67) re-detects the legacy ``pages/`` directory before each run and then executes
-    the page file alone on reruns, skipping app.py. The server clears that flag for good the
-    first time st.navigation runs; we do the same, so reruns exercise the real frame.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
 
 @pytest.fixture
 def app(demo_db, monkeypatch):

@@ -30,24 +30,6 @@ PAGES = ["pages/page_satisfaction.py", "pages/page_financement.py", "pages/page_
 FUNDING_TABLES = ["forfaits", "enveloppe_bdt", "regularisation_msap_2018"]
 
 
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    """Run every AppTest rerun through the st.navigation frame, as the server does.
-
-    AppTest (1.67) re-detects the legacy ``pages/`` directory before each run and then executes
-    the page file alone on reruns, skipping app.py. The server clears that flag for good the
-    first time st.navigation runs; we do the same, so reruns exercise the real frame.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
 
 def _funding_rows(con) -> int:
     return sum(con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in FUNDING_TABLES)
