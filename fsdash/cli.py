@@ -29,11 +29,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         with writer(_db(args)) as con:
             result = ingest_paths(con, [Path(f) for f in args.files])
     except IngestRefused as exc:
-        for message in exc.messages:
-            print(f"erreur : {message}", file=sys.stderr)
-        return EXIT_REFUSED
+        return _refused(exc.messages)
+    return _report(result, report_lines(result))
+
+
+def _refused(messages: list[str]) -> int:
+    """Nothing was written: say why, one line per problem, and exit 2."""
+    for message in messages:
+        print(f"erreur : {message}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _report(result, lines: list[str]) -> int:
+    """Print a load's report (to stderr when rows were rejected) and return its exit code."""
     stream = sys.stderr if result.exit_code else sys.stdout
-    for line in report_lines(result):
+    for line in lines:
         print(line, file=stream)
     if result.exit_code:
         print(f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
@@ -56,19 +66,13 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
             lists = con.sql("SELECT list_date, sites, new_sites, closed_sites FROM site_lists "
                             "ORDER BY list_date DESC LIMIT 1").fetchall()
     except (IngestRefused, OSError, ValueError) as exc:
-        for message in getattr(exc, "messages", [str(exc)]):
-            print(f"erreur : {message}", file=sys.stderr)
-        return EXIT_REFUSED
-    stream = sys.stderr if result.exit_code else sys.stdout
-    for line in report_lines(result):
-        print(line, file=stream)
-    for warning in result.warnings:
-        print(f"  avertissement : {warning}", file=stream)
+        return _refused(getattr(exc, "messages", [str(exc)]))
+    lines = report_lines(result) + [f"  avertissement : {w}" for w in result.warnings]
     if lists and result.files[0].status != "deja_charge":
         day, listed, new, closed = lists[0]
-        print(f"Liste du {day:%d/%m/%Y} : {listed} structures, {new} nouvelles, {closed} fermées "
-              "(absentes de cette liste).", file=stream)
-    return result.exit_code
+        lines.append(f"Liste du {day:%d/%m/%Y} : {listed} structures, {new} nouvelles, {closed} fermées "
+                     "(absentes de cette liste).")
+    return _report(result, lines)
 
 
 def cmd_import_indicators(args: argparse.Namespace) -> int:
@@ -81,22 +85,13 @@ def cmd_import_indicators(args: argparse.Namespace) -> int:
     try:
         file_date = dt.date.fromisoformat(args.date) if args.date else None
     except ValueError:
-        print(f"erreur : date de publication illisible « {args.date} » (attendu : AAAA-MM-JJ)", file=sys.stderr)
-        return EXIT_REFUSED
+        return _refused([f"date de publication illisible « {args.date} » (attendu : AAAA-MM-JJ)"])
     try:
         with writer(_db(args)) as con:
             result = import_official_paths(con, [Path(f) for f in args.files], file_date=file_date)
     except OfficialRefused as exc:
-        for message in exc.messages:
-            print(f"erreur : {message}", file=sys.stderr)
-        return EXIT_REFUSED
-    stream = sys.stderr if result.exit_code else sys.stdout
-    for line in report_lines(result):
-        print(line, file=stream)
-    if result.exit_code:
-        print(f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
-              "de l'entrepôt ; corrigez-les et importez à nouveau le fichier.", file=sys.stderr)
-    return result.exit_code
+        return _refused(exc.messages)
+    return _report(result, report_lines(result))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -144,7 +139,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from fsdash.serve import serve
-
     from fsdash.warehouse.store import ensure_current
 
     db = _db(args)
