@@ -69,7 +69,7 @@ def main() -> None:
             for index, (_path, title, _icon, url) in enumerate(routes()):
                 path = "" if index == 0 else url  # the default page is served at the root
                 for label, query in (("national", ""), ("departement", f"?perimetre=departement&code={args.departement}")):
-                    page = browser.new_page(viewport={"width": 1440, "height": 1100}, locale="fr-FR")
+                    page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="fr-FR")
                     page.goto(f"http://127.0.0.1:{port}/{path}{query}")
                     page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
                     page.wait_for_timeout(4000)  # charts and maps finish drawing

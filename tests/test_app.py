@@ -39,7 +39,7 @@ def _metric(at: AppTest, label_start: str) -> str:
 
 
 @pytest.mark.parametrize("page", _routes())
-@pytest.mark.parametrize("level", ["national", "region", "departement"])
+@pytest.mark.parametrize("level", ["national", "region", "departement", "site"])
 def test_every_page_renders_at_every_scope(app, page, level):
     at = app.run()
     at.selectbox(key="scope_level").set_value(level).run()
