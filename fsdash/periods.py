@@ -10,7 +10,6 @@ import datetime as dt
 
 import polars as pl
 
-
 #: Bounds outside which a year cell cannot be a date; the catalogue's range check reports it.
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
@@ -64,3 +63,15 @@ def period_end_expr(period: str) -> pl.Expr:
     start = period_start_expr(period)
     months = "3mo" if period == "quarter" else "1y"
     return start.dt.offset_by(months).dt.offset_by("-1d")
+
+
+def period_filter(column: str, first: dt.date | None, last: dt.date | None) -> tuple[str, list]:
+    """SQL condition keeping quarters from ``first`` to ``last`` (either may be None: no bound)."""
+    parts, params = ["TRUE"], []
+    if first is not None:
+        parts.append(f"{column} >= ?")
+        params.append(first)
+    if last is not None:
+        parts.append(f"{column} <= ?")
+        params.append(last)
+    return " AND ".join(parts), params

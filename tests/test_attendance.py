@@ -31,6 +31,7 @@ from fsdash.catalogue import load_catalogue
 from fsdash.ingest import refresh_requests_rollup
 from fsdash.metrics import attendance
 from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.periods import period_filter
 from fsdash.warehouse.schema import migrate
 
 T4_2023, T1, T2 = dt.date(2023, 10, 1), dt.date(2024, 1, 1), dt.date(2024, 4, 1)
@@ -271,5 +272,5 @@ def test_seasonality_from_the_warehouse(con):
 
 
 def test_period_filter():
-    assert attendance.period_filter("a.periode", None, None) == ("TRUE", [])
-    assert attendance.period_filter("a.periode", T1, T2) == ("TRUE AND a.periode >= ? AND a.periode <= ?", [T1, T2])
+    assert period_filter("a.periode", None, None) == ("TRUE", [])
+    assert period_filter("a.periode", T1, T2) == ("TRUE AND a.periode >= ? AND a.periode <= ?", [T1, T2])

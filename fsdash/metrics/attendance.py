@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.periods import period_filter
 
 #: Weeks in a quarter, to turn weekly opening hours into hours open in a quarter.
 WEEKS_PER_QUARTER = 13
@@ -48,18 +49,6 @@ CLASSES = {
     "bas": "Quart le moins sollicité (en deçà de Q1)",
     "tres_bas": "Très peu sollicité (en deçà de Q1 − 1,5 × écart interquartile)",
 }
-
-
-def period_filter(column: str, first: dt.date | None, last: dt.date | None) -> tuple[str, list]:
-    """SQL condition keeping quarters from ``first`` to ``last`` (either may be None: no bound)."""
-    parts, params = ["TRUE"], []
-    if first is not None:
-        parts.append(f"{column} >= ?")
-        params.append(first)
-    if last is not None:
-        parts.append(f"{column} <= ?")
-        params.append(last)
-    return " AND ".join(parts), params
 
 
 _RATIOS = f"""

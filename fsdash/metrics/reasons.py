@@ -20,8 +20,8 @@ import polars as pl
 
 from fsdash import geography
 from fsdash.catalogue import load_catalogue
-from fsdash.metrics.attendance import period_filter
 from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.periods import period_filter
 from fsdash.warehouse.schema import REQUESTS_ROLLUP
 
 #: Dimensions read from the detail (``theme`` is derived from ``situation``; ``issue`` is the outcome).

@@ -24,6 +24,7 @@ import polars as pl
 
 from fsdash.catalogue import load_catalogue
 from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.periods import period_filter
 
 #: Two-sided 95 % normal quantile used by every interval on the pages.
 Z_95 = 1.959963984540054
@@ -90,23 +91,12 @@ def kiosk_levels() -> list[tuple[str, str, bool]]:
     return [(c.code, c.label, bool(c.attrs.get("satisfied"))) for c in reversed(table.measure_columns)]
 
 
-def _period_filter(first: dt.date | None, last: dt.date | None, column: str) -> tuple[str, list]:
-    parts, params = [], []
-    if first is not None:
-        parts.append(f"{column} >= ?")
-        params.append(first)
-    if last is not None:
-        parts.append(f"{column} <= ?")
-        params.append(last)
-    return (" AND ".join(parts) or "TRUE"), params
-
-
 def _kiosk(con: duckdb.DuckDBPyConnection, group: dict[str, str], first: dt.date | None, last: dt.date | None,
            scope: Scope) -> pl.DataFrame:
     """Kiosk answers summed by ``group`` (alias -> SQL expression), with the rate and its interval."""
     levels = kiosk_levels()
     where, params = scope.sites_filter()
-    period, period_params = _period_filter(first, last, "b.periode")
+    period, period_params = period_filter("b.periode", first, last)
     keys = "".join(f"{expr} AS {alias}, " for alias, expr in group.items())
     sums = ", ".join(f"coalesce(sum(b.{code}), 0)::BIGINT AS {code}" for code, _, _ in levels)
     grouping = f"GROUP BY ALL ORDER BY {', '.join(str(i + 1) for i in range(len(group)))}" if group else ""
