@@ -88,6 +88,10 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"  population à moins de {radius} km d'un site : {formats.percent(share, 1)}")
     lines.append(f"Sites ouverts moins de 24 h par semaine : {summary['sites_under_24h']} ; moins de 5 jours : "
                  f"{summary['sites_under_5_days']} ; sans horaires publiés (sites fixes) : {summary['sites_without_hours']}")
+    for indicator, info in summary.get("official_series", {}).items():
+        lines.append(f"Série officielle {indicator} ({info['source']}) : {formats.number(info['rows'])} valeurs, "
+                     f"dernière mesure au {formats.date_long(day(info['latest_date']))}"
+                     if info.get("latest_date") else f"Série officielle {indicator} : {formats.number(info['rows'])} valeurs")
     lines.append(f"Lots chargés : {summary['batches']['total']} dont {summary['batches']['with_rejections']} "
                  f"avec rejets ; {formats.number(summary['quarantined_rows'])} lignes en quarantaine")
     return lines
