@@ -272,3 +272,20 @@ def page_header(title: str) -> Filters:
               else f"du {formats.quarter_short(filters.first)} au {formats.quarter_short(filters.last)}")
     st.caption(f"{scope_title(filters.scope)} — {period}")
     return filters
+
+
+def load_files(blobs: list[tuple[str, bytes]]) -> tuple[int, list[str]]:
+    """Load uploaded files through the same ingest as the command line: (exit code, French report).
+
+    Uploaded files are real data: into a demo warehouse they are refused rather than mixed with
+    synthetic data. The new warehouse version clears every cached query.
+    """
+    from fsdash.ingest import IngestRefused, ingest_blobs, report_lines
+    from fsdash.warehouse.store import writer
+
+    try:
+        with writer(db_path()) as con:
+            result = ingest_blobs(con, blobs, nature="reel")
+    except IngestRefused as exc:
+        return 2, exc.messages
+    return result.exit_code, report_lines(result)

@@ -22,6 +22,16 @@ ui.demo_banner()
 st.caption("Chaque fichier chargé est conservé dans l'entrepôt avec son empreinte SHA-256 ; "
            "chaque ligne rejetée est gardée en quarantaine avec la règle en cause.")
 
+st.subheader("Charger des fichiers de reporting")
+uploads = st.file_uploader("Fichiers des sites (CSV, XLSX, Parquet ; modèles sur la page Dictionnaire des indicateurs)",
+                           type=["csv", "txt", "xlsx", "parquet"], accept_multiple_files=True, key="chargement_fichiers")
+if uploads and st.button("Charger ces fichiers", type="primary", key="chargement_bouton"):
+    code, lines = ui.load_files([(f.name, f.getvalue()) for f in uploads])
+    box = {0: st.success, 1: st.warning, 2: st.error}[code]
+    box({0: "Fichiers chargés.", 1: "Fichiers chargés en partie : les lignes rejetées sont en quarantaine.",
+         2: "Chargement refusé : rien n'a été écrit."}[code])
+    st.code("\n".join(lines), language=None)
+
 loaded = ui.query(quality.batches)
 if loaded.is_empty():
     st.info("Aucun fichier chargé : utilisez « python -m fsdash ingest FICHIER… ».")

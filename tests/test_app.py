@@ -170,3 +170,41 @@ def test_period_format_and_site_filters_come_from_the_url(app, demo_db):
     assert not at.exception
     assert at.selectbox(key="scope_site").value == site
     assert at.selectbox(key="scope_code_departement").value == dep
+
+
+def test_upload_a_corrected_quarter_from_the_quality_page(loaded_db, tmp_path, monkeypatch):
+    """The programme team loads a file from the browser: same ingest, a new revision, fresh figures."""
+    from conftest import ACTIVITE_HEADER, ACTIVITE_ROWS, csv_bytes
+
+    monkeypatch.setenv("FSDASH_DB", str(loaded_db))
+    corrected = [list(r) for r in ACTIVITE_ROWS]
+    corrected[0][4] = 1550  # FS001 2023 T4: 1 500 -> 1 550 requests
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/page_chargements.py").run()
+    at.file_uploader(key="chargement_fichiers").set_value(
+        ("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected), "text/csv")).run()
+    at.button(key="chargement_bouton").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Fichiers chargés."
+    assert "1 révisions créées" in at.code[0].value
+    with reader(loaded_db) as con:
+        revised = con.sql("SELECT demandes, revision FROM activite WHERE site_id = 'FS001' "
+                          "AND periode = DATE '2023-10-01' AND is_current").fetchall()
+    assert revised == [(1550, 2)]
+
+
+def test_upload_into_the_demo_warehouse_is_refused(demo_db, tmp_path, monkeypatch):
+    import shutil
+
+    from conftest import ACTIVITE_HEADER, ACTIVITE_ROWS, csv_bytes
+
+    db = tmp_path / "demo-copy.duckdb"
+    shutil.copyfile(demo_db, db)
+    monkeypatch.setenv("FSDASH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/page_chargements.py").run()
+    at.file_uploader(key="chargement_fichiers").set_value(
+        ("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS), "text/csv")).run()
+    at.button(key="chargement_bouton").click().run()
+    assert at.error[0].value == "Chargement refusé : rien n'a été écrit."
+    assert "données de démonstration" in at.code[0].value
