@@ -65,18 +65,15 @@ if not quarters:
 
 by_quarter = ui.query(activity.activity_by_quarter, scope)
 last = filters.last or quarters[-1]
-current = by_quarter.filter(pl.col("periode") == last)
-year_before = by_quarter.filter(pl.col("periode") == last.replace(year=last.year - 1))
-requests = current["demandes"].sum() if current.height else None
-previous = year_before["demandes"].sum() if year_before.height else None
-change = (requests / previous - 1) if requests and previous else None
+headline = ui.query(activity.quarter_headline, last, scope)
+change = headline["evolution"]
 tiles = st.columns(3)
-tiles[0].metric(f"Demandes — {formats.quarter_short(last)}", formats.number(requests),
+tiles[0].metric(f"Demandes — {formats.quarter_short(last)}", formats.number(headline["demandes"]),
                 delta=(formats.signed_percent(change, 1, minus="-") + " sur un an") if change is not None else None,
                 help="Demandes traitées déclarées par les sites (charte 3.1), comparées au même trimestre "
                      "de l'année précédente ; les déclarations en retard ne sont pas encore comptées.")
 tiles[1].metric(f"Usagers accueillis — {formats.quarter_short(last)}",
-                formats.number(current["usagers"].sum() if current.height else None))
+                formats.number(headline["usagers"]))
 completeness = ui.query(activity.reporting_completeness, last, scope).row(0, named=True)
 tiles[2].metric(f"Complétude — {formats.quarter_short(last)}", formats.percent(completeness["taux"], 1),
                 help="Sites ayant déclaré leur activité du trimestre parmi les sites ouverts pendant ce trimestre "

@@ -433,3 +433,17 @@ def test_cli_summary_on_missing_warehouse(tmp_path):
     result = cli("summary", "--db", str(tmp_path / "absent.duckdb"), "--json")
     assert result.returncode == 2
     assert result.stderr.startswith("erreur : entrepôt introuvable")
+
+
+def test_quarter_headline_on_the_small_warehouse(loaded_db):
+    """Golden figures of tests/conftest.py: 2024 T1 = 1 600 + 1 000 requests; no 2023 T1 to compare."""
+    import datetime as dt
+
+    from fsdash.metrics.activity import quarter_headline
+    from fsdash.warehouse.store import reader
+
+    with reader(loaded_db) as con:
+        q1 = quarter_headline(con, dt.date(2024, 1, 1))
+        q4 = quarter_headline(con, dt.date(2023, 10, 1))
+    assert q1 == {"demandes": 2600, "usagers": 2200, "demandes_an_passe": None, "evolution": None}
+    assert q4["demandes"] == 3150 and q4["usagers"] == 2600

@@ -80,3 +80,19 @@ def open_sites_at(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = N
     where, params = scope.sites_filter()
     return con.sql(f"SELECT count(*) FROM sites s WHERE {OPEN_AT.format(d='?')} AND {where}",
                    params=[day, day, *params]).fetchall()[0][0]
+
+
+def quarter_headline(con: duckdb.DuckDBPyConnection, quarter: dt.date, scope: Scope = NATIONAL) -> dict:
+    """The home page's activity figures for one quarter: requests, users, and the change in
+    requests against the same quarter a year before (None when either is missing)."""
+    frame = activity_by_quarter(con, scope)
+    current = frame.filter(pl.col("periode") == quarter)
+    before = frame.filter(pl.col("periode") == quarter.replace(year=quarter.year - 1))
+    requests = current["demandes"][0] if current.height else None
+    previous = before["demandes"][0] if before.height else None
+    return {
+        "demandes": requests,
+        "usagers": current["usagers"][0] if current.height else None,
+        "demandes_an_passe": previous,
+        "evolution": (requests / previous - 1) if requests and previous else None,
+    }
