@@ -84,6 +84,15 @@ links[0].page_link("pages/page_frequentation.py", label="Fréquentation", icon="
 links[1].page_link("pages/page_motifs.py", label="Motifs de contact", icon=":material/arrow_forward:")
 links[2].page_link("pages/page_chargements.py", label="Chargements et qualité", icon=":material/arrow_forward:")
 
+ui.chart_block(
+    "demandes-par-trimestre", charts.quarterly_bars(by_quarter, "demandes", "Demandes traitées par trimestre"),
+    charts.with_quarter_labels(by_quarter).select(
+        pl.col("trimestre").alias("Trimestre"), pl.col("demandes").alias("Demandes"),
+        pl.col("usagers").alias("Usagers accueillis"), pl.col("sites_declarants").alias("Sites déclarants")),
+    indicators=["activite.demandes", "activite.usagers_accueillis"],
+    source="reporting trimestriel des sites France Services (charte 3.1)")
+st.caption(ui.last_load_caption())
+
 # --- satisfaction (charter 3.2) and money (annex 4) ------------------------------------------
 st.subheader("Satisfaction et financement")
 tiles = st.columns(2)
@@ -108,12 +117,3 @@ if envelope["engage"].sum():
 else:
     tiles[1].info("Aucune opération de l'enveloppe Banque des Territoires chargée.")
 tiles[1].page_link("pages/page_financement.py", label="Financement", icon=":material/arrow_forward:")
-
-ui.chart_block(
-    "demandes-par-trimestre", charts.quarterly_bars(by_quarter, "demandes", "Demandes traitées par trimestre"),
-    charts.with_quarter_labels(by_quarter).select(
-        pl.col("trimestre").alias("Trimestre"), pl.col("demandes").alias("Demandes"),
-        pl.col("usagers").alias("Usagers accueillis"), pl.col("sites_declarants").alias("Sites déclarants")),
-    indicators=["activite.demandes", "activite.usagers_accueillis"],
-    source="reporting trimestriel des sites France Services (charte 3.1)")
-st.caption(ui.last_load_caption())

@@ -87,14 +87,15 @@ def trajectory(frame: pl.DataFrame, targets: list = (), official: pl.DataFrame |
         pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
         pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
     )
-    names = [FEED_SERIES, OFFICIAL_LABELS_SERIES]
+    names = [n for n in (FEED_SERIES, OFFICIAL_LABELS_SERIES) if n in set(series["serie"].to_list())]
     line = alt.Chart(data.to_arrow()).mark_line(strokeWidth=2.5).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
         color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.color("primary"),
-                                                                                    theme.categorical()[3]]),
+                                                                                    theme.categorical()[3]][:len(names)]),
                         legend=alt.Legend(orient="bottom", labelLimit=400)),
-        strokeDash=alt.StrokeDash("serie:N", title=None, scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]])),
+        strokeDash=alt.StrokeDash("serie:N", title=None,
+                                  scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]][:len(names)])),
         tooltip=[alt.Tooltip("serie:N", title="Série"), alt.Tooltip("date_fr:N", title="Date"),
                  alt.Tooltip("sites_fr:N", title="Sites")],
     )
