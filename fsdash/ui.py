@@ -18,7 +18,7 @@ import streamlit as st
 from fsdash import formats, geography
 from fsdash.catalogue import load_catalogue
 from fsdash.filters import COMPARISONS, Filters, parse_quarter_code
-from fsdash.metrics import activity, quality
+from fsdash.metrics import activity, network, quality
 from fsdash.metrics.scope import NATIONAL, UNKNOWN_CARRIER, Scope
 from fsdash.warehouse.schema import get_meta
 from fsdash.warehouse.store import default_db_path, reader, version
@@ -162,13 +162,8 @@ def filter_bar() -> Filters:
 
 
 def territory(scope: Scope) -> Scope:
-    """The territory a scope lies in: a site's département, else the scope's own territory.
-
-    Coverage is measured on territories, so a site-level view shows its département's.
-    """
-    if scope.level != "site":
-        return scope.territory()
-    return Scope("departement", query(_site_departement, scope.code))
+    """The territory a scope lies in (see :func:`fsdash.metrics.network.territory_of`)."""
+    return query(network.territory_of, scope)
 
 
 def current_filters() -> Filters:

@@ -81,3 +81,16 @@ def msap_conversion(con: duckdb.DuckDBPyConnection, deadline: dt.date, scope: Sc
                count(*) FILTER (WHERE s.ancienne_msap AND s.date_labellisation > ?) AS apres_echeance,
                count(*) FILTER (WHERE s.ancienne_msap IS NULL) AS non_renseigne
         FROM sites s WHERE {where}""", params=[deadline, deadline, *params]).pl()
+
+
+def territory_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
+    """The territory a scope lies in: a site's département (France if the site is unknown), else
+    the scope's own territory without format/carrier narrowing.
+
+    Coverage and official series are measured on territories, so a site-level view shows its
+    département's.
+    """
+    if scope.level == "site":
+        rows = con.sql("SELECT departement FROM sites WHERE site_id = ?", params=[scope.code]).fetchall()
+        return Scope("departement", rows[0][0]) if rows and rows[0][0] else NATIONAL
+    return scope.territory()

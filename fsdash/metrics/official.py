@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from fsdash import geography
-from fsdash.metrics.network import OPEN_AT
+from fsdash.metrics.network import OPEN_AT, territory_of
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.official import ACTS, LABELS, SATISFACTION
 from fsdash.official.definitions import Indicator, load_definitions
@@ -43,17 +43,9 @@ _ZONE_MATCH = """(z.zone_level = 'national'
 
 # --- zones -----------------------------------------------------------------------------------
 
-def _territory(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
-    """The territory official series can speak for: a site's scope becomes its département."""
-    if scope.level == "site":
-        rows = con.sql("SELECT departement FROM sites WHERE site_id = ?", params=[scope.code]).fetchall()
-        return Scope("departement", rows[0][0]) if rows and rows[0][0] else NATIONAL
-    return scope.territory()
-
-
 def scope_zone(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, str]:
     """(zone_level, zone_code) of the official series for a scope (France entière is ``FR``)."""
-    territory = _territory(con, scope)
+    territory = territory_of(con, scope)
     return (territory.level, territory.code) if territory.level != "national" else ("national", NATIONAL_CODE)
 
 
