@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.metrics.attendance import attendance_by_quarter
 from fsdash.metrics.network import OPEN_AT
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.schema import REQUESTS_ROLLUP
@@ -19,13 +20,9 @@ def quarters(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
 
 
 def activity_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
-    """Per quarter: ``usagers``, ``demandes`` and the number of reporting sites."""
-    where, params = scope.sites_filter()
-    return con.sql(f"""
-        SELECT a.periode, sum(a.usagers_accueillis)::BIGINT AS usagers, sum(a.demandes)::BIGINT AS demandes,
-               count(*) AS sites_declarants
-        FROM activite a JOIN sites s ON s.site_id = a.site_id
-        WHERE a.is_current AND {where} GROUP BY a.periode ORDER BY a.periode""", params=params).pl()
+    """Per quarter: ``usagers``, ``demandes`` and the number of reporting sites (the headline
+    columns of :func:`fsdash.metrics.attendance.attendance_by_quarter`, over every quarter)."""
+    return attendance_by_quarter(con, scope).select("periode", "usagers", "demandes", "sites_declarants")
 
 
 def requests_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
