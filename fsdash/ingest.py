@@ -70,10 +70,11 @@ class FileOutcome:
         return sum(t.rows_rejected for t in self.tables)
 
 
-@dataclass
-class IngestResult:
-    files: list[FileOutcome]
-    warnings: list[str] = field(default_factory=list)
+class LoadResult:
+    """What every load reports: rows rejected over its files, and the command line's exit code
+    (0 everything loaded; 1 some rows rejected, the rest loaded)."""
+
+    files: list
 
     @property
     def rows_rejected(self) -> int:
@@ -82,6 +83,12 @@ class IngestResult:
     @property
     def exit_code(self) -> int:
         return 1 if self.rows_rejected else 0
+
+
+@dataclass
+class IngestResult(LoadResult):
+    files: list[FileOutcome]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from fsdash.ingest import IngestRefused
+from fsdash.ingest import IngestRefused, LoadResult
 from fsdash.official.definitions import Definitions, load_definitions
 from fsdash.official.readers import OfficialTable, read_official
 from fsdash.official.validation import ValidatedOfficial, validate_official
@@ -65,17 +65,8 @@ class OfficialFileOutcome:
 
 
 @dataclass
-class OfficialImportResult:
+class OfficialImportResult(LoadResult):
     files: list[OfficialFileOutcome]
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    @property
-    def exit_code(self) -> int:
-        """0 everything loaded; 1 some rows were rejected (the rest is loaded)."""
-        return 1 if self.rows_rejected else 0
 
 
 @dataclass
