@@ -132,6 +132,12 @@ def outcome_stack(outcome_by: pl.DataFrame, title: str = "Suite donnée") -> alt
     ).properties(height=alt.Step(24))
 
 
+def _quarter_order(by_quarter: pl.DataFrame) -> list[str]:
+    """The quarters' French labels in time order, for an ordinal axis."""
+    periods = by_quarter.select("periode").unique().sort("periode")["periode"]
+    return periods.map_elements(formats.quarter_short, return_dtype=pl.String).to_list()
+
+
 def share_small_multiples(by_quarter: pl.DataFrame, title: str = "Part des demandes", columns: int = 5) -> alt.Chart:
     """One small line chart per value (its share of each quarter's requests): ten partners without
     ten colours. Each panel has its own scale (its title says so)."""
@@ -139,8 +145,7 @@ def share_small_multiples(by_quarter: pl.DataFrame, title: str = "Part des deman
         pl.col("libelle_court").alias("libelle"),
         pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
         "part", _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"))
-    order = by_quarter.select("periode").unique().sort("periode")["periode"].map_elements(
-        formats.quarter_short, return_dtype=pl.String).to_list()
+    order = _quarter_order(by_quarter)
     panels = by_quarter.select("libelle_court").unique(maintain_order=True)["libelle_court"].to_list()
     return alt.Chart(data.to_arrow()).mark_line(point=alt.OverlayMarkDef(size=18), color=theme.color("primary")).encode(
         x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False)),
@@ -159,8 +164,7 @@ def channel_lines(by_quarter: pl.DataFrame, title: str = "Part des demandes") ->
         pl.col("libelle_court").alias("canal"),
         pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
         "part", _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"))
-    order = by_quarter.select("periode").unique().sort("periode")["periode"].map_elements(
-        formats.quarter_short, return_dtype=pl.String).to_list()
+    order = _quarter_order(by_quarter)
     channels = by_quarter.select("libelle_court").unique(maintain_order=True)["libelle_court"].to_list()
     return alt.Chart(data.to_arrow()).mark_line(point=True, strokeWidth=2).encode(
         x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
