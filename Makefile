@@ -1,13 +1,17 @@
 # fsdash — the two commands of the README:
 #   make run    creates the environment, builds the demo warehouse when absent, starts the dashboard
-#   make test   creates the environment (and installs Chromium for browser tests), runs every test
+#   make test   creates the environment (and installs Chromium for browser tests), lints, runs every test
+# and, for developers:
+#   make test-fast  lint and the tests that need neither a browser nor a full demo build (a few minutes)
+#   make lint       ruff check and ruff format --check
+#   make bench      python -m fsdash bench (BENCHMARKS.md, benchmarks/results.json)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= $(or $(FSDASH_DB),data/fsdash.duckdb)
 PORT ?= 8501
 
-.PHONY: run test demo browser clean
+.PHONY: run test test-fast lint bench demo browser clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +31,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium absent : sudo apt-get install chromium (les tests navigateur seront ignorés)"; fi; }
 
-test: $(VENV)/.installed browser
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: $(VENV)/.installed browser lint
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed lint
+	$(PY) -m pytest -m "not e2e and not slow"
+
+bench: $(VENV)/.installed
+	$(PY) -m fsdash bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

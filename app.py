@@ -19,19 +19,22 @@ ROUTES = [
     ("pages/page_chargements.py", "Chargements et qualité", ":material/fact_check:", "chargements"),
 ]
 
-st.set_page_config(page_title="France Services — pilotage",
-                   layout="wide")
+st.set_page_config(page_title="France Services — pilotage", layout="wide")
 
-pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
-         for i, (path, title, icon, url) in enumerate(ROUTES)]
+pages = [
+    st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
+    for i, (path, title, icon, url) in enumerate(ROUTES)
+]
 page = st.navigation(pages)
 
 st.sidebar.markdown("**France Services** · tableau de bord de pilotage")
 try:
     ui.warehouse_version()
 except FileNotFoundError:
-    st.error(f"Entrepôt introuvable : {ui.db_path()}. Construisez l'entrepôt de démonstration avec "
-             "« python -m fsdash demo » ou chargez des données avec « python -m fsdash ingest ».")
+    st.error(
+        f"Entrepôt introuvable : {ui.db_path()}. Construisez l'entrepôt de démonstration avec "
+        "« python -m fsdash demo » ou chargez des données avec « python -m fsdash ingest »."
+    )
     st.stop()
 try:
     st.session_state["filters"] = ui.filter_bar()

@@ -163,13 +163,22 @@ class Catalogue:
 
     def situation_theme(self) -> pl.DataFrame:
         """Situation code -> theme code, used to roll requests up to the bouquet's six themes."""
-        return self.dimensions["situation"].frame().select(
-            pl.col("code").alias("situation"), pl.col("theme")
-        )
+        return self.dimensions["situation"].frame().select(pl.col("code").alias("situation"), pl.col("theme"))
 
 
-_COLUMN_FIELDS = {"code", "label", "type", "definition", "mandatory", "unit", "min", "max",
-                  "pattern", "dimension", "source"}
+_COLUMN_FIELDS = {
+    "code",
+    "label",
+    "type",
+    "definition",
+    "mandatory",
+    "unit",
+    "min",
+    "max",
+    "pattern",
+    "dimension",
+    "source",
+}
 
 
 def _column(spec: dict[str, Any], *, is_key: bool = False) -> Column:
@@ -221,9 +230,13 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             if col.type == "enum" and col.dimension not in dimensions:
                 raise ValueError(f"{spec['code']}.{col.code}: unknown dimension {col.dimension}")
         tables[spec["code"]] = Table(
-            code=spec["code"], label=spec["label"], kind=spec["kind"],
-            definition=spec.get("definition", ""), grain=tuple(spec["grain"]),
-            columns=tuple(columns), period=spec.get("period"),
+            code=spec["code"],
+            label=spec["label"],
+            kind=spec["kind"],
+            definition=spec.get("definition", ""),
+            grain=tuple(spec["grain"]),
+            columns=tuple(columns),
+            period=spec.get("period"),
         )
     rules = tuple(Rule(**r) for r in raw.get("rules", []))
     for rule in rules:

@@ -20,16 +20,27 @@ class Rule:
     date: dt.date | None = None
 
 
-SITES_AT_1_JAN_2020 = Rule(300, "implantations France Services au 1er janvier 2020",
-                           "circulaire, annexe 2", dt.date(2020, 1, 1))
-SITES_END_2022 = Rule(2500, "structures labellisées fin 2022 (objectif du programme)",
-                      "objectif gouvernemental, baromètre des résultats de l'action publique", dt.date(2022, 12, 31))
-EVERY_CANTON_COVERED = Rule(1.0, "part des cantons couverts par au moins un site, fin 2022",
-                            "circulaire, annexe 2", dt.date(2022, 12, 31))
-MSAP_HOMOLOGATION_DEADLINE = Rule(0, "échéance d'homologation des MSAP (sinon fin du financement de l'État)",
-                                  "circulaire, annexe 1 B", dt.date(2021, 12, 31))
-VISIO_EQUIPPED = Rule(1.0, "part des sites équipés d'un dispositif de visio-conférence",
-                      "circulaire, annexe 1 A", dt.date(2022, 12, 31))
+SITES_AT_1_JAN_2020 = Rule(
+    300, "implantations France Services au 1er janvier 2020", "circulaire, annexe 2", dt.date(2020, 1, 1)
+)
+SITES_END_2022 = Rule(
+    2500,
+    "structures labellisées fin 2022 (objectif du programme)",
+    "objectif gouvernemental, baromètre des résultats de l'action publique",
+    dt.date(2022, 12, 31),
+)
+EVERY_CANTON_COVERED = Rule(
+    1.0, "part des cantons couverts par au moins un site, fin 2022", "circulaire, annexe 2", dt.date(2022, 12, 31)
+)
+MSAP_HOMOLOGATION_DEADLINE = Rule(
+    0,
+    "échéance d'homologation des MSAP (sinon fin du financement de l'État)",
+    "circulaire, annexe 1 B",
+    dt.date(2021, 12, 31),
+)
+VISIO_EQUIPPED = Rule(
+    1.0, "part des sites équipés d'un dispositif de visio-conférence", "circulaire, annexe 1 A", dt.date(2022, 12, 31)
+)
 MIN_FRONT_OFFICE_AGENTS = Rule(2, "agents polyvalents présents en front office", "annexe 1 A ; charte 1.1")
 MIN_OPENING_HOURS_PER_WEEK = Rule(24, "heures d'ouverture par semaine au minimum", "charte 2.4")
 MIN_OPEN_DAYS_PER_WEEK = Rule(5, "jours ouvrables d'ouverture par semaine au minimum", "charte 2.4")

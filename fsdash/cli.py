@@ -46,8 +46,11 @@ def _report(result, lines: list[str]) -> int:
     for line in lines:
         print(line, file=stream)
     if result.exit_code:
-        print(f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
-              "de l'entrepôt ; corrigez-les et chargez à nouveau le fichier.", file=sys.stderr)
+        print(
+            f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
+            "de l'entrepôt ; corrigez-les et chargez à nouveau le fichier.",
+            file=sys.stderr,
+        )
     return result.exit_code
 
 
@@ -63,15 +66,18 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         data = path.read_bytes()
         with writer(_db(args)) as con:
             result = import_site_list(con, path.name, data, list_date=list_date)
-            lists = con.sql("SELECT list_date, sites, new_sites, closed_sites FROM site_lists "
-                            "ORDER BY list_date DESC LIMIT 1").fetchall()
+            lists = con.sql(
+                "SELECT list_date, sites, new_sites, closed_sites FROM site_lists ORDER BY list_date DESC LIMIT 1"
+            ).fetchall()
     except (IngestRefused, OSError, ValueError) as exc:
         return _refused(getattr(exc, "messages", [str(exc)]))
     lines = report_lines(result) + [f"  avertissement : {w}" for w in result.warnings]
     if lists and result.files[0].status != "deja_charge":
         day, listed, new, closed = lists[0]
-        lines.append(f"Liste du {day:%d/%m/%Y} : {listed} structures, {new} nouvelles, {closed} fermées "
-                     "(absentes de cette liste).")
+        lines.append(
+            f"Liste du {day:%d/%m/%Y} : {listed} structures, {new} nouvelles, {closed} fermées "
+            "(absentes de cette liste)."
+        )
     return _report(result, lines)
 
 
@@ -101,8 +107,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sites = Path(args.sites) if getattr(args, "sites", None) else None
     official = [Path(f) for f in getattr(args, "official", None) or []]
     try:
-        build_demo(_db(args), seed=args.seed, until=args.until, sites_file=sites, official_files=official or None,
-                   progress=lambda m: print(m, flush=True))
+        build_demo(
+            _db(args),
+            seed=args.seed,
+            until=args.until,
+            sites_file=sites,
+            official_files=official or None,
+            progress=lambda m: print(m, flush=True),
+        )
     except IngestRefused as exc:
         for message in exc.messages:
             print(f"erreur : {message}", file=sys.stderr)
@@ -170,28 +182,41 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="construit l'entrepôt de démonstration (données synthétiques)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--seed", type=int, default=2019, help="graine du générateur (défaut : 2019)")
-    p.add_argument("--until", metavar="AAAA-Tn",
-                   help="dernier trimestre généré (défaut : dernier trimestre terminé)")
-    p.add_argument("--sites", metavar="FICHIER",
-                   help="liste officielle des structures (format ANCT) : l'activité synthétique est "
-                        "générée sur ce réseau réel au lieu d'un réseau fictif")
-    p.add_argument("--official", nargs="+", metavar="FICHIER",
-                   help="séries officielles (baromètre DITP, Etalab) : importées dans l'entrepôt de "
-                        "démonstration, elles calibrent les sites, les demandes et la satisfaction par département")
+    p.add_argument("--until", metavar="AAAA-Tn", help="dernier trimestre généré (défaut : dernier trimestre terminé)")
+    p.add_argument(
+        "--sites",
+        metavar="FICHIER",
+        help="liste officielle des structures (format ANCT) : l'activité synthétique est "
+        "générée sur ce réseau réel au lieu d'un réseau fictif",
+    )
+    p.add_argument(
+        "--official",
+        nargs="+",
+        metavar="FICHIER",
+        help="séries officielles (baromètre DITP, Etalab) : importées dans l'entrepôt de "
+        "démonstration, elles calibrent les sites, les demandes et la satisfaction par département",
+    )
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import-indicators",
-                       help="importe les séries officielles publiées (baromètre des résultats DITP, Etalab)")
+    p = sub.add_parser(
+        "import-indicators", help="importe les séries officielles publiées (baromètre des résultats DITP, Etalab)"
+    )
     p.add_argument("--db", help=db_help)
-    p.add_argument("--date", metavar="AAAA-MM-JJ",
-                   help="date de publication des fichiers (défaut : date de modification de chaque fichier)")
+    p.add_argument(
+        "--date",
+        metavar="AAAA-MM-JJ",
+        help="date de publication des fichiers (défaut : date de modification de chaque fichier)",
+    )
     p.add_argument("files", nargs="+", metavar="FICHIER", help="fichiers CSV, XLSX ou Parquet à importer")
     p.set_defaults(func=cmd_import_indicators)
 
     p = sub.add_parser("import-sites", help="importe la liste officielle des structures France Services (ANCT)")
     p.add_argument("--db", help=db_help)
-    p.add_argument("--date", metavar="AAAA-MM-JJ",
-                   help="date de la liste (défaut : lue dans le nom, ex. liste-fs-20240801.csv, sinon aujourd'hui)")
+    p.add_argument(
+        "--date",
+        metavar="AAAA-MM-JJ",
+        help="date de la liste (défaut : lue dans le nom, ex. liste-fs-20240801.csv, sinon aujourd'hui)",
+    )
     p.add_argument("file", metavar="FICHIER", help="liste des structures (CSV)")
     p.set_defaults(func=cmd_import_sites)
 

@@ -60,11 +60,13 @@ class Filters:
             return None
         if self.comparison == "precedente":
             n = self.quarter_count
-            return replace(self, first=shift_quarters(self.first, -n), last=shift_quarters(self.last, -n),
-                           comparison="aucune")
+            return replace(
+                self, first=shift_quarters(self.first, -n), last=shift_quarters(self.last, -n), comparison="aucune"
+            )
         if self.comparison == "annee":
-            return replace(self, first=shift_quarters(self.first, -4), last=shift_quarters(self.last, -4),
-                           comparison="aucune")
+            return replace(
+                self, first=shift_quarters(self.first, -4), last=shift_quarters(self.last, -4), comparison="aucune"
+            )
         return replace(self, scope=self.scope.national(), comparison="aucune")
 
     def to_params(self) -> dict[str, str]:

@@ -31,8 +31,7 @@ def _read_parquet(name: str) -> pl.DataFrame:
     path = GEO_DIR / name
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing: rebuild it with scripts/build_geography.py "
-            "(see data/geo/PROVENANCE.md)."
+            f"{path} is missing: rebuild it with scripts/build_geography.py (see data/geo/PROVENANCE.md)."
         )
     return pl.read_parquet(path)
 
@@ -42,8 +41,7 @@ def _read_geojson(name: str) -> dict[str, Any]:
     path = GEO_DIR / name
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing: rebuild it with scripts/build_geography.py "
-            "(see data/geo/PROVENANCE.md)."
+            f"{path} is missing: rebuild it with scripts/build_geography.py (see data/geo/PROVENANCE.md)."
         )
     with path.open(encoding="utf-8") as handle:
         return json.load(handle)

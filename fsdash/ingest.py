@@ -29,8 +29,12 @@ from fsdash.warehouse.registry import close_missing, write_sites
 from fsdash.warehouse.schema import REQUESTS_ROLLUP, get_meta, set_meta
 
 NATURES = {"demo": "données de démonstration", "reel": "données réelles"}
-STATUS_LABELS = {"accepte": "chargé", "partiel": "chargé en partie", "rejete": "entièrement rejeté",
-                 "deja_charge": "déjà chargé, rien à faire"}
+STATUS_LABELS = {
+    "accepte": "chargé",
+    "partiel": "chargé en partie",
+    "rejete": "entièrement rejeté",
+    "deja_charge": "déjà chargé, rien à faire",
+}
 
 
 class IngestRefused(Exception):
@@ -129,12 +133,17 @@ def _same_as_before(con: duckdb.DuckDBPyConnection, outcome: FileOutcome) -> boo
     """
     if any(t.revisions_created for t in outcome.tables):
         return False
-    previous = con.sql("""SELECT q.table_code, q.line, q.rule FROM quarantine q
+    previous = con.sql(
+        """SELECT q.table_code, q.line, q.rule FROM quarantine q
                           WHERE q.batch_id = (SELECT max(batch_id) FROM batches WHERE sha256 = ?)""",
-                       params=[outcome.sha256]).fetchall()
+        params=[outcome.sha256],
+    ).fetchall()
     seen = con.sql("SELECT count(*) FROM batches WHERE sha256 = ?", params=[outcome.sha256]).fetchall()[0][0]
-    now = [(t.table.code, line, rule) for t in outcome.tables
-           for line, rule in t.failures.select(LINE_COLUMN, "regle").iter_rows()]
+    now = [
+        (t.table.code, line, rule)
+        for t in outcome.tables
+        for line, rule in t.failures.select(LINE_COLUMN, "regle").iter_rows()
+    ]
     return seen > 0 and sorted(previous, key=str) == sorted(now, key=str)
 
 
@@ -142,14 +151,17 @@ def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
     existing = get_meta(con, "nature")
     has_data = con.sql("SELECT count(*) FROM batches").fetchall()[0][0] > 0
     if existing and existing != nature and has_data:
-        raise IngestRefused([
-            f"l'entrepôt contient des {NATURES[existing]} : on n'y mélange pas des {NATURES[nature]}. "
-            "Choisissez un autre entrepôt avec --db (ou la variable FSDASH_DB)."
-        ])
+        raise IngestRefused(
+            [
+                f"l'entrepôt contient des {NATURES[existing]} : on n'y mélange pas des {NATURES[nature]}. "
+                "Choisissez un autre entrepôt avec --db (ou la variable FSDASH_DB)."
+            ]
+        )
     set_meta(con, "nature", nature)
 
 
 # --- writing -------------------------------------------------------------------------------
+
 
 def write_reference(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int) -> int:
     """Upsert a reference table other than the registry (rates, envelopes…) by its grain.
@@ -166,8 +178,11 @@ def write_reference(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.Data
     con.register("_incoming_reference", changed)
     match = " AND ".join(f"t.{k} = i.{k}" for k in keys)
     con.sql(f"DELETE FROM {table.code} t WHERE EXISTS (SELECT 1 FROM _incoming_reference i WHERE {match})")
-    con.sql(f"INSERT INTO {table.code} ({', '.join(cols)}, batch_id, updated_at) "
-            f"SELECT {', '.join(cols)}, ?, current_timestamp FROM _incoming_reference", params=[batch_id])
+    con.sql(
+        f"INSERT INTO {table.code} ({', '.join(cols)}, batch_id, updated_at) "
+        f"SELECT {', '.join(cols)}, ?, current_timestamp FROM _incoming_reference",
+        params=[batch_id],
+    )
     con.unregister("_incoming_reference")
     return changed.height
 
@@ -177,7 +192,8 @@ def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFr
     cols = [c.code for c in table.columns] + [PERIOD]
     col_list = ", ".join(cols)
     con.register("_incoming", valid.select(cols))
-    con.sql(f"""
+    con.sql(
+        f"""
         CREATE OR REPLACE TEMP TABLE _changed AS
         WITH inc AS (SELECT {col_list} FROM _incoming),
         groups AS (SELECT DISTINCT site_id, periode FROM _incoming),
@@ -189,15 +205,21 @@ def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFr
                  WHERE table_code = ? GROUP BY ALL)
         SELECT DISTINCT d.site_id, d.periode, coalesce(l.rev, 0) + 1 AS revision
         FROM diff d LEFT JOIN last l ON d.site_id = l.site_id AND d.periode = l.periode
-    """, params=[table.code])
+    """,
+        params=[table.code],
+    )
     con.sql(f"""UPDATE {table.code} t SET is_current = false FROM _changed c
                 WHERE t.site_id = c.site_id AND t.periode = c.periode AND t.is_current""")
-    con.sql(f"""INSERT INTO {table.code} ({col_list}, revision, batch_id, is_current)
-                SELECT {', '.join('i.' + c for c in cols)}, c.revision, ?, true
+    con.sql(
+        f"""INSERT INTO {table.code} ({col_list}, revision, batch_id, is_current)
+                SELECT {", ".join("i." + c for c in cols)}, c.revision, ?, true
                 FROM _incoming i JOIN _changed c ON i.site_id = c.site_id AND i.periode = c.periode""",
-            params=[batch_id])
-    con.sql("INSERT INTO revisions SELECT ?, site_id, periode, revision, ?, current_timestamp FROM _changed",
-            params=[table.code, batch_id])
+        params=[batch_id],
+    )
+    con.sql(
+        "INSERT INTO revisions SELECT ?, site_id, periode, revision, ?, current_timestamp FROM _changed",
+        params=[table.code, batch_id],
+    )
     con.unregister("_incoming")
     return con.sql("SELECT site_id, periode FROM _changed").pl()
 
@@ -212,8 +234,11 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, result: ValidatedTable, ba
         pl.lit(result.table.code).alias("table_code")
     )
     con.register("_quarantine", quarantine)
-    con.sql("""INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
-               FROM _quarantine""", params=[batch_id])
+    con.sql(
+        """INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
+               FROM _quarantine""",
+        params=[batch_id],
+    )
     con.unregister("_quarantine")
 
 
@@ -242,6 +267,7 @@ def refresh_requests_rollup(con: duckdb.DuckDBPyConnection, changed: pl.DataFram
 
 # --- orchestration -------------------------------------------------------------------------
 
+
 def _read_all(blobs: list[tuple[str, bytes]], catalogue: Catalogue) -> list[_PendingFile]:
     pending, errors = [], []
     for name, data in blobs:
@@ -253,7 +279,7 @@ def _read_all(blobs: list[tuple[str, bytes]], catalogue: Catalogue) -> list[_Pen
             continue
         pending.append(_PendingFile(name, data, sha, tables, FileOutcome(name, sha, "accepte")))
     if errors:
-        raise IngestRefused(errors + ["aucun fichier n'a été chargé."])
+        raise IngestRefused([*errors, "aucun fichier n'a été chargé."])
     return pending
 
 
@@ -267,16 +293,29 @@ class SiteList:
     keep_existing: tuple[str, ...] = ("porteur", "ancienne_msap", "heberge_etat")
 
 
-def ingest_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes]], *, nature: str = "reel",
-                 today: dt.date | None = None, catalogue: Catalogue | None = None) -> IngestResult:
+def ingest_blobs(
+    con: duckdb.DuckDBPyConnection,
+    blobs: list[tuple[str, bytes]],
+    *,
+    nature: str = "reel",
+    today: dt.date | None = None,
+    catalogue: Catalogue | None = None,
+) -> IngestResult:
     """Load named file contents into the warehouse behind ``con`` (a writer connection)."""
     catalogue = catalogue or load_catalogue()
     return _load(con, _read_all(blobs, catalogue), catalogue, today or dt.date.today(), nature)
 
 
-def import_site_list(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, list_date: dt.date | None = None,
-                     nature: str = "reel", today: dt.date | None = None,
-                     catalogue: Catalogue | None = None) -> IngestResult:
+def import_site_list(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    data: bytes,
+    *,
+    list_date: dt.date | None = None,
+    nature: str = "reel",
+    today: dt.date | None = None,
+    catalogue: Catalogue | None = None,
+) -> IngestResult:
     """Load the official list of France Services (ANCT format) as the new state of the registry.
 
     New structures are labelled, changed ones modified, and those the list no longer holds are
@@ -295,8 +334,12 @@ def import_site_list(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, 
     list_date = list_date or snapshot_date(name) or today
     latest = con.sql("SELECT max(list_date) FROM site_lists").fetchall()[0][0]
     if latest is not None and list_date < latest:
-        raise IngestRefused([f"{name} : liste du {list_date:%d/%m/%Y}, plus ancienne que la dernière importée "
-                             f"({latest:%d/%m/%Y}) ; importez les listes dans l'ordre chronologique."])
+        raise IngestRefused(
+            [
+                f"{name} : liste du {list_date:%d/%m/%Y}, plus ancienne que la dernière importée "
+                f"({latest:%d/%m/%Y}) ; importez les listes dans l'ordre chronologique."
+            ]
+        )
     item = _PendingFile(name, data, hashlib.sha256(data).hexdigest(), [raw], FileOutcome(name, "", "accepte"))
     item.outcome.sha256 = item.sha256
     result = _load(con, [item], catalogue, today, nature, SiteList(list_date))
@@ -304,8 +347,14 @@ def import_site_list(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, 
     return result
 
 
-def _load(con: duckdb.DuckDBPyConnection, pending: list[_PendingFile], catalogue: Catalogue, today: dt.date,
-          nature: str, site_list: SiteList | None = None) -> IngestResult:
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    pending: list[_PendingFile],
+    catalogue: Catalogue,
+    today: dt.date,
+    nature: str,
+    site_list: SiteList | None = None,
+) -> IngestResult:
     """Validate and write already-read files in one transaction (see the module docstring)."""
     con.begin()
     try:
@@ -327,10 +376,21 @@ def _load(con: duckdb.DuckDBPyConnection, pending: list[_PendingFile], catalogue
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
                 elif site_list is not None:
-                    revisions, moved = write_sites(con, raw.table, result.valid, batch_id, source=site_list.source,
-                                                   keep_existing=site_list.keep_existing)
-                    closed = close_missing(con, raw.frame["site_id"].drop_nulls().to_list(), site_list.list_date,
-                                           site_list.source, batch_id)
+                    revisions, moved = write_sites(
+                        con,
+                        raw.table,
+                        result.valid,
+                        batch_id,
+                        source=site_list.source,
+                        keep_existing=site_list.keep_existing,
+                    )
+                    closed = close_missing(
+                        con,
+                        raw.frame["site_id"].drop_nulls().to_list(),
+                        site_list.list_date,
+                        site_list.source,
+                        batch_id,
+                    )
                     _record_site_list(con, item, site_list, raw.frame.height, revisions, closed)
                     revisions += closed
                     sites_moved |= moved
@@ -339,10 +399,19 @@ def _load(con: duckdb.DuckDBPyConnection, pending: list[_PendingFile], catalogue
                     sites_moved |= moved
                 else:
                     revisions = write_reference(con, raw.table, result.valid, batch_id)
-                item.outcome.tables.append(TableOutcome(
-                    raw.table, raw.where, raw.frame.height, result.valid.height, result.rejected.height,
-                    revisions, result.failures, raw.ignored_columns, result,
-                ))
+                item.outcome.tables.append(
+                    TableOutcome(
+                        raw.table,
+                        raw.where,
+                        raw.frame.height,
+                        result.valid.height,
+                        result.rejected.height,
+                        revisions,
+                        result.failures,
+                        raw.ignored_columns,
+                        result,
+                    )
+                )
         if sites_moved:
             refresh_requests_rollup(con)
         elif changed_detail:
@@ -363,12 +432,17 @@ def _load(con: duckdb.DuckDBPyConnection, pending: list[_PendingFile], catalogue
     return IngestResult([p.outcome for p in pending])
 
 
-def _record_site_list(con: duckdb.DuckDBPyConnection, item: _PendingFile, site_list: SiteList, listed: int,
-                      written: int, closed: int) -> None:
-    new = con.sql("SELECT count(*) FROM site_history WHERE batch_id = ? AND event = 'labellisation'",
-                  params=[item.outcome.batch_id]).fetchall()[0][0]
-    con.sql("INSERT INTO site_lists VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            params=[site_list.list_date, item.outcome.batch_id, item.name, item.sha256, listed, new, closed])
+def _record_site_list(
+    con: duckdb.DuckDBPyConnection, item: _PendingFile, site_list: SiteList, listed: int, written: int, closed: int
+) -> None:
+    new = con.sql(
+        "SELECT count(*) FROM site_history WHERE batch_id = ? AND event = 'labellisation'",
+        params=[item.outcome.batch_id],
+    ).fetchall()[0][0]
+    con.sql(
+        "INSERT INTO site_lists VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+        params=[site_list.list_date, item.outcome.batch_id, item.name, item.sha256, listed, new, closed],
+    )
 
 
 def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile) -> None:
@@ -376,13 +450,25 @@ def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile) -> None:
     read = sum(t.rows_read for t in out.tables)
     accepted = sum(t.rows_accepted for t in out.tables)
     out.status = "accepte" if accepted == read else ("partiel" if accepted else "rejete")
-    con.sql("""INSERT INTO batches VALUES (?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?)""", params=[
-        out.batch_id, out.file_name, out.sha256, out.status, ", ".join(t.table.code for t in out.tables),
-        read, accepted, read - accepted, sum(t.revisions_created for t in out.tables),
-    ])
-    con.sql("""INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
+    con.sql(
+        """INSERT INTO batches VALUES (?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?)""",
+        params=[
+            out.batch_id,
+            out.file_name,
+            out.sha256,
+            out.status,
+            ", ".join(t.table.code for t in out.tables),
+            read,
+            accepted,
+            read - accepted,
+            sum(t.revisions_created for t in out.tables),
+        ],
+    )
+    con.sql(
+        """INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
                (SELECT 1 FROM raw_files WHERE sha256 = ?)""",
-            params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256])
+        params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256],
+    )
 
 
 def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) -> IngestResult:
@@ -401,11 +487,17 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
     for f in result.files:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
         for t in f.tables:
-            written = (f"{t.revisions_created} révisions créées" if t.table.is_report
-                       else f"{t.revisions_created} sites créés, modifiés ou fermés" if t.table.code == "sites"
-                       else f"{t.revisions_created} lignes créées ou modifiées")
-            lines.append(f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
-                         f"{t.rows_rejected} rejetées, {written}")
+            written = (
+                f"{t.revisions_created} révisions créées"
+                if t.table.is_report
+                else f"{t.revisions_created} sites créés, modifiés ou fermés"
+                if t.table.code == "sites"
+                else f"{t.revisions_created} lignes créées ou modifiées"
+            )
+            lines.append(
+                f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
+                f"{t.rows_rejected} rejetées, {written}"
+            )
             if t.ignored_columns:
                 lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
             messages = t.messages()

@@ -14,6 +14,7 @@ shows, whatever the layer. A map is never alone: the pages put a table next to i
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -26,9 +27,16 @@ from pydeck.bindings.json_tools import default_serialize
 from fsdash import formats, geography, theme
 
 #: One tooltip for every layer: each object brings its own preformatted ``infobulle``.
-TOOLTIP = {"html": "{infobulle}",
-           "style": {"backgroundColor": "#FFFFFF", "color": "#3A3A3A", "fontSize": "0.8rem",
-                     "border": "1px solid #DDDDDD", "padding": "6px"}}
+TOOLTIP = {
+    "html": "{infobulle}",
+    "style": {
+        "backgroundColor": "#FFFFFF",
+        "color": "#3A3A3A",
+        "fontSize": "0.8rem",
+        "border": "1px solid #DDDDDD",
+        "padding": "6px",
+    },
+}
 #: Metropolitan France (with Corsica): the default view of a national map; overseas sites stay in the table.
 METROPOLE = {"lat": (41.3, 51.1), "lon": (-5.2, 9.6)}
 NO_DATA = "Pas de donnée"
@@ -53,8 +61,9 @@ class CompactDeck(pdk.Deck):
 def deck(layers: Sequence[pdk.Layer], view: pdk.ViewState, *, tooltip: dict | None = None) -> pdk.Deck:
     """A deck with NO basemap (``map_provider=None``, style left to pydeck's sentinel) and the shared
     tooltip, serialised compactly (:class:`CompactDeck`)."""
-    return CompactDeck(layers=list(layers), initial_view_state=view, map_provider=None,
-                       tooltip=TOOLTIP if tooltip is None else tooltip)
+    return CompactDeck(
+        layers=list(layers), initial_view_state=view, map_provider=None, tooltip=TOOLTIP if tooltip is None else tooltip
+    )
 
 
 def in_metropole(lat: str = "latitude", lon: str = "longitude") -> pl.Expr:
@@ -62,8 +71,15 @@ def in_metropole(lat: str = "latitude", lon: str = "longitude") -> pl.Expr:
     return pl.col(lat).is_between(*METROPOLE["lat"]) & pl.col(lon).is_between(*METROPOLE["lon"])
 
 
-def view_state(lats: Sequence[float], lons: Sequence[float], *, width: int = 800, height: int = 520,
-               padding: float = 0.08, max_zoom: float = 11.0) -> pdk.ViewState:
+def view_state(
+    lats: Sequence[float],
+    lons: Sequence[float],
+    *,
+    width: int = 800,
+    height: int = 520,
+    padding: float = 0.08,
+    max_zoom: float = 11.0,
+) -> pdk.ViewState:
     """A view showing every point (Web Mercator maths), centred on their bounding box.
 
     With no point, metropolitan France.
@@ -85,8 +101,13 @@ def view_state(lats: Sequence[float], lons: Sequence[float], *, width: int = 800
     zoom_y = math.log2(height * 2 * math.pi / (512 * y_span))
     centre_y = (merc(lat_hi) + merc(lat_lo)) / 2
     centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
-    return pdk.ViewState(latitude=round(centre_lat, 5), longitude=round((lon_lo + lon_hi) / 2, 5),
-                         zoom=round(max(min(zoom_x, zoom_y, max_zoom), 0.0), 2), pitch=0, bearing=0)
+    return pdk.ViewState(
+        latitude=round(centre_lat, 5),
+        longitude=round((lon_lo + lon_hi) / 2, 5),
+        zoom=round(max(min(zoom_x, zoom_y, max_zoom), 0.0), 2),
+        pitch=0,
+        bearing=0,
+    )
 
 
 def _features(codes: Sequence[str] | None, source: dict | None = None) -> list[dict]:
@@ -99,20 +120,40 @@ def _features(codes: Sequence[str] | None, source: dict | None = None) -> list[d
     return [f for f in collection["features"] if wanted is None or f["properties"].get("code") in wanted]
 
 
-def departements_layer(codes: Sequence[str] | None = None, *, fill: str | None = None, line: str | None = None,
-                       fill_alpha: int = 255, layer_id: str = "departements") -> pdk.Layer:
+def departements_layer(
+    codes: Sequence[str] | None = None,
+    *,
+    fill: str | None = None,
+    line: str | None = None,
+    fill_alpha: int = 255,
+    layer_id: str = "departements",
+) -> pdk.Layer:
     """The départements as a base layer (light grey fill, grey borders), optionally only ``codes``.
 
     Each feature's tooltip gives its name and code.
     """
     fill_rgb = theme.rgb(fill or theme.color("grey"), fill_alpha)
     line_rgb = theme.rgb(line or theme.categorical()[-1])
-    features = [{"type": "Feature", "geometry": f["geometry"], "properties": f["properties"],
-                 "infobulle": infobulle(f"{f['properties'].get('nom', '')} ({f['properties'].get('code', '')})")}
-                for f in _features(codes)]
-    return pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id=layer_id,
-                     stroked=True, filled=True, get_fill_color=fill_rgb, get_line_color=line_rgb,
-                     line_width_min_pixels=0.6, pickable=False)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": f["geometry"],
+            "properties": f["properties"],
+            "infobulle": infobulle(f"{f['properties'].get('nom', '')} ({f['properties'].get('code', '')})"),
+        }
+        for f in _features(codes)
+    ]
+    return pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        stroked=True,
+        filled=True,
+        get_fill_color=fill_rgb,
+        get_line_color=line_rgb,
+        line_width_min_pixels=0.6,
+        pickable=False,
+    )
 
 
 def radii(values: Sequence[float | None], *, max_px: float = 18.0, min_px: float = 1.5) -> list[float]:
@@ -134,11 +175,22 @@ def auto_max_px(n: int) -> float:
     return round(min(max(60 / max(n, 1) ** 0.25, 6.0), 20.0), 1)
 
 
-def sites_layer(frame: pl.DataFrame, size: str, *, lat: str = "latitude", lon: str = "longitude",
-                tooltip: Callable[[dict], str] | None = None, color: str | None = None,
-                highlight: Sequence[str] = (), highlight_color: str | None = None, id_column: str = "site_id",
-                max_px: float | None = None, min_px: float = 1.5, alpha: int = 170,
-                layer_id: str = "sites") -> pdk.Layer:
+def sites_layer(
+    frame: pl.DataFrame,
+    size: str,
+    *,
+    lat: str = "latitude",
+    lon: str = "longitude",
+    tooltip: Callable[[dict], str] | None = None,
+    color: str | None = None,
+    highlight: Sequence[str] = (),
+    highlight_color: str | None = None,
+    id_column: str = "site_id",
+    max_px: float | None = None,
+    min_px: float = 1.5,
+    alpha: int = 170,
+    layer_id: str = "sites",
+) -> pdk.Layer:
     """Sites as circles whose area is proportional to ``size`` (see :func:`radii`).
 
     Only the plotted fields travel to the browser: position, radius, colour and the tooltip text
@@ -156,13 +208,30 @@ def sites_layer(frame: pl.DataFrame, size: str, *, lat: str = "latitude", lon: s
     data = []
     for row, radius in zip(rows, sizes, strict=True):
         hit = row.get(id_column) in wanted
-        data.append({"lon": row[lon], "lat": row[lat], "r": radius, "c": marked if hit else base,
-                     "infobulle": tooltip(row) if tooltip else infobulle(str(row.get("nom", row.get(id_column, ""))))})
+        data.append(
+            {
+                "lon": row[lon],
+                "lat": row[lat],
+                "r": radius,
+                "c": marked if hit else base,
+                "infobulle": tooltip(row) if tooltip else infobulle(str(row.get("nom", row.get(id_column, "")))),
+            }
+        )
     data.sort(key=lambda d: (d["c"] == marked, -d["r"]))  # small circles drawn over big ones, highlight last
     # "'pixels'" is quoted: pydeck turns a bare string into an accessor expression.
-    return pdk.Layer("ScatterplotLayer", data, id=layer_id, get_position=["lon", "lat"], get_radius="r",
-                     radius_units="'pixels'", get_fill_color="c", get_line_color=[255, 255, 255, 200],
-                     stroked=True, line_width_min_pixels=0.5, pickable=True)
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data,
+        id=layer_id,
+        get_position=["lon", "lat"],
+        get_radius="r",
+        radius_units="'pixels'",
+        get_fill_color="c",
+        get_line_color=[255, 255, 255, 200],
+        stroked=True,
+        line_width_min_pixels=0.5,
+        pickable=True,
+    )
 
 
 def class_breaks(values: Sequence[float | None], classes: int = 5) -> list[float]:
@@ -179,7 +248,7 @@ def distinct_labels(cuts: Sequence[float], max_decimals: int = 3) -> Callable[[f
     """A French number formatter with the fewest decimals that keeps the class bounds distinct and
     each bound within 5 % of the smallest gap between bounds (so 2.8 is not written 3)."""
     ordered = sorted(cuts)
-    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    gaps = [b - a for a, b in itertools.pairwise(ordered) if b > a]
     tolerance = 0.05 * (min(gaps) if gaps else max((abs(c) for c in ordered), default=1.0) or 1.0)
     decimals = max_decimals
     for candidate in range(max_decimals + 1):
@@ -197,11 +266,19 @@ def _palette(n: int) -> list[str]:
     return [ramp[round(1 + i * (len(ramp) - 2) / (n - 1))] for i in range(n)]
 
 
-def choropleth_layer(frame: pl.DataFrame, key: str, value: str, *, breaks: Sequence[float] | None = None,
-                     classes: int = 5, label: Callable[[float], str] | None = None,
-                     tooltip: Callable[[dict], str] | None = None, geojson: dict | None = None,
-                     codes: Sequence[str] | None = None, layer_id: str = "choropleth",
-                     ) -> tuple[pdk.Layer, pl.DataFrame]:
+def choropleth_layer(
+    frame: pl.DataFrame,
+    key: str,
+    value: str,
+    *,
+    breaks: Sequence[float] | None = None,
+    classes: int = 5,
+    label: Callable[[float], str] | None = None,
+    tooltip: Callable[[dict], str] | None = None,
+    geojson: dict | None = None,
+    codes: Sequence[str] | None = None,
+    layer_id: str = "choropleth",
+) -> tuple[pdk.Layer, pl.DataFrame]:
     """Areas (départements by default, or ``geojson`` features with a ``code`` property) coloured by
     class of ``value`` from ``frame`` joined on ``key``.
 
@@ -233,28 +310,59 @@ def choropleth_layer(frame: pl.DataFrame, key: str, value: str, *, breaks: Seque
         else:
             counts[k] += 1
         name = f["properties"].get("nom", code)
-        text = tooltip(rows[code]) if (tooltip and code in rows) else infobulle(
-            f"{name} ({code})", [(value, label(v) if k is not None else NO_DATA)])
-        features.append({"type": "Feature", "geometry": f["geometry"], "properties": f["properties"],
-                         "fill": theme.rgb(palette[k] if k is not None else grey), "infobulle": text})
+        text = (
+            tooltip(rows[code])
+            if (tooltip and code in rows)
+            else infobulle(f"{name} ({code})", [(value, label(v) if k is not None else NO_DATA)])
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": f["geometry"],
+                "properties": f["properties"],
+                "fill": theme.rgb(palette[k] if k is not None else grey),
+                "infobulle": text,
+            }
+        )
     bounds = [None, *cuts, None]
-    legend = pl.DataFrame({
-        "classe": [(f"moins de {label(bounds[i + 1])}" if bounds[i] is None else
-                    f"{label(bounds[i])} et plus" if bounds[i + 1] is None else
-                    f"de {label(bounds[i])} à moins de {label(bounds[i + 1])}") for i in range(len(palette))]
-        + ([NO_DATA] if missing else []),
-        "de": [bounds[i] for i in range(len(palette))] + ([None] if missing else []),
-        "a": [bounds[i + 1] for i in range(len(palette))] + ([None] if missing else []),
-        "couleur": palette + ([grey] if missing else []),
-        "zones": counts + ([missing] if missing else []),
-    }, schema={"classe": pl.String, "de": pl.Float64, "a": pl.Float64, "couleur": pl.String, "zones": pl.Int64})
+    legend = pl.DataFrame(
+        {
+            "classe": [
+                (
+                    f"moins de {label(bounds[i + 1])}"
+                    if bounds[i] is None
+                    else f"{label(bounds[i])} et plus"
+                    if bounds[i + 1] is None
+                    else f"de {label(bounds[i])} à moins de {label(bounds[i + 1])}"
+                )
+                for i in range(len(palette))
+            ]
+            + ([NO_DATA] if missing else []),
+            "de": [bounds[i] for i in range(len(palette))] + ([None] if missing else []),
+            "a": [bounds[i + 1] for i in range(len(palette))] + ([None] if missing else []),
+            "couleur": palette + ([grey] if missing else []),
+            "zones": counts + ([missing] if missing else []),
+        },
+        schema={"classe": pl.String, "de": pl.Float64, "a": pl.Float64, "couleur": pl.String, "zones": pl.Int64},
+    )
     if len(palette) == 1 and not cuts:
         legend = legend.with_columns(
-            pl.when(pl.col("classe") != NO_DATA).then(pl.lit("toutes les valeurs"))
-            .otherwise(pl.col("classe")).alias("classe"))
-    layer = pdk.Layer("GeoJsonLayer", {"type": "FeatureCollection", "features": features}, id=layer_id,
-                      stroked=True, filled=True, get_fill_color="fill", get_line_color=[255, 255, 255],
-                      line_width_min_pixels=0.6, pickable=True)
+            pl.when(pl.col("classe") != NO_DATA)
+            .then(pl.lit("toutes les valeurs"))
+            .otherwise(pl.col("classe"))
+            .alias("classe")
+        )
+    layer = pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        stroked=True,
+        filled=True,
+        get_fill_color="fill",
+        get_line_color=[255, 255, 255],
+        line_width_min_pixels=0.6,
+        pickable=True,
+    )
     return layer, legend
 
 

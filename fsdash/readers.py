@@ -82,9 +82,7 @@ def _unique_headers(columns: list[str]) -> dict[str, str]:
 
 def _with_lines(frame: pl.DataFrame, first_line: int = 2) -> pl.DataFrame:
     frame = frame.rename(_unique_headers(frame.columns))
-    return frame.with_row_index(LINE_COLUMN, offset=first_line).with_columns(
-        pl.col(LINE_COLUMN).cast(pl.Int64)
-    )
+    return frame.with_row_index(LINE_COLUMN, offset=first_line).with_columns(pl.col(LINE_COLUMN).cast(pl.Int64))
 
 
 def _all_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -98,8 +96,11 @@ def read_csv_text(data: bytes, file_name: str) -> pl.DataFrame:
     separator = sniff_separator(text)
     try:
         frame = pl.read_csv(
-            io.StringIO(text), separator=separator, infer_schema=False,
-            empty_string_is_null=True, truncate_ragged_lines=False,
+            io.StringIO(text),
+            separator=separator,
+            infer_schema=False,
+            empty_string_is_null=True,
+            truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError as exc:
         raise ReadError(f"{file_name} : structure CSV illisible ({exc})") from exc
@@ -139,8 +140,10 @@ def match_table(columns: list[str], catalogue: Catalogue, named: str | None = No
         matched = sum(c.code in present for c in table.columns)
         if not missing and (best is None or matched > best[0]):
             best = (matched, table)
-        if closest is None or len(missing) < len(closest[2]) or (
-            len(missing) == len(closest[2]) and matched > closest[0]
+        if (
+            closest is None
+            or len(missing) < len(closest[2])
+            or (len(missing) == len(closest[2]) and matched > closest[0])
         ):
             closest = (matched, table, missing)
     if best is not None:
@@ -149,15 +152,13 @@ def match_table(columns: list[str], catalogue: Catalogue, named: str | None = No
     return closest[1], closest[2]
 
 
-def _raw_table(frame: pl.DataFrame, file_name: str, catalogue: Catalogue,
-               sheet: str | None = None) -> RawTable:
+def _raw_table(frame: pl.DataFrame, file_name: str, catalogue: Catalogue, sheet: str | None = None) -> RawTable:
     table, missing = match_table(frame.columns, catalogue, normalise_header(sheet) if sheet else None)
     assert table is not None
     where = f"{file_name}, feuille « {sheet} »" if sheet else file_name
     if missing:
         raise ReadError(
-            f"{where} : colonnes manquantes pour la table « {table.code} » ({table.label}) : "
-            + ", ".join(missing)
+            f"{where} : colonnes manquantes pour la table « {table.code} » ({table.label}) : " + ", ".join(missing)
         )
     known = {c.code for c in table.columns} | {LINE_COLUMN}
     ignored = [c for c in frame.columns if c not in known]

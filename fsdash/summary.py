@@ -31,22 +31,43 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
         "nature": get_meta(con, "nature"),
         "sites_total": network.sites_total(con, NATIONAL),
         "sites_labelled_at": {d.isoformat(): n for d, n in labelled.iter_rows()},
-        "quarters": {"first": quarters[0].isoformat() if quarters else None,
-                     "last": last.isoformat() if last else None,
-                     "count": len(quarters)},
+        "quarters": {
+            "first": quarters[0].isoformat() if quarters else None,
+            "last": last.isoformat() if last else None,
+            "count": len(quarters),
+        },
         "requests_by_year": {str(y): int(n) for y, n, _ in by_year.iter_rows()},
         "requests_by_partner_2023": {p: round(s, 4) for p, _, s in partners.iter_rows()},
         "reporting_completeness_last_quarter": (
-            {"quarter": last.isoformat(), "expected": completeness["attendus"],
-             "reported": completeness["declarants"], "rate": round(completeness["taux"] or 0.0, 4)}
-            if completeness else None),
+            {
+                "quarter": last.isoformat(),
+                "expected": completeness["attendus"],
+                "reported": completeness["declarants"],
+                "rate": round(completeness["taux"] or 0.0, 4),
+            }
+            if completeness
+            else None
+        ),
         "cantons_covered": cantons["cantons_covered"],
         "cantons_total": cantons["cantons_total"],
-        "population_share_within_km": {f"{r:g}": round(s, 4) for r, s in within.select("radius_km", "share").iter_rows()},
-        **{key: quality[key] for key in ("sites_under_24h", "sites_under_5_days", "sites_without_hours",
-                                         "duplicate_names", "duplicate_coordinates", "outside_departement")},
-        "site_lists": [{"date": d.isoformat(), "sites": n} for d, n in
-                       con.sql("SELECT list_date, sites FROM site_lists ORDER BY list_date").fetchall()],
+        "population_share_within_km": {
+            f"{r:g}": round(s, 4) for r, s in within.select("radius_km", "share").iter_rows()
+        },
+        **{
+            key: quality[key]
+            for key in (
+                "sites_under_24h",
+                "sites_under_5_days",
+                "sites_without_hours",
+                "duplicate_names",
+                "duplicate_coordinates",
+                "outside_departement",
+            )
+        },
+        "site_lists": [
+            {"date": d.isoformat(), "sites": n}
+            for d, n in con.sql("SELECT list_date, sites FROM site_lists ORDER BY list_date").fetchall()
+        ],
         "batches": {"total": batches[0], "with_rejections": batches[1]},
         "quarantined_rows": quarantined,
         "schema_version": int(get_meta(con, "schema_version") or 0),
@@ -61,14 +82,18 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     def day(iso: str) -> dt.date:
         return dt.date.fromisoformat(iso)
 
-    lines = [("Données de démonstration" if summary["demo"] else "Données réelles")
-             + f" — {formats.number(summary['sites_total'])} sites au référentiel"]
+    lines = [
+        ("Données de démonstration" if summary["demo"] else "Données réelles")
+        + f" — {formats.number(summary['sites_total'])} sites au référentiel"
+    ]
     for iso, count in summary["sites_labelled_at"].items():
         lines.append(f"  sites labellisés au {formats.date_long(day(iso))} : {formats.number(count)}")
     q = summary["quarters"]
     if q["first"]:
-        lines.append(f"Trimestres chargés : du {formats.quarter_long(day(q['first']))} "
-                     f"au {formats.quarter_long(day(q['last']))} ({q['count']})")
+        lines.append(
+            f"Trimestres chargés : du {formats.quarter_long(day(q['first']))} "
+            f"au {formats.quarter_long(day(q['last']))} ({q['count']})"
+        )
     for year, n in summary["requests_by_year"].items():
         lines.append(f"  demandes {year} : {formats.number(n)}")
     if summary["requests_by_partner_2023"]:
@@ -77,21 +102,32 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             lines.append(f"  {partner} : {formats.percent(share, 1)}")
     c = summary["reporting_completeness_last_quarter"]
     if c:
-        lines.append(f"Complétude du reporting, {formats.quarter_long(day(c['quarter']))} : "
-                     f"{formats.number(c['reported'])} sites sur {formats.number(c['expected'])} "
-                     f"({formats.percent(c['rate'], 1)})")
+        lines.append(
+            f"Complétude du reporting, {formats.quarter_long(day(c['quarter']))} : "
+            f"{formats.number(c['reported'])} sites sur {formats.number(c['expected'])} "
+            f"({formats.percent(c['rate'], 1)})"
+        )
     if summary["cantons_total"]:
-        lines.append(f"Cantons couverts : {formats.number(summary['cantons_covered'])} sur "
-                     f"{formats.number(summary['cantons_total'])} "
-                     f"({formats.percent(summary['cantons_covered'] / summary['cantons_total'], 1)})")
+        lines.append(
+            f"Cantons couverts : {formats.number(summary['cantons_covered'])} sur "
+            f"{formats.number(summary['cantons_total'])} "
+            f"({formats.percent(summary['cantons_covered'] / summary['cantons_total'], 1)})"
+        )
     for radius, share in summary["population_share_within_km"].items():
         lines.append(f"  population à moins de {radius} km d'un site : {formats.percent(share, 1)}")
-    lines.append(f"Sites ouverts moins de 24 h par semaine : {summary['sites_under_24h']} ; moins de 5 jours : "
-                 f"{summary['sites_under_5_days']} ; sans horaires publiés (sites fixes) : {summary['sites_without_hours']}")
+    lines.append(
+        f"Sites ouverts moins de 24 h par semaine : {summary['sites_under_24h']} ; moins de 5 jours : "
+        f"{summary['sites_under_5_days']} ; sans horaires publiés (sites fixes) : {summary['sites_without_hours']}"
+    )
     for indicator, info in summary.get("official_series", {}).items():
-        lines.append(f"Série officielle {indicator} ({info['source']}) : {formats.number(info['rows'])} valeurs, "
-                     f"dernière mesure au {formats.date_long(day(info['latest_date']))}"
-                     if info.get("latest_date") else f"Série officielle {indicator} : {formats.number(info['rows'])} valeurs")
-    lines.append(f"Lots chargés : {summary['batches']['total']} dont {summary['batches']['with_rejections']} "
-                 f"avec rejets ; {formats.number(summary['quarantined_rows'])} lignes en quarantaine")
+        lines.append(
+            f"Série officielle {indicator} ({info['source']}) : {formats.number(info['rows'])} valeurs, "
+            f"dernière mesure au {formats.date_long(day(info['latest_date']))}"
+            if info.get("latest_date")
+            else f"Série officielle {indicator} : {formats.number(info['rows'])} valeurs"
+        )
+    lines.append(
+        f"Lots chargés : {summary['batches']['total']} dont {summary['batches']['with_rejections']} "
+        f"avec rejets ; {formats.number(summary['quarantined_rows'])} lignes en quarantaine"
+    )
     return lines

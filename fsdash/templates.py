@@ -14,8 +14,14 @@ import xlsxwriter
 from fsdash.catalogue import Catalogue, Column, Table, load_catalogue
 
 CSV_SEPARATOR = ";"
-TYPE_LABELS = {"text": "texte", "enum": "code de liste", "int": "nombre entier", "float": "nombre décimal",
-               "date": "date JJ/MM/AAAA", "bool": "oui / non"}
+TYPE_LABELS = {
+    "text": "texte",
+    "enum": "code de liste",
+    "int": "nombre entier",
+    "float": "nombre décimal",
+    "date": "date JJ/MM/AAAA",
+    "bool": "oui / non",
+}
 
 
 def range_text(column: Column) -> str:
@@ -35,13 +41,33 @@ def _dictionary_rows(catalogue: Catalogue) -> list[list[str]]:
     for table in catalogue.tables.values():
         for c in table.columns:
             values = f"liste « {c.dimension} »" if c.dimension else range_text(c)
-            rows.append([table.code, c.code, c.label, c.definition, c.unit or "", TYPE_LABELS[c.type],
-                         "oui" if c.mandatory else "non", values, c.source or ""])
+            rows.append(
+                [
+                    table.code,
+                    c.code,
+                    c.label,
+                    c.definition,
+                    c.unit or "",
+                    TYPE_LABELS[c.type],
+                    "oui" if c.mandatory else "non",
+                    values,
+                    c.source or "",
+                ]
+            )
     return rows
 
 
-DICTIONARY_HEADER = ["table", "colonne", "libellé", "définition", "unité", "type", "obligatoire",
-                     "valeurs admises", "source (circulaire, charte)"]
+DICTIONARY_HEADER = [
+    "table",
+    "colonne",
+    "libellé",
+    "définition",
+    "unité",
+    "type",
+    "obligatoire",
+    "valeurs admises",
+    "source (circulaire, charte)",
+]
 
 
 def xlsx_template(catalogue: Catalogue) -> bytes:
@@ -52,8 +78,13 @@ def xlsx_template(catalogue: Catalogue) -> bytes:
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     readme = book.add_worksheet("Lisez-moi")
     lists = book.add_worksheet("Listes")
-    readme.write(0, 0, "Modèle de reporting France Services — une feuille par table ; "
-                       "les en-têtes (ligne 1) ne doivent pas être modifiés. Dictionnaire ci-dessous.", bold)
+    readme.write(
+        0,
+        0,
+        "Modèle de reporting France Services — une feuille par table ; "
+        "les en-têtes (ligne 1) ne doivent pas être modifiés. Dictionnaire ci-dessous.",
+        bold,
+    )
     for j, title in enumerate(DICTIONARY_HEADER):
         readme.write(2, j, title, bold)
     for i, row in enumerate(_dictionary_rows(catalogue), start=3):
@@ -75,8 +106,9 @@ def xlsx_template(catalogue: Catalogue) -> bytes:
         sheet = book.add_worksheet(table.code)
         for j, column in enumerate(table.columns):
             sheet.write(0, j, column.code, bold)
-            sheet.write_comment(0, j, f"{column.label}. {column.definition}"
-                                + (f" Unité : {column.unit}." if column.unit else ""))
+            sheet.write_comment(
+                0, j, f"{column.label}. {column.definition}" + (f" Unité : {column.unit}." if column.unit else "")
+            )
             sheet.set_column(j, j, max(14, len(column.code) + 2))
             if column.dimension:
                 sheet.data_validation(1, j, 5000, j, {"validate": "list", "source": ranges[column.dimension]})
@@ -102,25 +134,42 @@ def write_templates(outdir: Path, catalogue: Catalogue | None = None) -> list[Pa
 def dictionary_markdown(catalogue: Catalogue | None = None) -> str:
     """docs/indicateurs.md: the catalogue for readers, regenerated and checked by a test."""
     catalogue = catalogue or load_catalogue()
-    out = ["# Dictionnaire des indicateurs France Services", "",
-           "Fichier généré depuis `schemas/catalogue.yaml` par `python -m fsdash catalogue` : "
-           "ne pas le modifier à la main.", ""]
+    out = [
+        "# Dictionnaire des indicateurs France Services",
+        "",
+        "Fichier généré depuis `schemas/catalogue.yaml` par `python -m fsdash catalogue` : "
+        "ne pas le modifier à la main.",
+        "",
+    ]
     for table in catalogue.tables.values():
         grain = ", ".join(table.grain)
-        out += [f"## Table `{table.code}` — {table.label}", "", table.definition, "",
-                f"Grain : {grain}." + (" Période : trimestre." if table.period == "quarter" else
-                                        " Période : année." if table.period == "year" else ""), "",
-                "| colonne | libellé | définition | unité | type | obligatoire | valeurs admises | source |",
-                "|---|---|---|---|---|---|---|---|"]
+        out += [
+            f"## Table `{table.code}` — {table.label}",
+            "",
+            table.definition,
+            "",
+            f"Grain : {grain}."
+            + (
+                " Période : trimestre."
+                if table.period == "quarter"
+                else " Période : année."
+                if table.period == "year"
+                else ""
+            ),
+            "",
+            "| colonne | libellé | définition | unité | type | obligatoire | valeurs admises | source |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for c in table.columns:
             values = f"liste `{c.dimension}`" if c.dimension else range_text(c)
-            out.append(f"| `{c.code}` | {c.label} | {c.definition} | {c.unit or ''} | {TYPE_LABELS[c.type]} | "
-                       f"{'oui' if c.mandatory else 'non'} | {values} | {c.source or ''} |")
+            out.append(
+                f"| `{c.code}` | {c.label} | {c.definition} | {c.unit or ''} | {TYPE_LABELS[c.type]} | "
+                f"{'oui' if c.mandatory else 'non'} | {values} | {c.source or ''} |"
+            )
         out.append("")
     out += ["## Listes de codes", ""]
     for dim in catalogue.dimensions.values():
-        out += [f"### `{dim.code}` — {dim.label}", "", f"Source : {dim.source}.", "",
-                "| code | libellé |", "|---|---|"]
+        out += [f"### `{dim.code}` — {dim.label}", "", f"Source : {dim.source}.", "", "| code | libellé |", "|---|---|"]
         out += [f"| `{v.code}` | {v.label} |" for v in dim.values]
         out.append("")
     out += ["## Règles de cohérence", "", "| code | table | contrôle | source |", "|---|---|---|---|"]

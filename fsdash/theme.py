@@ -21,8 +21,13 @@ def theme() -> dict:
 
 def color(name: str) -> str:
     """``primary``, ``red``, ``text``, ``background``, ``grey`` (secondary background)."""
-    keys = {"primary": "primaryColor", "red": "redColor", "text": "textColor",
-            "background": "backgroundColor", "grey": "secondaryBackgroundColor"}
+    keys = {
+        "primary": "primaryColor",
+        "red": "redColor",
+        "text": "textColor",
+        "background": "backgroundColor",
+        "grey": "secondaryBackgroundColor",
+    }
     return theme()[keys[name]]
 
 
@@ -37,4 +42,4 @@ def sequential() -> list[str]:
 def rgb(hex_color: str, alpha: int = 255) -> list[int]:
     """``#000091`` -> ``[0, 0, 145, 255]`` for pydeck layers."""
     value = hex_color.lstrip("#")
-    return [int(value[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+    return [int(value[i : i + 2], 16) for i in (0, 2, 4)] + [alpha]

@@ -58,9 +58,11 @@ def _nature(con) -> str | None:
 
 def demo_banner() -> None:
     if is_demo():
-        st.warning("**Données de démonstration** — chiffres synthétiques générés par fsdash "
-                   "(python -m fsdash demo), calés sur les ordres de grandeur publics du programme.",
-                   icon=":material/science:")
+        st.warning(
+            "**Données de démonstration** — chiffres synthétiques générés par fsdash "
+            "(python -m fsdash demo), calés sur les ordres de grandeur publics du programme.",
+            icon=":material/science:",
+        )
 
 
 def _scope_options(level: str) -> dict[str, str]:
@@ -93,8 +95,13 @@ def _index(options: list, wanted: object) -> int:
 
 def _scope_widget(params) -> Scope:
     levels = list(LEVEL_LABELS)
-    level = st.sidebar.selectbox("Périmètre", levels, format_func=LEVEL_LABELS.get, key="scope_level",
-                                 index=_index(levels, params.get("perimetre", "national")))
+    level = st.sidebar.selectbox(
+        "Périmètre",
+        levels,
+        format_func=LEVEL_LABELS.get,
+        key="scope_level",
+        index=_index(levels, params.get("perimetre", "national")),
+    )
     if level == "national":
         return NATIONAL
     wanted = params.get("code")
@@ -105,15 +112,21 @@ def _scope_widget(params) -> Scope:
         level_for_list, site_wanted = level, None
     options = _scope_options(level_for_list)
     codes = list(options)
-    code = st.sidebar.selectbox(LEVEL_LABELS[level_for_list], codes, format_func=options.get,
-                                key=f"scope_code_{level_for_list}", index=_index(codes, wanted))
+    code = st.sidebar.selectbox(
+        LEVEL_LABELS[level_for_list],
+        codes,
+        format_func=options.get,
+        key=f"scope_code_{level_for_list}",
+        index=_index(codes, wanted),
+    )
     if level != "site":
         return Scope(level, code)
     sites = query(_sites_of, code)
     ids = sites["site_id"].to_list()
     names = dict(sites.iter_rows())
-    site = st.sidebar.selectbox("Site", ids, format_func=lambda i: f"{names[i]} ({i})", key="scope_site",
-                                index=_index(ids, site_wanted))
+    site = st.sidebar.selectbox(
+        "Site", ids, format_func=lambda i: f"{names[i]} ({i})", key="scope_site", index=_index(ids, site_wanted)
+    )
     return Scope("site", site)
 
 
@@ -133,27 +146,48 @@ def filter_bar() -> Filters:
     catalogue = load_catalogue()
     fmt_dim, carrier_dim = catalogue.dimensions["format"], catalogue.dimensions["porteur"]
     carrier_labels = {**{v.code: v.label for v in carrier_dim.values}, UNKNOWN_CARRIER: "Non renseigné"}
-    with st.sidebar.expander("Format et porteur des sites", expanded=bool(params.get("formats") or params.get("porteurs"))):
-        chosen_formats = st.multiselect("Format", fmt_dim.codes, format_func=fmt_dim.label_of, key="filtre_formats",
-                                        default=_list_param(params, "formats", fmt_dim.codes),
-                                        placeholder="Tous les formats")
-        chosen_carriers = st.multiselect("Porteur", list(carrier_labels), format_func=carrier_labels.get,
-                                         key="filtre_porteurs", placeholder="Tous les porteurs",
-                                         default=_list_param(params, "porteurs", list(carrier_labels)))
+    with st.sidebar.expander(
+        "Format et porteur des sites", expanded=bool(params.get("formats") or params.get("porteurs"))
+    ):
+        chosen_formats = st.multiselect(
+            "Format",
+            fmt_dim.codes,
+            format_func=fmt_dim.label_of,
+            key="filtre_formats",
+            default=_list_param(params, "formats", fmt_dim.codes),
+            placeholder="Tous les formats",
+        )
+        chosen_carriers = st.multiselect(
+            "Porteur",
+            list(carrier_labels),
+            format_func=carrier_labels.get,
+            key="filtre_porteurs",
+            placeholder="Tous les porteurs",
+            default=_list_param(params, "porteurs", list(carrier_labels)),
+        )
     scope = Scope(scope.level, scope.code, tuple(chosen_formats), tuple(chosen_carriers))
     quarters = query(activity.quarters)
     first = last = None
     if quarters:
         wanted = (parse_quarter_code(params.get("du")), parse_quarter_code(params.get("au")))
-        default = (wanted[0] if wanted[0] in quarters else quarters[0], wanted[1] if wanted[1] in quarters else quarters[-1])
+        default = (
+            wanted[0] if wanted[0] in quarters else quarters[0],
+            wanted[1] if wanted[1] in quarters else quarters[-1],
+        )
         if len(quarters) > 1:
-            first, last = st.sidebar.select_slider("Période", options=quarters, value=default,
-                                                   format_func=formats.quarter_short, key="filtre_periode")
+            first, last = st.sidebar.select_slider(
+                "Période", options=quarters, value=default, format_func=formats.quarter_short, key="filtre_periode"
+            )
         else:
             first = last = quarters[0]
     comparisons = list(COMPARISONS)
-    comparison = st.sidebar.selectbox("Comparaison", comparisons, format_func=COMPARISONS.get, key="filtre_comparaison",
-                                      index=_index(comparisons, params.get("comparaison", "aucune")))
+    comparison = st.sidebar.selectbox(
+        "Comparaison",
+        comparisons,
+        format_func=COMPARISONS.get,
+        key="filtre_comparaison",
+        index=_index(comparisons, params.get("comparaison", "aucune")),
+    )
     filters = Filters(scope, first, last, comparison)
     wanted_params = filters.to_params()
     if {k: params.get(k) for k in set(params) | set(wanted_params)} != wanted_params:
@@ -185,8 +219,10 @@ def scope_title(scope: Scope) -> str:
         narrowing.append("formats : " + ", ".join(dim.label_of(f) for f in scope.formats))
     if scope.carriers:
         dim = load_catalogue().dimensions["porteur"]
-        narrowing.append("porteurs : " + ", ".join(dim.label_of(c) if c != UNKNOWN_CARRIER else "non renseigné"
-                                                   for c in scope.carriers))
+        narrowing.append(
+            "porteurs : "
+            + ", ".join(dim.label_of(c) if c != UNKNOWN_CARRIER else "non renseigné" for c in scope.carriers)
+        )
     return title + (f" ({' ; '.join(narrowing)})" if narrowing else "")
 
 
@@ -219,8 +255,16 @@ def latest_data_date() -> str:
     return formats.quarter_long(quarters[-1]) if quarters else "aucune donnée d'activité"
 
 
-def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] = (), source: str,
-                note: str | None = None, show_table: bool = True) -> None:
+def chart_block(
+    key: str,
+    chart,
+    table: pl.DataFrame,
+    *,
+    indicators: list[str] = (),
+    source: str,
+    note: str | None = None,
+    show_table: bool = True,
+) -> None:
     """A chart with what every chart owes its reader (RGAA, committees, programme team).
 
     Its data table, CSV (French Excel) and XLSX downloads, the catalogue definition of each
@@ -237,8 +281,10 @@ def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] =
     caption = []
     if indicators:
         caption.append(indicator_definitions(list(indicators)))
-    caption.append(f"Source : {source}. Données jusqu'au {latest_data_date()}."
-                   + (" **Données de démonstration.**" if is_demo() else ""))
+    caption.append(
+        f"Source : {source}. Données jusqu'au {latest_data_date()}."
+        + (" **Données de démonstration.**" if is_demo() else "")
+    )
     if note:
         caption.append(note)
     st.caption("  \n".join(caption))
@@ -247,11 +293,22 @@ def chart_block(key: str, chart, table: pl.DataFrame, *, indicators: list[str] =
             st.dataframe(table, hide_index=True)
         cols = st.columns(2)
         # callables: the files are built when the viewer clicks, not on every redraw
-        cols[0].download_button("Télécharger (CSV)", lambda: exports.csv_bytes(table), file_name=f"{key}.csv",
-                                mime="text/csv", key=f"{key}_csv", on_click="ignore")
-        cols[1].download_button("Télécharger (XLSX)", lambda: exports.xlsx_bytes(table), file_name=f"{key}.xlsx",
-                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                key=f"{key}_xlsx", on_click="ignore")
+        cols[0].download_button(
+            "Télécharger (CSV)",
+            lambda: exports.csv_bytes(table),
+            file_name=f"{key}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+            on_click="ignore",
+        )
+        cols[1].download_button(
+            "Télécharger (XLSX)",
+            lambda: exports.xlsx_bytes(table),
+            file_name=f"{key}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}_xlsx",
+            on_click="ignore",
+        )
 
 
 def page_header(title: str) -> Filters:
@@ -263,8 +320,11 @@ def page_header(title: str) -> Filters:
     if filters.first is None:
         st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
         st.stop()
-    period = (formats.quarter_short(filters.first) if filters.first == filters.last
-              else f"du {formats.quarter_short(filters.first)} au {formats.quarter_short(filters.last)}")
+    period = (
+        formats.quarter_short(filters.first)
+        if filters.first == filters.last
+        else f"du {formats.quarter_short(filters.first)} au {formats.quarter_short(filters.last)}"
+    )
     st.caption(f"{scope_title(filters.scope)} — {period}")
     return filters
 

@@ -27,12 +27,19 @@ _GROUP_TOTAL = "_somme_groupe"
 _HELPERS = [_LABEL_DATE, _PERIOD_END, _TOTAL, _GROUP_TOTAL]
 
 FAILURE_SCHEMA = {
-    LINE_COLUMN: pl.Int64, "colonne": pl.String, "valeur": pl.String,
-    "regle": pl.String, "message": pl.String,
+    LINE_COLUMN: pl.Int64,
+    "colonne": pl.String,
+    "valeur": pl.String,
+    "regle": pl.String,
+    "message": pl.String,
 }
 
-TYPE_NAMES = {"int": "nombre entier attendu", "float": "nombre attendu", "date": "date attendue (JJ/MM/AAAA)",
-              "bool": "oui ou non attendu"}
+TYPE_NAMES = {
+    "int": "nombre entier attendu",
+    "float": "nombre attendu",
+    "date": "date attendue (JJ/MM/AAAA)",
+    "bool": "oui ou non attendu",
+}
 _TRUE = {"oui", "o", "vrai", "true", "1", "yes", "x"}
 _FALSE = {"non", "n", "faux", "false", "0", "no"}
 
@@ -64,6 +71,7 @@ def empty_failures() -> pl.DataFrame:
 
 # --- parsing -----------------------------------------------------------------------------
 
+
 def _number_text(col: str) -> pl.Expr:
     return pl.col(col).str.replace_all(r"[\s\u00a0\u202f]", "").str.replace(",", ".")
 
@@ -81,8 +89,9 @@ def _parse_expr(column: Column) -> pl.Expr:
         )
     if column.type == "bool":
         lowered = src.str.to_lowercase()
-        return (pl.when(lowered.is_in(list(_TRUE))).then(True)
-                .when(lowered.is_in(list(_FALSE))).then(False).otherwise(None))
+        return (
+            pl.when(lowered.is_in(list(_TRUE))).then(True).when(lowered.is_in(list(_FALSE))).then(False).otherwise(None)
+        )
     return pl.when(src == "").then(None).otherwise(src)
 
 
@@ -113,19 +122,23 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
         if column.type not in TYPE_NAMES:
             continue
         bad = frame.select(LINE_COLUMN, pl.col(column.code).alias("valeur")).filter(
-            pl.col("valeur").is_not_null() & (pl.col("valeur").str.strip_chars() != "")
-            & typed[column.code].is_null()
+            pl.col("valeur").is_not_null() & (pl.col("valeur").str.strip_chars() != "") & typed[column.code].is_null()
         )
         if bad.height:
-            failures.append(bad.with_columns(
-                pl.lit(column.code).alias("colonne"), pl.lit("format").alias("regle"),
-                (pl.lit("valeur « ") + pl.col("valeur") + pl.lit(f" » illisible : {TYPE_NAMES[column.type]}")
-                 ).alias("message"),
-            ).select(FAILURE_SCHEMA.keys()))
+            failures.append(
+                bad.with_columns(
+                    pl.lit(column.code).alias("colonne"),
+                    pl.lit("format").alias("regle"),
+                    (
+                        pl.lit("valeur « ") + pl.col("valeur") + pl.lit(f" » illisible : {TYPE_NAMES[column.type]}")
+                    ).alias("message"),
+                ).select(FAILURE_SCHEMA.keys())
+            )
     return typed, pl.concat([empty_failures(), *failures])
 
 
 # --- the generated Pandera schema --------------------------------------------------------
+
 
 def _column_checks(column: Column, catalogue: Catalogue) -> list[pa.Check]:
     checks = []
@@ -182,8 +195,7 @@ def build_schema(table: Table, catalogue: Catalogue) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=table.code)
 
 
-def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue,
-                  context: ValidationContext) -> pl.DataFrame:
+def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue, context: ValidationContext) -> pl.DataFrame:
     """Add the helper columns the generated checks read (label date, period end, totals)."""
     frame = typed.with_columns(pl.lit(context.today).alias("_today"))
     if _refers_to_sites(table):
@@ -196,8 +208,11 @@ def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue,
     for rule in catalogue.rules_for(table.code):
         if rule.kind == "group_sum_le_total":
             totals = context.totals.get(rule.total_table)
-            totals = (totals.select("site_id", PERIOD, pl.col(rule.right).alias(_TOTAL))
-                      if totals is not None else pl.DataFrame(schema={"site_id": pl.String, PERIOD: pl.Date, _TOTAL: pl.Int64}))
+            totals = (
+                totals.select("site_id", PERIOD, pl.col(rule.right).alias(_TOTAL))
+                if totals is not None
+                else pl.DataFrame(schema={"site_id": pl.String, PERIOD: pl.Date, _TOTAL: pl.Int64})
+            )
             frame = frame.join(totals, on=["site_id", PERIOD], how="left", maintain_order="left").with_columns(
                 pl.col(rule.left).sum().over("site_id", PERIOD).alias(_GROUP_TOTAL)
             )
@@ -205,6 +220,7 @@ def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue,
 
 
 # --- messages ------------------------------------------------------------------------------
+
 
 def _fmt(value: object) -> str:
     if isinstance(value, float):
@@ -235,8 +251,10 @@ def _rule_message(rule: Rule, row: dict, table: Table) -> tuple[str | None, str]
         return column, rule.message.format(left=_fmt(left), right=_fmt(row[rule.right]))
     if rule.kind == "group_sum_le_total":
         if row[_TOTAL] is None:
-            return rule.left, (f"aucun total « {rule.right} » dans la table « {rule.total_table} » pour ce site "
-                               "et cette période (à charger avant ou avec le détail)")
+            return rule.left, (
+                f"aucun total « {rule.right} » dans la table « {rule.total_table} » pour ce site "
+                "et cette période (à charger avant ou avec le détail)"
+            )
         return rule.left, rule.message.format(left=_fmt(row[_GROUP_TOTAL]), right=_fmt(row[_TOTAL]))
     if rule.kind == "unique_key":
         return None, rule.message.format(key=", ".join(f"{k}={_fmt(row[k])}" for k in table.grain))
@@ -250,16 +268,24 @@ def _rule_message(rule: Rule, row: dict, table: Table) -> tuple[str | None, str]
     return None, rule.message
 
 
-def _failures_from(errors: pa.errors.SchemaErrors, frame: pl.DataFrame, table: Table,
-                   catalogue: Catalogue) -> pl.DataFrame:
+def _failures_from(
+    errors: pa.errors.SchemaErrors, frame: pl.DataFrame, table: Table, catalogue: Catalogue
+) -> pl.DataFrame:
     cases = errors.failure_cases.filter(pl.col("index").is_not_null())
     records = []
     for case in cases.iter_rows(named=True):
         row = frame.row(case["index"], named=True)
         if case["schema_context"] == "Column":
             column = table.column(case["column"])
-            records.append((row[LINE_COLUMN], column.code, case["failure_case"], case["check"],
-                            _column_message(case["check"], column, case["failure_case"])))
+            records.append(
+                (
+                    row[LINE_COLUMN],
+                    column.code,
+                    case["failure_case"],
+                    case["check"],
+                    _column_message(case["check"], column, case["failure_case"]),
+                )
+            )
         else:
             rule = catalogue.rule(case["check"])
             column, message = _rule_message(rule, row, table)
@@ -267,7 +293,9 @@ def _failures_from(errors: pa.errors.SchemaErrors, frame: pl.DataFrame, table: T
             records.append((row[LINE_COLUMN], column, value, rule.code, message))
     unexplained = errors.failure_cases.filter(pl.col("index").is_null())
     for case in unexplained.iter_rows(named=True):  # schema-level problems (e.g. a dtype)
-        records.append((None, case["column"], case["failure_case"], case["check"], f"contrôle « {case['check']} » en échec"))
+        records.append(
+            (None, case["column"], case["failure_case"], case["check"], f"contrôle « {case['check']} » en échec")
+        )
     return pl.DataFrame(records, schema=FAILURE_SCHEMA, orient="row")
 
 
@@ -278,14 +306,15 @@ def _group_rejections(typed: pl.DataFrame, failures: pl.DataFrame, table: Table)
     keys = ["site_id", "annee"] + (["trimestre"] if table.period == "quarter" else [])
     failed_lines = failures[LINE_COLUMN].drop_nulls().unique()
     bad_groups = typed.filter(pl.col(LINE_COLUMN).is_in(failed_lines.implode())).select(keys).drop_nulls().unique()
-    companions = typed.join(bad_groups, on=keys, how="semi").filter(
-        ~pl.col(LINE_COLUMN).is_in(failed_lines.implode())
-    )
+    companions = typed.join(bad_groups, on=keys, how="semi").filter(~pl.col(LINE_COLUMN).is_in(failed_lines.implode()))
     return companions.select(
-        LINE_COLUMN, pl.lit(None, pl.String).alias("colonne"), pl.lit(None, pl.String).alias("valeur"),
+        LINE_COLUMN,
+        pl.lit(None, pl.String).alias("colonne"),
+        pl.lit(None, pl.String).alias("valeur"),
         pl.lit("groupe_rejete").alias("regle"),
-        pl.lit("ligne rejetée avec les autres lignes du même site et de la même période, "
-               "qui comportent une erreur").alias("message"),
+        pl.lit(
+            "ligne rejetée avec les autres lignes du même site et de la même période, qui comportent une erreur"
+        ).alias("message"),
     )
 
 

@@ -35,14 +35,21 @@ def cases(con) -> list[tuple[str, Callable]]:
             (f"activité par trimestre ({name})", lambda c, s=scope: activity.activity_by_quarter(c, s)),
             (f"demandes par partenaire ({name})", lambda c, s=scope: activity.requests_by_partner(c, last.year, s)),
             (f"complétude ({name})", lambda c, s=scope: activity.reporting_completeness(c, last, s)),
-            (f"trajectoire mensuelle ({name})", lambda c, s=scope: network.labelled_by_month(c, dt.date(2019, 10, 1), today, s)),
+            (
+                f"trajectoire mensuelle ({name})",
+                lambda c, s=scope: network.labelled_by_month(c, dt.date(2019, 10, 1), today, s),
+            ),
             (f"couverture des cantons ({name})", lambda c, s=scope: coverage.canton_coverage_summary(c, today, s)),
             (f"population à distance ({name})", lambda c, s=scope: coverage.population_within(c, today, s)),
             (f"qualité du référentiel ({name})", lambda c, s=scope: site_quality.site_quality_summary(c, today, s)),
         ]
     out.append(("où ouvrir ensuite (département)", lambda c: candidates.opening_candidates(c, today, dep)))
-    out.append(("demandes par partenaire (format BUS)",
-                lambda c: activity.requests_by_partner(c, last.year, Scope("national", None, formats=("BUS",)))))
+    out.append(
+        (
+            "demandes par partenaire (format BUS)",
+            lambda c: activity.requests_by_partner(c, last.year, Scope("national", None, formats=("BUS",))),
+        )
+    )
     return out
 
 

@@ -285,9 +285,7 @@ def to_geojson_geometry(geom: BaseGeometry) -> dict[str, Any]:
     """GeoJSON geometry dict with coordinates rounded to GEOJSON_DECIMALS."""
 
     def ring(coords: Any) -> list[list[float]]:
-        return [
-            [round(x, GEOJSON_DECIMALS) + 0.0, round(y, GEOJSON_DECIMALS) + 0.0] for x, y in coords
-        ]
+        return [[round(x, GEOJSON_DECIMALS) + 0.0, round(y, GEOJSON_DECIMALS) + 0.0] for x, y in coords]
 
     polygons = [
         [ring(part.exterior.coords), *(ring(hole.coords) for hole in part.interiors)]
@@ -299,9 +297,7 @@ def to_geojson_geometry(geom: BaseGeometry) -> dict[str, Any]:
     return {"type": "MultiPolygon", "coordinates": polygons}
 
 
-def write_geojson(
-    path: Path, name: str, rows: list[dict[str, Any]], geoms: dict[str, BaseGeometry]
-) -> int:
+def write_geojson(path: Path, name: str, rows: list[dict[str, Any]], geoms: dict[str, BaseGeometry]) -> int:
     """Write a FeatureCollection, one feature per line (small, yet readable diffs)."""
     lines = []
     for row in rows:
@@ -311,11 +307,7 @@ def write_geojson(
             "geometry": to_geojson_geometry(geoms[row["code"]]),
         }
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
-    text = (
-        f'{{"type":"FeatureCollection","name":"{name}","features":[\n'
-        + ",\n".join(lines)
-        + "\n]}\n"
-    )
+    text = f'{{"type":"FeatureCollection","name":"{name}","features":[\n' + ",\n".join(lines) + "\n]}\n"
     path.write_text(text, encoding="utf-8")
     return len(rows)
 
@@ -330,9 +322,7 @@ def build(output_dir: Path) -> BuildReport:
     versions = check_versions()
     sources = {name: read_source(name, report) for name in SOURCE_TABLES}
 
-    regions = sources["regions"].select(
-        pl.col("id").alias("region_id"), pl.col("code").alias("region"), "nom"
-    )
+    regions = sources["regions"].select(pl.col("id").alias("region_id"), pl.col("code").alias("region"), "nom")
     departements = (
         sources["departements"]
         .select(
@@ -380,9 +370,7 @@ def build(output_dir: Path) -> BuildReport:
         .filter(pl.col("children_null") == 0)
         .select(pl.col("commune_parent_id").alias("id"), "children_pop")
     )
-    communes = communes.join(
-        child_population, on="id", how="left", validate="1:1", maintain_order="left"
-    )
+    communes = communes.join(child_population, on="id", how="left", validate="1:1", maintain_order="left")
     report.population_from_children = communes.filter(
         pl.col("population").is_null() & pl.col("children_pop").is_not_null()
     )["code"].to_list()
@@ -392,9 +380,7 @@ def build(output_dir: Path) -> BuildReport:
     # Geometry: own contour, else union of its former communes, else documented fallback.
     child_wkb: dict[str, list[str]] = {}
     for parent, wkb in (
-        children.filter(pl.col("geometry").is_not_null())
-        .select("commune_parent_id", "geometry")
-        .iter_rows()
+        children.filter(pl.col("geometry").is_not_null()).select("commune_parent_id", "geometry").iter_rows()
     ):
         child_wkb.setdefault(parent, []).append(wkb)
     own: dict[str, BaseGeometry] = {}
@@ -430,9 +416,7 @@ def build(output_dir: Path) -> BuildReport:
     )
     report.cantons_without_geometry = Counter(
         f"{t}/{c or '-'}"
-        for t, c in cantons_src.filter(pl.col("geometry").is_null())
-        .select("type", "composition")
-        .iter_rows()
+        for t, c in cantons_src.filter(pl.col("geometry").is_null()).select("type", "composition").iter_rows()
     )
     cantons_geo = cantons_src.filter(pl.col("geometry").is_not_null()).sort("code")
     canton_codes = cantons_geo["code"].to_list()
@@ -536,17 +520,13 @@ def build(output_dir: Path) -> BuildReport:
 
     # ---- simplified polygon layers
     dep_codes = departements_out["code"].to_list()
-    dep_simplified = simplify_coverage(
-        [dep_geom[c] for c in dep_codes], SIMPLIFY_TOLERANCE_DEG["departements"]
-    )
+    dep_simplified = simplify_coverage([dep_geom[c] for c in dep_codes], SIMPLIFY_TOLERANCE_DEG["departements"])
     dep_region = dict(departements_out.select("code", "region").iter_rows())
     region_geom = dissolve([dep_region[c] for c in dep_codes], dep_simplified)
     dep_final = {c: finalize(g) for c, g in zip(dep_codes, dep_simplified, strict=True)}
     region_final = {c: finalize(g) for c, g in region_geom.items()}
     canton_list = cantons_out["code"].to_list()
-    canton_simplified = simplify_coverage(
-        [canton_geom[c] for c in canton_list], SIMPLIFY_TOLERANCE_DEG["cantons"]
-    )
+    canton_simplified = simplify_coverage([canton_geom[c] for c in canton_list], SIMPLIFY_TOLERANCE_DEG["cantons"])
     canton_final = {c: finalize(g) for c, g in zip(canton_list, canton_simplified, strict=True)}
 
     # ---- write
@@ -597,9 +577,7 @@ def fmt_int(value: int | None) -> str:
     return "n.d." if value is None else f"{value:,}".replace(",", " ")
 
 
-def render_provenance(
-    report: BuildReport, versions: dict[str, str], communes: pl.DataFrame, n_cantons_src: int
-) -> str:
+def render_provenance(report: BuildReport, versions: dict[str, str], communes: pl.DataFrame, n_cantons_src: int) -> str:
     """PROVENANCE.md in French: sources, method, choices, counts and checksums.
 
     Only build facts go in (no timing, no paths) so that the file is reproducible too.
@@ -607,26 +585,18 @@ def render_provenance(
     total_pop = int(communes["population"].sum())
     overseas = communes.filter(pl.col("departement").str.len_chars() == 3)
     overseas_counts = ", ".join(
-        f"{d} : {n}"
-        for d, n in overseas.group_by("departement").len().sort("departement").iter_rows()
+        f"{d} : {n}" for d, n in overseas.group_by("departement").len().sort("departement").iter_rows()
     )
-    without_canton = ", ".join(
-        f"{d} : {n}" for d, n in sorted(report.communes_without_canton.items())
-    )
+    without_canton = ", ".join(f"{d} : {n}" for d, n in sorted(report.communes_without_canton.items()))
     n_without_canton = sum(report.communes_without_canton.values())
-    missing_canton_geo = ", ".join(
-        f"{k} : {n}" for k, n in sorted(report.cantons_without_geometry.items())
-    )
+    missing_canton_geo = ", ".join(f"{k} : {n}" for k, n in sorted(report.cantons_without_geometry.items()))
     filled_absorbed = sorted(k.split()[0] for k in report.gaps_filled if "(absorbed)" in k)
     filled_neighbour = sorted(k.split()[0] for k in report.gaps_filled if "(neighbour)" in k)
     outputs = "\n".join(
-        f"| `{name}` | {fmt_int(rows)} | {fmt_int(size)} | `{sha}` |"
-        for name, rows, size, sha in report.outputs
+        f"| `{name}` | {fmt_int(rows)} | {fmt_int(size)} | `{sha}` |" for name, rows, size, sha in report.outputs
     )
     total_size = sum(size for _, _, size, _ in report.outputs)
-    sources = "\n".join(
-        f"| `{name}` | `{sha}` |" for name, sha in sorted(report.source_sha256.items())
-    )
+    sources = "\n".join(f"| `{name}` | `{sha}` |" for name, sha in sorted(report.source_sha256.items()))
     tools = ", ".join(f"{k} {v}" for k, v in versions.items())
 
     def codes(values: list[str]) -> str:

@@ -19,8 +19,15 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def routes() -> list[tuple[str, str, str, str]]:
@@ -37,9 +44,13 @@ def free_port() -> int:
 
 
 def serve(db: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "fsdash", "serve", "--db", str(db), "--port", str(port),
-                             "--address", "127.0.0.1"], cwd=ROOT, env={**os.environ, "FSDASH_DB": str(db)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fsdash", "serve", "--db", str(db), "--port", str(port), "--address", "127.0.0.1"],
+        cwd=ROOT,
+        env={**os.environ, "FSDASH_DB": str(db)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -68,7 +79,10 @@ def main() -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for index, (_path, title, _icon, url) in enumerate(routes()):
                 path = "" if index == 0 else url  # the default page is served at the root
-                for label, query in (("national", ""), ("departement", f"?perimetre=departement&code={args.departement}")):
+                for label, query in (
+                    ("national", ""),
+                    ("departement", f"?perimetre=departement&code={args.departement}"),
+                ):
                     page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="fr-FR")
                     page.goto(f"http://127.0.0.1:{port}/{path}{query}")
                     page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)

@@ -41,24 +41,101 @@ from demo_fixtures import demo_db, demo_today  # noqa: E402,F401
 
 # --- hand-made data ---------------------------------------------------------------------------
 
-SITES_HEADER = ["site_id", "nom", "code_commune", "departement", "format", "type_site", "porteur",
-                "date_labellisation", "date_fermeture", "latitude", "longitude", "ancienne_msap",
-                "heberge_etat"]
+SITES_HEADER = [
+    "site_id",
+    "nom",
+    "code_commune",
+    "departement",
+    "format",
+    "type_site",
+    "porteur",
+    "date_labellisation",
+    "date_fermeture",
+    "latitude",
+    "longitude",
+    "ancienne_msap",
+    "heberge_etat",
+]
 SITES_ROWS = [
-    ["FS001", "Maison France Services de Bourg-en-Bresse", "01053", "01", "FIXE", "PRINCIPAL", "COMMUNE",
-     dt.date(2019, 11, 15), None, 46.2052, 5.2255, True, False],
-    ["FS002", "France Services d'Oyonnax – Haut-Bugey", "01283", "01", "MULTISITES", "PRINCIPAL", "EPCI",
-     dt.date(2021, 6, 1), dt.date(2024, 6, 30), 46.2561, 5.6556, False, False],
-    ["FS003", "France Services Ajaccio — Les Salines", "2A004", "2A", "FIXE", "PRINCIPAL", "LA_POSTE",
-     dt.date(2022, 1, 1), None, 41.9192, 8.7386, False, True],
-    ["FS004", "Bus France Services de l'Extrême-Sud", "2A247", "2A", "BUS", "ANTENNE", "ASSOCIATION",
-     dt.date(2024, 10, 1), None, None, None, None, None],
+    [
+        "FS001",
+        "Maison France Services de Bourg-en-Bresse",
+        "01053",
+        "01",
+        "FIXE",
+        "PRINCIPAL",
+        "COMMUNE",
+        dt.date(2019, 11, 15),
+        None,
+        46.2052,
+        5.2255,
+        True,
+        False,
+    ],
+    [
+        "FS002",
+        "France Services d'Oyonnax – Haut-Bugey",
+        "01283",
+        "01",
+        "MULTISITES",
+        "PRINCIPAL",
+        "EPCI",
+        dt.date(2021, 6, 1),
+        dt.date(2024, 6, 30),
+        46.2561,
+        5.6556,
+        False,
+        False,
+    ],
+    [
+        "FS003",
+        "France Services Ajaccio — Les Salines",
+        "2A004",
+        "2A",
+        "FIXE",
+        "PRINCIPAL",
+        "LA_POSTE",
+        dt.date(2022, 1, 1),
+        None,
+        41.9192,
+        8.7386,
+        False,
+        True,
+    ],
+    [
+        "FS004",
+        "Bus France Services de l'Extrême-Sud",
+        "2A247",
+        "2A",
+        "BUS",
+        "ANTENNE",
+        "ASSOCIATION",
+        dt.date(2024, 10, 1),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ],
 ]
 
-ACTIVITE_HEADER = ["site_id", "annee", "trimestre", "usagers_accueillis", "demandes", "appels_recus",
-                   "courriels_recus", "courriels_repondus_72h", "agents_accueil", "agents_etp",
-                   "agents_formes", "heures_ouverture_hebdo", "jours_ouverture_hebdo",
-                   "fermetures_exceptionnelles", "fermetures_annoncees_7j"]
+ACTIVITE_HEADER = [
+    "site_id",
+    "annee",
+    "trimestre",
+    "usagers_accueillis",
+    "demandes",
+    "appels_recus",
+    "courriels_recus",
+    "courriels_repondus_72h",
+    "agents_accueil",
+    "agents_etp",
+    "agents_formes",
+    "heures_ouverture_hebdo",
+    "jours_ouverture_hebdo",
+    "fermetures_exceptionnelles",
+    "fermetures_annoncees_7j",
+]
 ACTIVITE_ROWS = [
     ["FS001", 2023, 4, 1200, 1500, 300, 80, 75, 3, 2.5, 2, 30.0, 5, 1, 1],
     ["FS002", 2023, 4, 800, 950, 150, 40, 40, 2, 2.0, 2, 26.5, 5, 0, 0],
@@ -83,6 +160,7 @@ DETAIL_ROWS = [
 
 # --- writing CSV files -----------------------------------------------------------------------
 
+
 def cell_text(value: object, *, decimal_comma: bool = True) -> str:
     """How a French spreadsheet writes a value: dates JJ/MM/AAAA, booleans oui/non, 2,5."""
     if value is None:
@@ -97,8 +175,15 @@ def cell_text(value: object, *, decimal_comma: bool = True) -> str:
     return str(value)
 
 
-def csv_bytes(header: list[str], rows: list[list[object]], *, encoding: str = "utf-8", sep: str = ";",
-              decimal_comma: bool = True, line_end: str = "\r\n") -> bytes:
+def csv_bytes(
+    header: list[str],
+    rows: list[list[object]],
+    *,
+    encoding: str = "utf-8",
+    sep: str = ";",
+    decimal_comma: bool = True,
+    line_end: str = "\r\n",
+) -> bytes:
     """A CSV file as bytes; cells holding the separator are quoted (csv module rules)."""
     buffer = io.StringIO()
     out = csv.writer(buffer, delimiter=sep, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL)
@@ -121,8 +206,18 @@ def _warehouse_tables() -> list[str]:
     """Every table of the warehouse: the catalogue's, plus the structural ones."""
     from fsdash.catalogue import load_catalogue
 
-    structural = ["batches", "raw_files", "quarantine", "revisions", "site_history", "site_lists",
-                  "agg_demandes_departement", "meta", "official_series", "official_files"]
+    structural = [
+        "batches",
+        "raw_files",
+        "quarantine",
+        "revisions",
+        "site_history",
+        "site_lists",
+        "agg_demandes_departement",
+        "meta",
+        "official_series",
+        "official_files",
+    ]
     return [*load_catalogue().tables, *structural]
 
 
@@ -148,6 +243,7 @@ def ingest_files(db: Path, files: list[tuple[str, bytes]], **kwargs):
 
 
 # --- fixtures ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def today() -> dt.date:

@@ -32,12 +32,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import REPO_ROOT, SITES_HEADER, SITES_ROWS, TODAY, csv_bytes
-from fsdash.network.anct import (ANCT_COLUMNS, REQUIRED_COLUMNS, read_anct_list,
-                                 snapshot_date)
+from fsdash.network.anct import ANCT_COLUMNS, REQUIRED_COLUMNS, read_anct_list, snapshot_date
 from fsdash.network.hours import HoursError, day_hours, day_slots, weekly_hours
 from fsdash.readers import LINE_COLUMN, ReadError
 from fsdash.validation import ValidationContext, validate
+
+from conftest import REPO_ROOT, SITES_HEADER, SITES_ROWS, TODAY, csv_bytes
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "anct" / "liste-fs-20240901.csv"
 REAL_LIST = REPO_ROOT.parent / "shared" / "reference" / "anct" / "liste-fs-20240801.csv"
@@ -55,55 +55,72 @@ def context() -> ValidationContext:
 
 # --- hours ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, slots", [
-    ("09:00 - 12:00 / 14:00 - 17:00", [("09:00", "12:00"), ("14:00", "17:00")]),
-    ("13:30 - 17:00", [("13:30", "17:00")]),
-    ("00:00 - 00:00", []),
-    ("00:00 - 00:00 / 09:00 - 12:00", [("09:00", "12:00")]),
-    ("00:00 - 00:00 / 00:00 - 00:00 / 08:30 - 16:00", [("08:30", "16:00")]),
-    ("", []),
-    ("   ", []),
-    (None, []),
-    ("9h00-12h00", [("09:00", "12:00")]),
-    ("09h-12h", [("09:00", "12:00")]),
-    ("09:00-12:00", [("09:00", "12:00")]),
-    ("9H30 - 12H", [("09:30", "12:00")]),
-    ("09:00-12:00;14:00-17:00", [("09:00", "12:00"), ("14:00", "17:00")]),
-    ("09:00-12:00 , 14:00-17:00", [("09:00", "12:00"), ("14:00", "17:00")]),
-    ("  09 : 00  -  12 : 00   /  14:00 -17:00 ", [("09:00", "12:00"), ("14:00", "17:00")]),
-    ("9h à 12h et 14h à 17h", [("09:00", "12:00"), ("14:00", "17:00")]),
-    ("14:00 - 17:00 / 09:00 - 12:00", [("09:00", "12:00"), ("14:00", "17:00")]),  # sorted
-    # as published: repeated and overlapping slots are merged, never counted twice
-    ("08:30 - 11:30 / 08:30 - 11:30", [("08:30", "11:30")]),
-    ("09:00 - 12:00 / 09:00 - 16:30 / 14:00 - 16:30", [("09:00", "16:30")]),
-    ("09:00 - 12:00 / 12:00 - 14:00", [("09:00", "14:00")]),
-    ("18:00 - 24:00", [("18:00", "00:00")]),
-])
+
+@pytest.mark.parametrize(
+    "text, slots",
+    [
+        ("09:00 - 12:00 / 14:00 - 17:00", [("09:00", "12:00"), ("14:00", "17:00")]),
+        ("13:30 - 17:00", [("13:30", "17:00")]),
+        ("00:00 - 00:00", []),
+        ("00:00 - 00:00 / 09:00 - 12:00", [("09:00", "12:00")]),
+        ("00:00 - 00:00 / 00:00 - 00:00 / 08:30 - 16:00", [("08:30", "16:00")]),
+        ("", []),
+        ("   ", []),
+        (None, []),
+        ("9h00-12h00", [("09:00", "12:00")]),
+        ("09h-12h", [("09:00", "12:00")]),
+        ("09:00-12:00", [("09:00", "12:00")]),
+        ("9H30 - 12H", [("09:30", "12:00")]),
+        ("09:00-12:00;14:00-17:00", [("09:00", "12:00"), ("14:00", "17:00")]),
+        ("09:00-12:00 , 14:00-17:00", [("09:00", "12:00"), ("14:00", "17:00")]),
+        ("  09 : 00  -  12 : 00   /  14:00 -17:00 ", [("09:00", "12:00"), ("14:00", "17:00")]),
+        ("9h à 12h et 14h à 17h", [("09:00", "12:00"), ("14:00", "17:00")]),
+        ("14:00 - 17:00 / 09:00 - 12:00", [("09:00", "12:00"), ("14:00", "17:00")]),  # sorted
+        # as published: repeated and overlapping slots are merged, never counted twice
+        ("08:30 - 11:30 / 08:30 - 11:30", [("08:30", "11:30")]),
+        ("09:00 - 12:00 / 09:00 - 16:30 / 14:00 - 16:30", [("09:00", "16:30")]),
+        ("09:00 - 12:00 / 12:00 - 14:00", [("09:00", "14:00")]),
+        ("18:00 - 24:00", [("18:00", "00:00")]),
+    ],
+)
 def test_day_slots(text, slots):
     assert day_slots(text) == [(t(a), t(b)) for a, b in slots]
 
 
-@pytest.mark.parametrize("text, hours", [
-    ("09:00 - 12:00 / 14:00 - 17:00", 6.0),
-    ("13:30 - 17:00", 3.5),
-    ("00:00 - 00:00", 0.0),
-    ("00:00 - 00:00 / 09:00 - 12:00", 3.0),
-    ("", 0.0),
-    (None, 0.0),
-    ("9h00-12h00", 3.0),
-    ("09h-12h ; 13h30-16h45", 6.25),
-    ("09:00 - 16:00 / 13:00 - 16:00", 7.0),  # overlap: the union, not 10 h
-    ("08:45 - 10:15 / 10:30 - 11:30 / 10:30 - 12:00 / 13:30 - 14:30 / 15:00 - 16:15", 5.25),
-    ("18:00 - 00:00", 6.0),  # until midnight
-])
+@pytest.mark.parametrize(
+    "text, hours",
+    [
+        ("09:00 - 12:00 / 14:00 - 17:00", 6.0),
+        ("13:30 - 17:00", 3.5),
+        ("00:00 - 00:00", 0.0),
+        ("00:00 - 00:00 / 09:00 - 12:00", 3.0),
+        ("", 0.0),
+        (None, 0.0),
+        ("9h00-12h00", 3.0),
+        ("09h-12h ; 13h30-16h45", 6.25),
+        ("09:00 - 16:00 / 13:00 - 16:00", 7.0),  # overlap: the union, not 10 h
+        ("08:45 - 10:15 / 10:30 - 11:30 / 10:30 - 12:00 / 13:30 - 14:30 / 15:00 - 16:15", 5.25),
+        ("18:00 - 00:00", 6.0),  # until midnight
+    ],
+)
 def test_day_hours(text, hours):
     assert day_hours(text) == pytest.approx(hours)
 
 
-@pytest.mark.parametrize("text", [
-    "sur rendez-vous", "09:00", "09:00 - ", "09:00 - 12:00 - 14:00", "25:00 - 26:00", "9h75 - 12h",
-    "14:00 - 12:00", "09:00 - 09:00", "matin / 14:00 - 17:00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sur rendez-vous",
+        "09:00",
+        "09:00 - ",
+        "09:00 - 12:00 - 14:00",
+        "25:00 - 26:00",
+        "9h75 - 12h",
+        "14:00 - 12:00",
+        "09:00 - 09:00",
+        "matin / 14:00 - 17:00",
+    ],
+)
 def test_unreadable_cell_is_refused_with_the_cell_quoted(text):
     with pytest.raises(ValueError) as info:
         day_slots(text)
@@ -113,9 +130,14 @@ def test_unreadable_cell_is_refused_with_the_cell_quoted(text):
 
 
 def test_weekly_hours_totals_days_and_summary():
-    cells = {"h_lundi": "13:30 - 17:00", "h_mardi": "09:00 - 12:00 / 13:30 - 17:00",
-             "h_mercredi": "00:00 - 00:00", "h_jeudi": None, "h_vendredi": "09:00 - 12:00 / 13:30 - 16:00",
-             "h_samedi": ""}
+    cells = {
+        "h_lundi": "13:30 - 17:00",
+        "h_mardi": "09:00 - 12:00 / 13:30 - 17:00",
+        "h_mercredi": "00:00 - 00:00",
+        "h_jeudi": None,
+        "h_vendredi": "09:00 - 12:00 / 13:30 - 16:00",
+        "h_samedi": "",
+    }
     hours, days, summary = weekly_hours(cells)
     assert hours == 3.5 + 6.5 + 5.5
     assert days == 3
@@ -128,12 +150,15 @@ def test_weekly_hours_follows_the_week_whatever_the_key_order_or_spelling():
     assert summary == "lun. 09:00-12:00 ; mer. 14:00-16:30 ; sam. 09:00-12:00"
 
 
-@pytest.mark.parametrize("cells", [
-    {d: None for d in WEEK},
-    {d: "" for d in WEEK},
-    {d: "00:00 - 00:00" for d in WEEK},
-    {},
-])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {d: None for d in WEEK},
+        {d: "" for d in WEEK},
+        {d: "00:00 - 00:00" for d in WEEK},
+        {},
+    ],
+)
 def test_a_site_without_any_hours_publishes_none(cells):
     assert weekly_hours(cells) == (None, None, None)
 
@@ -147,19 +172,24 @@ def test_weekly_hours_names_the_unreadable_day():
 
 # --- snapshot date ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, date", [
-    ("liste-fs-20240801.csv", dt.date(2024, 8, 1)),
-    ("/tmp/téléchargements/liste-fs-20231215.csv", dt.date(2023, 12, 15)),
-    ("liste-fs-2024-09-01.csv", dt.date(2024, 9, 1)),
-    ("liste-fs.csv", None),
-    ("liste-fs-20241341.csv", None),
-    ("sites.csv", None),
-])
+
+@pytest.mark.parametrize(
+    "name, date",
+    [
+        ("liste-fs-20240801.csv", dt.date(2024, 8, 1)),
+        ("/tmp/téléchargements/liste-fs-20231215.csv", dt.date(2023, 12, 15)),
+        ("liste-fs-2024-09-01.csv", dt.date(2024, 9, 1)),
+        ("liste-fs.csv", None),
+        ("liste-fs-20241341.csv", None),
+        ("sites.csv", None),
+    ],
+)
 def test_snapshot_date(name, date):
     assert snapshot_date(name) == date
 
 
 # --- the hand-made list -----------------------------------------------------------------------
+
 
 def utf8_bytes() -> bytes:
     return FIXTURE.read_bytes()
@@ -178,7 +208,7 @@ def french_excel_bytes() -> bytes:
     out = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     out.writerow(header)
     for record in records[1:]:
-        row = dict(zip(header, record))
+        row = dict(zip(header, record, strict=False))
         for column in ("latitude", "longitude"):
             row[column] = row[column].replace(".", ",")
         for column in ("insee_dep", "insee_com", "code_postal"):
@@ -205,7 +235,15 @@ def test_hand_made_list_is_read_into_the_sites_shape(catalogue):
 
     rows = {r["site_id"]: r for r in frame.iter_rows(named=True)}
     assert [rows[i]["format"] for i in sorted(rows)] == [
-        "FIXE", "FIXE", "BUS", "MULTISITES", "FIXE_ANTENNES", "ITINERANT", "FIXE", "FIXE"]
+        "FIXE",
+        "FIXE",
+        "BUS",
+        "MULTISITES",
+        "FIXE_ANTENNES",
+        "ITINERANT",
+        "FIXE",
+        "FIXE",
+    ]
     assert [rows[i]["type_site"] for i in sorted(rows)] == ["PRINCIPAL"] * 4 + ["ANTENNE"] * 2 + ["PRINCIPAL"] * 2
     assert {i for i, r in rows.items() if r["la_poste"] == "oui"} == {"102", "108"}
     assert {i: r["porteur"] for i, r in rows.items() if r["porteur"]} == {"102": "LA_POSTE", "108": "LA_POSTE"}
@@ -216,8 +254,10 @@ def test_hand_made_list_is_read_into_the_sites_shape(catalogue):
     assert (first["code_commune"], first["departement"], first["code_postal"]) == ("01033", "01", "01200")
     assert first["date_labellisation"] == "01/01/2020"
     assert (first["latitude"], first["longitude"]) == ("46.1060711578546", "5.8260084241619")
-    assert first["horaires"] == ("lun. 13:30-17:00 ; mar. 09:00-12:00 13:30-17:00 ; mer. 09:00-12:00 13:30-17:00 ; "
-                                 "jeu. 09:00-12:00 13:30-17:00 ; ven. 09:00-12:00 13:30-16:00")
+    assert first["horaires"] == (
+        "lun. 13:30-17:00 ; mar. 09:00-12:00 13:30-17:00 ; mer. 09:00-12:00 13:30-17:00 ; "
+        "jeu. 09:00-12:00 13:30-17:00 ; ven. 09:00-12:00 13:30-16:00"
+    )
     assert (first["heures_ouverture_hebdo"], first["jours_ouverture_hebdo"]) == ("28.5", "5")
     assert all(first[c] is None for c in ("date_fermeture", "ancienne_msap", "heberge_etat", "porteur"))
 
@@ -225,8 +265,14 @@ def test_hand_made_list_is_read_into_the_sites_shape(catalogue):
     assert rows["104"]["date_labellisation"] == "15/03/2021"
     assert rows["104"]["horaires"] == "lun. 09:00-12:00 14:00-17:00 ; mar. 09:00-16:00 ; mer. 08:30-11:30"
     assert {i: (r["heures_ouverture_hebdo"], r["jours_ouverture_hebdo"]) for i, r in rows.items()} == {
-        "101": ("28.5", "5"), "102": ("25", "5"), "103": ("35", "5"), "104": ("16", "3"),
-        "105": ("20.5", "5"), "106": (None, None), "107": (None, None), "108": ("28", "6"),
+        "101": ("28.5", "5"),
+        "102": ("25", "5"),
+        "103": ("35", "5"),
+        "104": ("16", "3"),
+        "105": ("20.5", "5"),
+        "106": (None, None),
+        "107": (None, None),
+        "108": ("28", "6"),
     }
     assert rows["106"]["horaires"] is None and rows["107"]["horaires"] is None
     assert (rows["105"]["code_commune"], rows["105"]["departement"]) == ("2A004", "2A")
@@ -267,14 +313,20 @@ def test_hand_made_list_validates(catalogue):
 
 
 def test_unknown_values_are_left_for_the_validator(catalogue):
-    text = FIXTURE.read_text(encoding="utf-8").replace('"Bus_équivalent"', '"Péniche"').replace(
-        '"Espace labellisé 15/03/2021"', '"Espace labellisé"')
+    text = (
+        FIXTURE.read_text(encoding="utf-8")
+        .replace('"Bus_équivalent"', '"Péniche"')
+        .replace('"Espace labellisé 15/03/2021"', '"Espace labellisé"')
+    )
     raw, _ = read(text.encode("utf-8"), catalogue)
     rows = {r["site_id"]: r for r in raw.frame.iter_rows(named=True)}
     assert rows["103"]["format"] == "Péniche"
     assert rows["104"]["date_labellisation"] == "Espace labellisé"
     failures = validate(raw, catalogue, context()).failures
-    assert set(zip(failures[LINE_COLUMN], failures["colonne"])) == {(4, "format"), (7, "date_labellisation")}
+    assert set(zip(failures[LINE_COLUMN], failures["colonne"], strict=False)) == {
+        (4, "format"),
+        (7, "date_labellisation"),
+    }
 
 
 def test_another_shape_is_refused_naming_the_missing_columns(catalogue):
@@ -282,8 +334,9 @@ def test_another_shape_is_refused_naming_the_missing_columns(catalogue):
     with pytest.raises(ReadError) as info:
         read_anct_list(data, "sites.csv", catalogue)
     message = str(info.value)
-    assert message.startswith("sites.csv : ce fichier n'a pas la forme de la liste des structures France Services ; "
-                              "colonnes manquantes : ")
+    assert message.startswith(
+        "sites.csv : ce fichier n'a pas la forme de la liste des structures France Services ; colonnes manquantes : "
+    )
     assert message.endswith(", ".join(c for c in REQUIRED_COLUMNS if c not in ("latitude", "longitude")))
 
 
@@ -291,7 +344,7 @@ def test_a_list_without_its_hours_columns_is_refused(catalogue):
     records = list(csv.DictReader(io.StringIO(FIXTURE.read_text(encoding="utf-8"), newline="")))
     kept = [c for c in ANCT_COLUMNS if c not in ("h_samedi", "type_fs")]
     data = csv_bytes(kept, [[r[c] for c in kept] for r in records], sep=",")
-    with pytest.raises(ReadError, match="colonnes manquantes : h_samedi, type_fs$"):
+    with pytest.raises(ReadError, match=r"colonnes manquantes : h_samedi, type_fs$"):
         read_anct_list(data, "liste.csv", catalogue)
 
 
@@ -310,6 +363,7 @@ def test_empty_file_is_refused(catalogue):
 
 
 # --- the real list ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def real_rows() -> list[dict[str, str]]:
@@ -366,13 +420,20 @@ def test_real_list_validates(real):
 
 def test_real_list_counts_by_format_and_type(real, real_rows):
     _, _, result = real
-    formats = {"Fixe": "FIXE", "Multisites": "MULTISITES", "Bus_équivalent": "BUS",
-               "Fixe_antenne(s)": "FIXE_ANTENNES", "Itinérante": "ITINERANT"}
+    formats = {
+        "Fixe": "FIXE",
+        "Multisites": "MULTISITES",
+        "Bus_équivalent": "BUS",
+        "Fixe_antenne(s)": "FIXE_ANTENNES",
+        "Itinérante": "ITINERANT",
+    }
     types = {"Principal": "PRINCIPAL", "Antenne": "ANTENNE"}
     expected = collections.Counter((formats[r["format_fs"]], types[r["type_fs"]]) for r in real_rows)
     got = collections.Counter(result.valid.select("format", "type_site").iter_rows())
     assert got == expected
-    assert collections.Counter(result.valid["format"]) == collections.Counter(formats[r["format_fs"]] for r in real_rows)
+    assert collections.Counter(result.valid["format"]) == collections.Counter(
+        formats[r["format_fs"]] for r in real_rows
+    )
 
 
 def test_real_list_la_poste(real, real_rows):
@@ -403,5 +464,7 @@ def test_real_list_sites_under_the_charter_minimum(real, real_rows):
     both = published.filter((pl.col("heures_ouverture_hebdo") < 24) & (pl.col("jours_ouverture_hebdo") < 5))
     assert set(both["site_id"]) == under_24h & under_5_days
     # and every site's total, to the minute
-    totals = dict(published.select("site_id", (pl.col("heures_ouverture_hebdo") * 60).round().cast(pl.Int64)).iter_rows())
+    totals = dict(
+        published.select("site_id", (pl.col("heures_ouverture_hebdo") * 60).round().cast(pl.Int64)).iter_rows()
+    )
     assert totals == week_minutes

@@ -27,7 +27,6 @@ def _routes() -> list[str]:
     return [path for path, *_ in ast.literal_eval(node.value)]
 
 
-
 @pytest.fixture
 def app(demo_db, monkeypatch):
     monkeypatch.setenv("FSDASH_DB", str(demo_db))
@@ -157,7 +156,9 @@ def test_home_shows_the_real_network_figures(tmp_path, monkeypatch):
 
 def test_period_format_and_site_filters_come_from_the_url(app, demo_db):
     with reader(demo_db) as con:
-        site, dep = con.sql("SELECT site_id, departement FROM sites WHERE format = 'BUS' ORDER BY site_id LIMIT 1").fetchall()[0]
+        site, dep = con.sql(
+            "SELECT site_id, departement FROM sites WHERE format = 'BUS' ORDER BY site_id LIMIT 1"
+        ).fetchall()[0]
         bus = activity.activity_by_quarter(con, Scope("national", None, formats=("BUS",)))
     app.query_params.update({"du": "2024-T1", "au": "2025-T2", "formats": "BUS"})
     at = app.run()
@@ -182,14 +183,17 @@ def test_upload_a_corrected_quarter_from_the_quality_page(loaded_db, tmp_path, m
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/page_chargements.py").run()
     at.file_uploader(key="chargement_fichiers").set_value(
-        ("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected), "text/csv")).run()
+        ("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected), "text/csv")
+    ).run()
     at.button(key="chargement_bouton").click().run()
     assert not at.exception
     assert at.success[0].value == "Fichiers chargés."
     assert "1 révisions créées" in at.code[0].value
     with reader(loaded_db) as con:
-        revised = con.sql("SELECT demandes, revision FROM activite WHERE site_id = 'FS001' "
-                          "AND periode = DATE '2023-10-01' AND is_current").fetchall()
+        revised = con.sql(
+            "SELECT demandes, revision FROM activite WHERE site_id = 'FS001' "
+            "AND periode = DATE '2023-10-01' AND is_current"
+        ).fetchall()
     assert revised == [(1550, 2)]
 
 
@@ -204,7 +208,8 @@ def test_upload_into_the_demo_warehouse_is_refused(demo_db, tmp_path, monkeypatc
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/page_chargements.py").run()
     at.file_uploader(key="chargement_fichiers").set_value(
-        ("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS), "text/csv")).run()
+        ("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS), "text/csv")
+    ).run()
     at.button(key="chargement_bouton").click().run()
     assert at.error[0].value == "Chargement refusé : rien n'a été écrit."
     assert "données de démonstration" in at.code[0].value

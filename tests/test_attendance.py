@@ -37,12 +37,22 @@ from fsdash.warehouse.schema import migrate
 T4_2023, T1, T2 = dt.date(2023, 10, 1), dt.date(2024, 1, 1), dt.date(2024, 4, 1)
 
 SITES = pl.DataFrame(
-    [("S1", "France Services de Bourg", "01053", "01", "84", "FIXE", 46.20, 5.22),
-     ("S2", "Bus France Services du Bugey", "01283", "01", "84", "BUS", 46.26, 5.65),
-     ("S3", "France Services d'Ajaccio", "2A004", "2A", "94", "FIXE", 41.92, 8.74),
-     ("S4", "France Services de Vienne", "38544", "38", "84", "FIXE", 45.52, 4.87)],
-    schema={"site_id": pl.String, "nom": pl.String, "code_commune": pl.String, "departement": pl.String,
-            "region": pl.String, "format": pl.String, "latitude": pl.Float64, "longitude": pl.Float64},
+    [
+        ("S1", "France Services de Bourg", "01053", "01", "84", "FIXE", 46.20, 5.22),
+        ("S2", "Bus France Services du Bugey", "01283", "01", "84", "BUS", 46.26, 5.65),
+        ("S3", "France Services d'Ajaccio", "2A004", "2A", "94", "FIXE", 41.92, 8.74),
+        ("S4", "France Services de Vienne", "38544", "38", "84", "FIXE", 45.52, 4.87),
+    ],
+    schema={
+        "site_id": pl.String,
+        "nom": pl.String,
+        "code_commune": pl.String,
+        "departement": pl.String,
+        "region": pl.String,
+        "format": pl.String,
+        "latitude": pl.Float64,
+        "longitude": pl.Float64,
+    },
     orient="row",
 ).with_columns(pl.lit("PRINCIPAL").alias("type_site"), pl.lit(dt.date(2019, 11, 1)).alias("date_labellisation"))
 
@@ -78,26 +88,47 @@ DETAIL = [
 
 
 #: Grain keys and traceability columns every report row carries (a current row is revision 2).
-_KEYS = (pl.col("periode").dt.year().cast(pl.Int64).alias("annee"),
-         pl.col("periode").dt.quarter().cast(pl.Int64).alias("trimestre"),
-         pl.when(pl.col("is_current")).then(2).otherwise(1).cast(pl.Int32).alias("revision"),
-         pl.lit(1).cast(pl.Int64).alias("batch_id"))
+_KEYS = (
+    pl.col("periode").dt.year().cast(pl.Int64).alias("annee"),
+    pl.col("periode").dt.quarter().cast(pl.Int64).alias("trimestre"),
+    pl.when(pl.col("is_current")).then(2).otherwise(1).cast(pl.Int32).alias("revision"),
+    pl.lit(1).cast(pl.Int64).alias("batch_id"),
+)
 
 
 def build_warehouse() -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse holding the network above, its activity, detail and requests rollup."""
     con = duckdb.connect()
     migrate(con, load_catalogue())
-    activity = pl.DataFrame(ACTIVITY, schema={
-        "site_id": pl.String, "periode": pl.Date, "usagers_accueillis": pl.Int64, "demandes": pl.Int64,
-        "agents_etp": pl.Float64, "heures_ouverture_hebdo": pl.Float64, "is_current": pl.Boolean}, orient="row")
-    activity = activity.with_columns(
-        *_KEYS)
-    detail = pl.DataFrame(DETAIL, schema={
-        "site_id": pl.String, "periode": pl.Date, "partenaire": pl.String, "situation": pl.String, "canal": pl.String,
-        "issue": pl.String, "nb_demandes": pl.Int64, "is_current": pl.Boolean}, orient="row")
-    detail = detail.with_columns(
-        *_KEYS)
+    activity = pl.DataFrame(
+        ACTIVITY,
+        schema={
+            "site_id": pl.String,
+            "periode": pl.Date,
+            "usagers_accueillis": pl.Int64,
+            "demandes": pl.Int64,
+            "agents_etp": pl.Float64,
+            "heures_ouverture_hebdo": pl.Float64,
+            "is_current": pl.Boolean,
+        },
+        orient="row",
+    )
+    activity = activity.with_columns(*_KEYS)
+    detail = pl.DataFrame(
+        DETAIL,
+        schema={
+            "site_id": pl.String,
+            "periode": pl.Date,
+            "partenaire": pl.String,
+            "situation": pl.String,
+            "canal": pl.String,
+            "issue": pl.String,
+            "nb_demandes": pl.Int64,
+            "is_current": pl.Boolean,
+        },
+        orient="row",
+    )
+    detail = detail.with_columns(*_KEYS)
     for table, frame in (("sites", SITES), ("activite", activity), ("demandes_detail", detail)):
         con.register("_rows", frame)
         con.sql(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
@@ -113,25 +144,37 @@ def con():
     connection.close()
 
 
-QUARTER_SCHEMA = {"periode": pl.Date, "usagers": pl.Int64, "demandes": pl.Int64, "sites_declarants": pl.Int64,
-                  "agents_etp": pl.Float64, "heures_ouverture": pl.Float64, "usagers_par_site": pl.Float64,
-                  "demandes_par_site": pl.Float64, "demandes_par_etp": pl.Float64, "demandes_par_heure": pl.Float64}
+QUARTER_SCHEMA = {
+    "periode": pl.Date,
+    "usagers": pl.Int64,
+    "demandes": pl.Int64,
+    "sites_declarants": pl.Int64,
+    "agents_etp": pl.Float64,
+    "heures_ouverture": pl.Float64,
+    "usagers_par_site": pl.Float64,
+    "demandes_par_site": pl.Float64,
+    "demandes_par_etp": pl.Float64,
+    "demandes_par_heure": pl.Float64,
+}
 
 
 def test_attendance_by_quarter_national(con):
-    expected = pl.DataFrame({
-        "periode": [T1, T2],
-        "usagers": [100 + 50 + 80, 110 + 60 + 90 + 40],
-        "demandes": [300 + 120 + 200, 330 + 130 + 210 + 90],
-        "sites_declarants": [3, 4],
-        "agents_etp": [2.0 + 1.0 + 0.0, 2.0 + 1.0 + 1.5 + 1.0],
-        "heures_ouverture": [(30 + 24 + 20) * 13.0, (30 + 26 + 20 + 24) * 13.0],
-        "usagers_par_site": [230 / 3, 300 / 4],
-        "demandes_par_site": [620 / 3, 760 / 4],
-        # S3 declared no FTE in T1: its requests are left out of the per-FTE ratio that quarter.
-        "demandes_par_etp": [(300 + 120) / 3.0, 760 / 5.5],
-        "demandes_par_heure": [620 / 962, 760 / 1300],
-    }, schema=QUARTER_SCHEMA)
+    expected = pl.DataFrame(
+        {
+            "periode": [T1, T2],
+            "usagers": [100 + 50 + 80, 110 + 60 + 90 + 40],
+            "demandes": [300 + 120 + 200, 330 + 130 + 210 + 90],
+            "sites_declarants": [3, 4],
+            "agents_etp": [2.0 + 1.0 + 0.0, 2.0 + 1.0 + 1.5 + 1.0],
+            "heures_ouverture": [(30 + 24 + 20) * 13.0, (30 + 26 + 20 + 24) * 13.0],
+            "usagers_par_site": [230 / 3, 300 / 4],
+            "demandes_par_site": [620 / 3, 760 / 4],
+            # S3 declared no FTE in T1: its requests are left out of the per-FTE ratio that quarter.
+            "demandes_par_etp": [(300 + 120) / 3.0, 760 / 5.5],
+            "demandes_par_heure": [620 / 962, 760 / 1300],
+        },
+        schema=QUARTER_SCHEMA,
+    )
     assert_frame_equal(attendance.attendance_by_quarter(con, NATIONAL, T1, T2), expected)
 
 
@@ -143,18 +186,30 @@ def test_attendance_by_quarter_without_bounds_reads_every_quarter_and_only_curre
 
 def test_attendance_by_quarter_site_scope(con):
     frame = attendance.attendance_by_quarter(con, Scope("site", "S1"), T1, T2)
-    expected = pl.DataFrame({
-        "periode": [T1, T2], "usagers": [100, 110], "demandes": [300, 330], "sites_declarants": [1, 1],
-        "agents_etp": [2.0, 2.0], "heures_ouverture": [390.0, 390.0], "usagers_par_site": [100.0, 110.0],
-        "demandes_par_site": [300.0, 330.0], "demandes_par_etp": [150.0, 165.0],
-        "demandes_par_heure": [300 / 390, 330 / 390]}, schema=QUARTER_SCHEMA)
+    expected = pl.DataFrame(
+        {
+            "periode": [T1, T2],
+            "usagers": [100, 110],
+            "demandes": [300, 330],
+            "sites_declarants": [1, 1],
+            "agents_etp": [2.0, 2.0],
+            "heures_ouverture": [390.0, 390.0],
+            "usagers_par_site": [100.0, 110.0],
+            "demandes_par_site": [300.0, 330.0],
+            "demandes_par_etp": [150.0, 165.0],
+            "demandes_par_heure": [300 / 390, 330 / 390],
+        },
+        schema=QUARTER_SCHEMA,
+    )
     assert_frame_equal(frame, expected)
 
 
 def test_attendance_by_quarter_format_filter(con):
     frame = attendance.attendance_by_quarter(con, Scope("national", None, formats=("BUS",)), T1, T2)
     assert frame.select("periode", "demandes", "sites_declarants", "demandes_par_etp").rows() == [
-        (T1, 120, 1, 120.0), (T2, 130, 1, 130.0)]
+        (T1, 120, 1, 120.0),
+        (T2, 130, 1, 130.0),
+    ]
 
 
 def test_attendance_by_quarter_region_and_departement(con):
@@ -166,13 +221,30 @@ def test_attendance_by_quarter_region_and_departement(con):
 
 
 def test_attendance_summary(con):
-    expected = pl.DataFrame({
-        "usagers": [530], "demandes": [1380], "sites_declarants": [4], "site_trimestres": [7], "trimestres": [2],
-        "usagers_par_site": [530 / 7], "demandes_par_site": [1380 / 7],
-        "demandes_par_etp": [(1380 - 200) / 8.5], "demandes_par_heure": [1380 / (962 + 1300)],
-    }, schema={"usagers": pl.Int64, "demandes": pl.Int64, "sites_declarants": pl.Int64, "site_trimestres": pl.Int64,
-               "trimestres": pl.Int64, "usagers_par_site": pl.Float64, "demandes_par_site": pl.Float64,
-               "demandes_par_etp": pl.Float64, "demandes_par_heure": pl.Float64})
+    expected = pl.DataFrame(
+        {
+            "usagers": [530],
+            "demandes": [1380],
+            "sites_declarants": [4],
+            "site_trimestres": [7],
+            "trimestres": [2],
+            "usagers_par_site": [530 / 7],
+            "demandes_par_site": [1380 / 7],
+            "demandes_par_etp": [(1380 - 200) / 8.5],
+            "demandes_par_heure": [1380 / (962 + 1300)],
+        },
+        schema={
+            "usagers": pl.Int64,
+            "demandes": pl.Int64,
+            "sites_declarants": pl.Int64,
+            "site_trimestres": pl.Int64,
+            "trimestres": pl.Int64,
+            "usagers_par_site": pl.Float64,
+            "demandes_par_site": pl.Float64,
+            "demandes_par_etp": pl.Float64,
+            "demandes_par_heure": pl.Float64,
+        },
+    )
     assert_frame_equal(attendance.attendance_summary(con, NATIONAL, T1, T2), expected)
 
 
@@ -182,22 +254,40 @@ def test_attendance_summary_of_nothing_is_zero_with_no_ratio(con):
     assert row["demandes_par_site"] is None and row["demandes_par_etp"] is None and row["demandes_par_heure"] is None
 
 
-SITE_SCHEMA = {"site_id": pl.String, "trimestres": pl.Int64, "usagers": pl.Int64, "demandes": pl.Int64,
-               "agents_etp": pl.Float64, "heures_hebdo": pl.Float64, "demandes_par_trimestre": pl.Float64,
-               "usagers_par_trimestre": pl.Float64, "demandes_par_etp": pl.Float64, "demandes_par_heure": pl.Float64}
+SITE_SCHEMA = {
+    "site_id": pl.String,
+    "trimestres": pl.Int64,
+    "usagers": pl.Int64,
+    "demandes": pl.Int64,
+    "agents_etp": pl.Float64,
+    "heures_hebdo": pl.Float64,
+    "demandes_par_trimestre": pl.Float64,
+    "usagers_par_trimestre": pl.Float64,
+    "demandes_par_etp": pl.Float64,
+    "demandes_par_heure": pl.Float64,
+}
 
 
 def test_site_attendance(con):
     frame = attendance.site_attendance(con, NATIONAL, T1, T2)
-    expected = pl.DataFrame([
-        ("S1", 2, 210, 630, 2.0, 30.0, 315.0, 105.0, 630 / 4.0, 630 / (60 * 13)),
-        ("S2", 2, 110, 250, 1.0, 25.0, 125.0, 55.0, 250 / 2.0, 250 / (50 * 13)),
-        ("S3", 2, 170, 410, 0.75, 20.0, 205.0, 85.0, 210 / 1.5, 410 / (40 * 13)),
-        ("S4", 1, 40, 90, 1.0, 24.0, 90.0, 40.0, 90.0, 90 / (24 * 13)),
-    ], schema=SITE_SCHEMA, orient="row")
+    expected = pl.DataFrame(
+        [
+            ("S1", 2, 210, 630, 2.0, 30.0, 315.0, 105.0, 630 / 4.0, 630 / (60 * 13)),
+            ("S2", 2, 110, 250, 1.0, 25.0, 125.0, 55.0, 250 / 2.0, 250 / (50 * 13)),
+            ("S3", 2, 170, 410, 0.75, 20.0, 205.0, 85.0, 210 / 1.5, 410 / (40 * 13)),
+            ("S4", 1, 40, 90, 1.0, 24.0, 90.0, 40.0, 90.0, 90 / (24 * 13)),
+        ],
+        schema=SITE_SCHEMA,
+        orient="row",
+    )
     assert_frame_equal(frame.select(list(SITE_SCHEMA)), expected)
     assert frame.select("nom", "departement", "region", "format", "latitude").row(1) == (
-        "Bus France Services du Bugey", "01", "84", "BUS", 46.26)
+        "Bus France Services du Bugey",
+        "01",
+        "84",
+        "BUS",
+        46.26,
+    )
 
 
 def test_site_attendance_site_scope_and_format_filter(con):
@@ -209,13 +299,23 @@ def test_site_attendance_site_scope_and_format_filter(con):
 
 # --- pure derivations -------------------------------------------------------------------------
 
-VALUES = pl.DataFrame({"site_id": [f"X{i}" for i in range(9)], "trimestres": [4] * 9,
-                       "v": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 20.0]})
+VALUES = pl.DataFrame(
+    {"site_id": [f"X{i}" for i in range(9)], "trimestres": [4] * 9, "v": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 20.0]}
+)
 
 
 def test_distribution_quartiles_by_linear_interpolation():
-    expected = pl.DataFrame({"sites": [9], "minimum": [1.0], "q1": [3.0], "mediane": [5.0], "q3": [7.0],
-                             "maximum": [20.0], "moyenne": [56 / 9]})
+    expected = pl.DataFrame(
+        {
+            "sites": [9],
+            "minimum": [1.0],
+            "q1": [3.0],
+            "mediane": [5.0],
+            "q3": [7.0],
+            "maximum": [20.0],
+            "moyenne": [56 / 9],
+        }
+    )
     assert_frame_equal(attendance.distribution(VALUES, "v"), expected)
 
 
@@ -223,23 +323,44 @@ def test_distribution_of_few_sites_gives_no_quartiles(con):
     """Four sites: minimum, maximum and mean only — quartiles of four values say nothing."""
     sites = attendance.site_attendance(con, NATIONAL, T1, T2)
     row = attendance.distribution(sites, "demandes_par_etp").row(0, named=True)
-    assert row == {"sites": 4, "minimum": 90.0, "q1": None, "mediane": None, "q3": None, "maximum": 157.5,
-                   "moyenne": (157.5 + 125.0 + 140.0 + 90.0) / 4}
+    assert row == {
+        "sites": 4,
+        "minimum": 90.0,
+        "q1": None,
+        "mediane": None,
+        "q3": None,
+        "maximum": 157.5,
+        "moyenne": (157.5 + 125.0 + 140.0 + 90.0) / 4,
+    }
     assert attendance.classify(sites, "demandes_par_etp")["classe"].to_list() == [None] * 4
 
 
 def test_classify_against_quartiles_and_fences():
     # Q1 = 3, Q3 = 7, IQR = 4: above 7 + 6 = 13 is "très sollicité"; nothing is below 3 − 6.
     frame = attendance.classify(VALUES, "v")
-    assert frame["classe"].to_list() == ["bas", "bas", "milieu", "milieu", "milieu", "milieu", "milieu", "haut",
-                                         "tres_haut"]
+    assert frame["classe"].to_list() == [
+        "bas",
+        "bas",
+        "milieu",
+        "milieu",
+        "milieu",
+        "milieu",
+        "milieu",
+        "haut",
+        "tres_haut",
+    ]
     assert frame["rang"].to_list() == [9, 8, 7, 6, 5, 4, 3, 2, 1]
 
 
 def test_histogram_has_round_bins_and_keeps_empty_ones():
     # Range 0–20 in at most 10 bins: width 2; 20 falls in [20, 22).
-    expected = pl.DataFrame({"debut": [2.0 * k for k in range(11)], "fin": [2.0 * (k + 1) for k in range(11)],
-                             "sites": [1, 2, 2, 2, 1, 0, 0, 0, 0, 0, 1]})
+    expected = pl.DataFrame(
+        {
+            "debut": [2.0 * k for k in range(11)],
+            "fin": [2.0 * (k + 1) for k in range(11)],
+            "sites": [1, 2, 2, 2, 1, 0, 0, 0, 0, 0, 1],
+        }
+    )
     assert_frame_equal(attendance.histogram(VALUES, "v", bins=10), expected)
     assert attendance.histogram(VALUES.clear(), "v").is_empty()
 
@@ -254,12 +375,20 @@ def test_extremes_skip_sites_with_too_few_quarters(con):
 
 
 def test_seasonal_profile_indexes_each_year_on_its_own_mean():
-    by_quarter = pl.DataFrame({
-        "periode": [dt.date(2023, 1, 1), dt.date(2023, 4, 1), dt.date(2023, 7, 1), dt.date(2023, 10, 1), T1],
-        "demandes_par_site": [100.0, 120.0, 80.0, 100.0, 50.0]})
-    expected = pl.DataFrame({"annee": [2023, 2023, 2023, 2023, 2024], "trimestre": [1, 2, 3, 4, 1],
-                             "demandes_par_site": [100.0, 120.0, 80.0, 100.0, 50.0],
-                             "indice": [100.0, 120.0, 80.0, 100.0, 100.0]})
+    by_quarter = pl.DataFrame(
+        {
+            "periode": [dt.date(2023, 1, 1), dt.date(2023, 4, 1), dt.date(2023, 7, 1), dt.date(2023, 10, 1), T1],
+            "demandes_par_site": [100.0, 120.0, 80.0, 100.0, 50.0],
+        }
+    )
+    expected = pl.DataFrame(
+        {
+            "annee": [2023, 2023, 2023, 2023, 2024],
+            "trimestre": [1, 2, 3, 4, 1],
+            "demandes_par_site": [100.0, 120.0, 80.0, 100.0, 50.0],
+            "indice": [100.0, 120.0, 80.0, 100.0, 100.0],
+        }
+    )
     assert_frame_equal(attendance.seasonal_profile(by_quarter), expected)
 
 
@@ -267,8 +396,9 @@ def test_seasonality_from_the_warehouse(con):
     frame = attendance.seasonality(con, NATIONAL)
     per_site = [270.0, 620 / 3, 760 / 4]
     assert frame["demandes_par_site"].to_list() == per_site
-    assert frame["indice"].to_list() == pytest.approx([100.0, 620 / 3 / ((620 / 3 + 190) / 2) * 100,
-                                                       190 / ((620 / 3 + 190) / 2) * 100])
+    assert frame["indice"].to_list() == pytest.approx(
+        [100.0, 620 / 3 / ((620 / 3 + 190) / 2) * 100, 190 / ((620 / 3 + 190) / 2) * 100]
+    )
 
 
 def test_period_filter():

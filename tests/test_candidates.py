@@ -34,45 +34,87 @@ from fsdash.metrics.candidates import opening_candidates
 from fsdash.metrics.coverage import commune_access, open_sites
 
 DAY = dt.date(2024, 6, 30)
-COMMUNE_SCHEMA = {"code_insee": pl.String, "nom": pl.String, "departement": pl.String, "region": pl.String,
-                  "population": pl.Int64, "latitude": pl.Float64, "longitude": pl.Float64, "canton": pl.String}
-CANTON_SCHEMA = {"code": pl.String, "nom": pl.String, "type": pl.String, "departement": pl.String,
-                 "region": pl.String, "population": pl.Int64, "nb_communes": pl.Int64,
-                 "latitude": pl.Float64, "longitude": pl.Float64}
+COMMUNE_SCHEMA = {
+    "code_insee": pl.String,
+    "nom": pl.String,
+    "departement": pl.String,
+    "region": pl.String,
+    "population": pl.Int64,
+    "latitude": pl.Float64,
+    "longitude": pl.Float64,
+    "canton": pl.String,
+}
+CANTON_SCHEMA = {
+    "code": pl.String,
+    "nom": pl.String,
+    "type": pl.String,
+    "departement": pl.String,
+    "region": pl.String,
+    "population": pl.Int64,
+    "nb_communes": pl.Int64,
+    "latitude": pl.Float64,
+    "longitude": pl.Float64,
+}
 
-COMMUNES = pl.DataFrame([
-    ("01001", "Hôte", "01", "84", 3000, 46.00, 5.00, "0101"),
-    ("01002", "Proche", "01", "84", 6000, 46.03, 5.02, "0101"),
-    ("01003", "Voisin", "01", "84", 500, 46.05, 5.00, "0103"),
-    ("01004", "Bourgade", "01", "84", 4210, 46.30, 5.00, "0102"),
-    ("01005", "Nord", "01", "84", 800, 46.35, 5.00, "0102"),
-    ("01006", "Est", "01", "84", 300, 46.30, 5.08, "0102"),
-    ("01007", "Hameau", "01", "84", 150, 46.42, 5.00, "0102"),
-    ("01008", "Lointain", "01", "84", 1200, 45.60, 5.00, "0101"),
-    # overseas: Guadeloupe (971) and Mayotte (976, no population)
-    ("97101", "Anse", "971", "01", 9000, 16.20, -61.50, "9701"),
-    ("97102", "Morne", "971", "01", 700, 16.40, -61.50, "9702"),
-    ("97601", "Acoua", "976", "06", None, -12.72, 45.06, "9761"),
-    ("97602", "Bandraboua", "976", "06", None, -12.70, 45.12, "9762"),
-], schema=COMMUNE_SCHEMA, orient="row")
+COMMUNES = pl.DataFrame(
+    [
+        ("01001", "Hôte", "01", "84", 3000, 46.00, 5.00, "0101"),
+        ("01002", "Proche", "01", "84", 6000, 46.03, 5.02, "0101"),
+        ("01003", "Voisin", "01", "84", 500, 46.05, 5.00, "0103"),
+        ("01004", "Bourgade", "01", "84", 4210, 46.30, 5.00, "0102"),
+        ("01005", "Nord", "01", "84", 800, 46.35, 5.00, "0102"),
+        ("01006", "Est", "01", "84", 300, 46.30, 5.08, "0102"),
+        ("01007", "Hameau", "01", "84", 150, 46.42, 5.00, "0102"),
+        ("01008", "Lointain", "01", "84", 1200, 45.60, 5.00, "0101"),
+        # overseas: Guadeloupe (971) and Mayotte (976, no population)
+        ("97101", "Anse", "971", "01", 9000, 16.20, -61.50, "9701"),
+        ("97102", "Morne", "971", "01", 700, 16.40, -61.50, "9702"),
+        ("97601", "Acoua", "976", "06", None, -12.72, 45.06, "9761"),
+        ("97602", "Bandraboua", "976", "06", None, -12.70, 45.12, "9762"),
+    ],
+    schema=COMMUNE_SCHEMA,
+    orient="row",
+)
 
-CANTONS = pl.DataFrame([
-    ("0101", "Canton de l'Hôte", "C", "01", "84", 10200, 3, 0.0, 0.0),
-    ("0102", "Canton de la Bourgade", "C", "01", "84", 5460, 4, 0.0, 0.0),
-    ("0103", "Canton du Voisin", "C", "01", "84", 500, 1, 0.0, 0.0),
-    ("9701", "Anse", "C", "971", "01", 9000, 1, 0.0, 0.0),
-    ("9702", "Morne", "C", "971", "01", 700, 1, 0.0, 0.0),
-    ("9761", "Acoua", "C", "976", "06", None, 1, 0.0, 0.0),
-    ("9762", "Bandraboua", "C", "976", "06", None, 1, 0.0, 0.0),
-], schema=CANTON_SCHEMA, orient="row")
+CANTONS = pl.DataFrame(
+    [
+        ("0101", "Canton de l'Hôte", "C", "01", "84", 10200, 3, 0.0, 0.0),
+        ("0102", "Canton de la Bourgade", "C", "01", "84", 5460, 4, 0.0, 0.0),
+        ("0103", "Canton du Voisin", "C", "01", "84", 500, 1, 0.0, 0.0),
+        ("9701", "Anse", "C", "971", "01", 9000, 1, 0.0, 0.0),
+        ("9702", "Morne", "C", "971", "01", 700, 1, 0.0, 0.0),
+        ("9761", "Acoua", "C", "976", "06", None, 1, 0.0, 0.0),
+        ("9762", "Bandraboua", "C", "976", "06", None, 1, 0.0, 0.0),
+    ],
+    schema=CANTON_SCHEMA,
+    orient="row",
+)
 
 SITES = [
-    {"site_id": "S1", "nom": "France services de l'Hôte", "code_commune": "01001", "departement": "01",
-     "latitude": 46.0, "longitude": 5.0},
-    {"site_id": "G1", "nom": "France services d'Anse", "code_commune": "97101", "departement": "971",
-     "latitude": 16.2, "longitude": -61.5},
-    {"site_id": "M1", "nom": "France services d'Acoua", "code_commune": "97601", "departement": "976",
-     "latitude": -12.72, "longitude": 45.06},
+    {
+        "site_id": "S1",
+        "nom": "France services de l'Hôte",
+        "code_commune": "01001",
+        "departement": "01",
+        "latitude": 46.0,
+        "longitude": 5.0,
+    },
+    {
+        "site_id": "G1",
+        "nom": "France services d'Anse",
+        "code_commune": "97101",
+        "departement": "971",
+        "latitude": 16.2,
+        "longitude": -61.5,
+    },
+    {
+        "site_id": "M1",
+        "nom": "France services d'Acoua",
+        "code_commune": "97601",
+        "departement": "976",
+        "latitude": -12.72,
+        "longitude": 45.06,
+    },
 ]
 
 
@@ -90,23 +132,36 @@ def n(value: int) -> str:
 def test_greedy_ranking(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
     frame = opening_candidates(con, DAY, "01")
-    assert list(frame.columns) == ["rang", "code_insee", "nom", "population", "canton", "distance_km",
-                                   "gain_population", "score", "raisons"]
+    assert list(frame.columns) == [
+        "rang",
+        "code_insee",
+        "nom",
+        "population",
+        "canton",
+        "distance_km",
+        "gain_population",
+        "score",
+        "raisons",
+    ]
     assert frame["nom"].to_list() == ["Bourgade", "Voisin", "Lointain", "Nord"]
     assert frame["rang"].to_list() == [1, 2, 3, 4]
     # Bourgade brings itself, Nord and Est within 10 km; Nord, picked last, only the Hameau left
     assert frame["gain_population"].to_list() == [4210 + 800 + 300, 0, 1200, 150]
     assert sum(frame["gain_population"]) == 6660  # no inhabitant claimed twice
     far = 6660
-    assert frame["score"].to_list() == pytest.approx([
-        round(50 * 5310 / far + 30 + 15, 2),  # gain + uncovered canton K2 + small centre
-        30.0,  # canton K3 not covered, nobody far around
-        round(50 * 1200 / far, 2),  # canton K1 already covered
-        round(50 * 150 / far, 2),  # K2 was covered by the first pick
-    ])
-    assert frame["raisons"][0] == (f"{n(5310)} habitants à plus de 10 km d'un site, rapprochés à moins de 10 km ; "
-                                   f"petite centralité ({n(4210)} habitants) ; "
-                                   "canton non couvert : Canton de la Bourgade")
+    assert frame["score"].to_list() == pytest.approx(
+        [
+            round(50 * 5310 / far + 30 + 15, 2),  # gain + uncovered canton K2 + small centre
+            30.0,  # canton K3 not covered, nobody far around
+            round(50 * 1200 / far, 2),  # canton K1 already covered
+            round(50 * 150 / far, 2),  # K2 was covered by the first pick
+        ]
+    )
+    assert frame["raisons"][0] == (
+        f"{n(5310)} habitants à plus de 10 km d'un site, rapprochés à moins de 10 km ; "
+        f"petite centralité ({n(4210)} habitants) ; "
+        "canton non couvert : Canton de la Bourgade"
+    )
     assert frame["raisons"][1] == "canton non couvert : Canton du Voisin"
     assert frame["raisons"][3] == "150 habitants à plus de 10 km d'un site, rapprochés à moins de 10 km"
     # current distance of each candidate to the site of Hôte
@@ -138,8 +193,10 @@ def test_overseas_and_unknown_population(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
     gp = opening_candidates(con, DAY, "971")
     assert gp["nom"].to_list() == ["Morne"]
-    assert gp["raisons"][0] == ("700 habitants à plus de 10 km d'un site, rapprochés à moins de 10 km ; "
-                                "canton non couvert : Morne ; outre-mer (priorité v de l'annexe 2)")
+    assert gp["raisons"][0] == (
+        "700 habitants à plus de 10 km d'un site, rapprochés à moins de 10 km ; "
+        "canton non couvert : Morne ; outre-mer (priorité v de l'annexe 2)"
+    )
     assert gp["score"][0] == pytest.approx(50 + 30 + 5)
     assert candidates.is_overseas("976") and not candidates.is_overseas("2A")
     # Mayotte: no population, so no gain, but the uncovered canton still calls for a site
@@ -164,8 +221,10 @@ def test_real_list_candidates(departement: str) -> None:
     start = time.perf_counter()
     frame = opening_candidates(con, LIST_DATE, departement)
     elapsed = time.perf_counter() - start
-    print(f"\n{departement}: {frame.height} candidates in {elapsed:.2f} s\n",
-          frame.select("rang", "nom", "population", "distance_km", "gain_population", "score", "raisons"))
+    print(
+        f"\n{departement}: {frame.height} candidates in {elapsed:.2f} s\n",
+        frame.select("rang", "nom", "population", "distance_km", "gain_population", "score", "raisons"),
+    )
     assert 0 < frame.height <= 10 and frame["code_insee"].n_unique() == frame.height
     assert frame["raisons"].str.len_chars().min() > 0
     hosts = set(open_sites(con, LIST_DATE)["commune"])
@@ -175,9 +234,13 @@ def test_real_list_candidates(departement: str) -> None:
     far = access.filter((pl.col("distance_km") > 10) & pl.col("population").is_not_null())
     picks = access.filter(pl.col("code_insee").is_in(frame["code_insee"].implode()))
     reached = sum(
-        f["population"] for f in far.iter_rows(named=True)
-        if any(haversine_km(f["latitude"], f["longitude"], p["latitude"], p["longitude"]) <= 10
-               for p in picks.iter_rows(named=True)))
+        f["population"]
+        for f in far.iter_rows(named=True)
+        if any(
+            haversine_km(f["latitude"], f["longitude"], p["latitude"], p["longitude"]) <= 10
+            for p in picks.iter_rows(named=True)
+        )
+    )
     assert frame["gain_population"].sum() == reached
     # gains only shrink and bonuses only vanish as picks are made: scores never rise
     assert frame["score"].is_sorted(descending=True)

@@ -26,10 +26,22 @@ def con():
         ("B", 1, 20.0, 4, 0, 5, 10, 0, 2, 0),
         ("C", 2, 24.0, 5, 1, 10, 10, 1, 1, 1),
     ]
-    frame = pl.DataFrame(rows, schema=["site_id", "agents_accueil", "heures_ouverture_hebdo", "jours_ouverture_hebdo",
-                                       "visios_realisees", "courriels_repondus_72h", "courriels_recus",
-                                       "fermetures_annoncees_7j", "fermetures_exceptionnelles", "agents_formes"],
-                         orient="row")
+    frame = pl.DataFrame(
+        rows,
+        schema=[
+            "site_id",
+            "agents_accueil",
+            "heures_ouverture_hebdo",
+            "jours_ouverture_hebdo",
+            "visios_realisees",
+            "courriels_repondus_72h",
+            "courriels_recus",
+            "fermetures_annoncees_7j",
+            "fermetures_exceptionnelles",
+            "agents_formes",
+        ],
+        orient="row",
+    )
     con.register("_rows", frame)
     con.sql("""INSERT INTO activite (site_id, annee, trimestre, periode, revision, batch_id, is_current,
                agents_accueil, heures_ouverture_hebdo, jours_ouverture_hebdo, visios_realisees,

@@ -43,11 +43,22 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 # --- tiny warehouses ----------------------------------------------------------------------------
 
-SITE_COLUMNS = {"site_id": pl.String, "nom": pl.String, "code_commune": pl.String, "departement": pl.String,
-                "region": pl.String, "format": pl.String, "type_site": pl.String,
-                "date_labellisation": pl.Date, "date_fermeture": pl.Date, "latitude": pl.Float64,
-                "longitude": pl.Float64, "horaires": pl.String, "heures_ouverture_hebdo": pl.Float64,
-                "jours_ouverture_hebdo": pl.Int64}
+SITE_COLUMNS = {
+    "site_id": pl.String,
+    "nom": pl.String,
+    "code_commune": pl.String,
+    "departement": pl.String,
+    "region": pl.String,
+    "format": pl.String,
+    "type_site": pl.String,
+    "date_labellisation": pl.Date,
+    "date_fermeture": pl.Date,
+    "latitude": pl.Float64,
+    "longitude": pl.Float64,
+    "horaires": pl.String,
+    "heures_ouverture_hebdo": pl.Float64,
+    "jours_ouverture_hebdo": pl.Int64,
+}
 
 
 def make_warehouse(sites: list[dict]) -> duckdb.DuckDBPyConnection:
@@ -77,9 +88,18 @@ COMMUNES = pl.DataFrame(
         ("75056", "Paris", "75", "11", 2_000_000, 48.86, 2.35, None),
         ("97601", "Acoua", "976", "06", None, -12.72, 45.06, "9761"),
     ],
-    schema={"code_insee": pl.String, "nom": pl.String, "departement": pl.String, "region": pl.String,
-            "population": pl.Int64, "latitude": pl.Float64, "longitude": pl.Float64, "canton": pl.String},
-    orient="row")
+    schema={
+        "code_insee": pl.String,
+        "nom": pl.String,
+        "departement": pl.String,
+        "region": pl.String,
+        "population": pl.Int64,
+        "latitude": pl.Float64,
+        "longitude": pl.Float64,
+        "canton": pl.String,
+    },
+    orient="row",
+)
 
 CANTONS = pl.DataFrame(
     [
@@ -91,8 +111,16 @@ CANTONS = pl.DataFrame(
         ("0201", "Delta", "C", "02", "32", 4000, 1),
         ("9761", "Acoua", "C", "976", "06", None, 1),
     ],
-    schema={"code": pl.String, "nom": pl.String, "type": pl.String, "departement": pl.String, "region": pl.String,
-            "population": pl.Int64, "nb_communes": pl.Int64}, orient="row",
+    schema={
+        "code": pl.String,
+        "nom": pl.String,
+        "type": pl.String,
+        "departement": pl.String,
+        "region": pl.String,
+        "population": pl.Int64,
+        "nb_communes": pl.Int64,
+    },
+    orient="row",
 ).with_columns(pl.lit(0.0).alias("latitude"), pl.lit(0.0).alias("longitude"))
 
 
@@ -104,16 +132,36 @@ def tiny_geography(monkeypatch: pytest.MonkeyPatch) -> None:
 
 TINY_SITES = [
     # open, with coordinates, next to Alpha
-    {"site_id": "S1", "nom": "France services Alpha", "code_commune": "01001", "departement": "01",
-     "latitude": 46.02, "longitude": 5.01},
+    {
+        "site_id": "S1",
+        "nom": "France services Alpha",
+        "code_commune": "01001",
+        "departement": "01",
+        "latitude": 46.02,
+        "longitude": 5.01,
+    },
     # open, no coordinates: placed at its commune's point (Delta, département 02)
     {"site_id": "S2", "nom": "France services Delta", "code_commune": "02001", "departement": "02"},
     # closed the very day: not open (OPEN_AT: date_fermeture > day)
-    {"site_id": "S3", "nom": "Ancienne maison Gamma", "code_commune": "01003", "departement": "01",
-     "latitude": 46.5, "longitude": 5.5, "date_fermeture": DAY},
+    {
+        "site_id": "S3",
+        "nom": "Ancienne maison Gamma",
+        "code_commune": "01003",
+        "departement": "01",
+        "latitude": 46.5,
+        "longitude": 5.5,
+        "date_fermeture": DAY,
+    },
     # labelled the day after: not open yet
-    {"site_id": "S4", "nom": "Future maison Beta", "code_commune": "01002", "departement": "01",
-     "latitude": 46.1, "longitude": 5.1, "date_labellisation": DAY + dt.timedelta(days=1)},
+    {
+        "site_id": "S4",
+        "nom": "Future maison Beta",
+        "code_commune": "01002",
+        "departement": "01",
+        "latitude": 46.1,
+        "longitude": 5.1,
+        "date_labellisation": DAY + dt.timedelta(days=1),
+    },
 ]
 
 
@@ -129,7 +177,7 @@ def test_nearest_matches_brute_force_haversine() -> None:
     t_lon = np.concatenate([rng.uniform(-4, 8, 150), lon[:50] - 2e-5])
     idx, dist = coverage.nearest(lat, lon, t_lat, t_lon)
     for i in range(len(lat)):
-        ref = [haversine_km(lat[i], lon[i], a, b) for a, b in zip(t_lat, t_lon)]
+        ref = [haversine_km(lat[i], lon[i], a, b) for a, b in zip(t_lat, t_lon, strict=False)]
         assert dist[i] == pytest.approx(min(ref), abs=1e-6)
         assert ref[idx[i]] == pytest.approx(min(ref), abs=1e-6)
     assert dist[:50].max() < 0.003  # the near targets were found, at a couple of metres
@@ -167,8 +215,9 @@ def test_commune_access_nearest_open_site(tiny_geography: None) -> None:
     assert got["01003"][0] == "S2"
     assert got["02001"][1] == pytest.approx(0.0, abs=1e-9)
     # by hand: Alpha–S1 is 0.02° of latitude and 0.01° of longitude at 46° N
-    assert got["01001"][1] == pytest.approx(math.hypot(0.02 * 111.195, 0.01 * 111.195 * math.cos(math.radians(46.01))),
-                                            rel=1e-3)
+    assert got["01001"][1] == pytest.approx(
+        math.hypot(0.02 * 111.195, 0.01 * 111.195 * math.cos(math.radians(46.01))), rel=1e-3
+    )
 
 
 def test_commune_access_scope_and_no_site(tiny_geography: None) -> None:
@@ -215,7 +264,8 @@ def test_farthest_communes(tiny_geography: None) -> None:
 # --- cantons --------------------------------------------------------------------------------------
 
 
-CANTON_SITES = TINY_SITES + [
+CANTON_SITES = [
+    *TINY_SITES,
     # in the city split between cantons (pseudo-canton 0199)
     {"site_id": "S5", "nom": "France services Bourg", "code_commune": "01053", "departement": "01"},
     # in Bourg-2's own commune
@@ -230,8 +280,15 @@ def test_canton_coverage(tiny_geography: None) -> None:
     frame = coverage.canton_coverage(con, DAY)
     rows = {r["code"]: r for r in frame.iter_rows(named=True)}
     assert set(rows) == set(CANTONS["code"])
-    assert {c: rows[c]["sites"] for c in rows} == {"0101": 1, "0102": 0, "0105": 0, "0106": 1, "0199": 1,
-                                                   "0201": 1, "9761": 0}
+    assert {c: rows[c]["sites"] for c in rows} == {
+        "0101": 1,
+        "0102": 0,
+        "0105": 0,
+        "0106": 1,
+        "0199": 1,
+        "0201": 1,
+        "9761": 0,
+    }
     assert [c for c in rows if rows[c]["couvert"]] == ["0101", "0106", "0199", "0201"]  # uncovered first, then code
     # Bourg-1 shares the city of Bourg, which has a site: its coverage is uncertain, not claimed
     assert rows["0105"]["ville_partagee"] == "0199" and rows["0105"]["incertain"]
@@ -249,22 +306,36 @@ def test_canton_coverage_summary(tiny_geography: None) -> None:
     assert (summary["pseudo_cantons"], summary["pseudo_cantons_covered"]) == (1, 1)
     # Paris: outside the target, counted apart with its site (a 12e-arrondissement code)
     assert (summary["communes_sans_canton"], summary["population_sans_canton"], summary["sites_sans_canton"]) == (
-        1, 2_000_000, 1)
+        1,
+        2_000_000,
+        1,
+    )
     assert summary["objectif"] == 1.0 and summary["echeance"] == dt.date(2022, 12, 31)
     dep = coverage.canton_coverage_summary(con, DAY, Scope("departement", "01")).row(0, named=True)
     assert (dep["cantons_total"], dep["cantons_covered"], dep["communes_sans_canton"]) == (5, 3, 0)
     # Delta's canton is covered by S2, whose coordinates are missing: the commune decides
     assert coverage.canton_coverage_summary(con, DAY, Scope("region", "32"))["cantons_covered"][0] == 1
     # the site closed that day does not cover Gamma
-    assert not coverage.canton_coverage(con, DAY, Scope("departement", "01")).filter(
-        pl.col("code") == "0102")["couvert"][0]
+    assert not coverage.canton_coverage(con, DAY, Scope("departement", "01")).filter(pl.col("code") == "0102")[
+        "couvert"
+    ][0]
 
 
 def test_canton_of_a_merged_commune_comes_from_coordinates() -> None:
     """Code 49069 (Orée d'Anjou before 2025) is not in the COG 2025: the canton polygon decides."""
     assert geography.communes().filter(pl.col("code_insee") == "49069").is_empty()
-    con = make_warehouse([{"site_id": "X", "nom": "France services Orée d'Anjou", "code_commune": "49069",
-                           "departement": "49", "latitude": 47.33922, "longitude": -1.2066}])
+    con = make_warehouse(
+        [
+            {
+                "site_id": "X",
+                "nom": "France services Orée d'Anjou",
+                "code_commune": "49069",
+                "departement": "49",
+                "latitude": 47.33922,
+                "longitude": -1.2066,
+            }
+        ]
+    )
     frame = coverage.canton_coverage(con, DAY, Scope("departement", "49"))
     expected = geography.communes().filter(pl.col("code_insee") == "49126")["canton"][0]
     assert frame.filter(pl.col("sites") > 0)["code"].to_list() == [expected]
@@ -274,26 +345,78 @@ def test_canton_of_a_merged_commune_comes_from_coordinates() -> None:
 
 
 def test_sites_outside_departement() -> None:
-    con = make_warehouse([
-        {"site_id": "rouen", "nom": "Registered in Eure, standing in Rouen", "code_commune": "76540",
-         "departement": "27", "latitude": 49.4431, "longitude": 1.0993},
-        {"site_id": "paris", "nom": "Paris, in Paris", "code_commune": "75056", "departement": "75",
-         "latitude": 48.8566, "longitude": 2.3522},
-        {"site_id": "sea", "nom": "In the Atlantic", "code_commune": "29019", "departement": "29",
-         "latitude": 47.0, "longitude": -6.0},
-        {"site_id": "border", "nom": "126 m over the simplified border", "code_commune": "93030",
-         "departement": "93", "latitude": 48.956235, "longitude": 2.445624},
-        {"site_id": "nocoords", "nom": "No coordinates", "code_commune": "01001", "departement": "01"},
-        {"site_id": "stmartin", "nom": "Saint-Martin, no polygon", "code_commune": "97801",
-         "departement": "978", "latitude": 18.0668, "longitude": -63.0336},
-        {"site_id": "stmartin-paris", "nom": "Saint-Martin placed in Paris", "code_commune": "97801",
-         "departement": "978", "latitude": 48.85, "longitude": 2.34},
-        {"site_id": "closed", "nom": "Closed, in Lyon", "code_commune": "13055", "departement": "13",
-         "latitude": 45.764, "longitude": 4.8357, "date_fermeture": dt.date(2023, 1, 1)},
-    ])
+    con = make_warehouse(
+        [
+            {
+                "site_id": "rouen",
+                "nom": "Registered in Eure, standing in Rouen",
+                "code_commune": "76540",
+                "departement": "27",
+                "latitude": 49.4431,
+                "longitude": 1.0993,
+            },
+            {
+                "site_id": "paris",
+                "nom": "Paris, in Paris",
+                "code_commune": "75056",
+                "departement": "75",
+                "latitude": 48.8566,
+                "longitude": 2.3522,
+            },
+            {
+                "site_id": "sea",
+                "nom": "In the Atlantic",
+                "code_commune": "29019",
+                "departement": "29",
+                "latitude": 47.0,
+                "longitude": -6.0,
+            },
+            {
+                "site_id": "border",
+                "nom": "126 m over the simplified border",
+                "code_commune": "93030",
+                "departement": "93",
+                "latitude": 48.956235,
+                "longitude": 2.445624,
+            },
+            {"site_id": "nocoords", "nom": "No coordinates", "code_commune": "01001", "departement": "01"},
+            {
+                "site_id": "stmartin",
+                "nom": "Saint-Martin, no polygon",
+                "code_commune": "97801",
+                "departement": "978",
+                "latitude": 18.0668,
+                "longitude": -63.0336,
+            },
+            {
+                "site_id": "stmartin-paris",
+                "nom": "Saint-Martin placed in Paris",
+                "code_commune": "97801",
+                "departement": "978",
+                "latitude": 48.85,
+                "longitude": 2.34,
+            },
+            {
+                "site_id": "closed",
+                "nom": "Closed, in Lyon",
+                "code_commune": "13055",
+                "departement": "13",
+                "latitude": 45.764,
+                "longitude": 4.8357,
+                "date_fermeture": dt.date(2023, 1, 1),
+            },
+        ]
+    )
     frame = coverage.sites_outside_departement(con)
-    assert frame.columns == ["site_id", "nom", "departement", "departement_found", "latitude", "longitude",
-                             "distance_km"]
+    assert frame.columns == [
+        "site_id",
+        "nom",
+        "departement",
+        "departement_found",
+        "latitude",
+        "longitude",
+        "distance_km",
+    ]
     rows = {r["site_id"]: r for r in frame.iter_rows(named=True)}
     assert set(rows) == {"rouen", "sea", "stmartin-paris", "closed"}
     assert rows["rouen"]["departement_found"] == "76" and rows["rouen"]["distance_km"] > 5
@@ -307,8 +430,13 @@ def test_sites_outside_departement() -> None:
 
 # --- the official list of 1 August 2024 -------------------------------------------------------------
 
-FORMATS = {"Fixe": "FIXE", "Multisites": "MULTISITES", "Bus_équivalent": "BUS",
-           "Fixe_antenne(s)": "FIXE_ANTENNES", "Itinérante": "ITINERANT"}
+FORMATS = {
+    "Fixe": "FIXE",
+    "Multisites": "MULTISITES",
+    "Bus_équivalent": "BUS",
+    "Fixe_antenne(s)": "FIXE_ANTENNES",
+    "Itinérante": "ITINERANT",
+}
 DAYS = ["h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi", "h_samedi"]
 
 
@@ -328,18 +456,24 @@ def anct_sites(path: Path = ANCT_LIST) -> pl.DataFrame:
     regions = geography.departements().select(pl.col("code").alias("insee_dep"), "region")
     published = pl.sum_horizontal(pl.col(d).is_not_null().cast(pl.Int64) for d in DAYS)
     return raw.join(regions, on="insee_dep", how="left").select(
-        pl.col("id_fs").alias("site_id"), pl.col("lib_fs").alias("nom"), pl.col("insee_com").alias("code_commune"),
-        pl.col("insee_dep").alias("departement"), "region",
+        pl.col("id_fs").alias("site_id"),
+        pl.col("lib_fs").alias("nom"),
+        pl.col("insee_com").alias("code_commune"),
+        pl.col("insee_dep").alias("departement"),
+        "region",
         pl.col("format_fs").replace_strict(FORMATS).alias("format"),
         pl.col("type_fs").str.to_uppercase().alias("type_site"),
-        pl.col("labellisation_fs").str.extract(r"(\d\d/\d\d/\d{4})").str.to_date("%d/%m/%Y")
+        pl.col("labellisation_fs")
+        .str.extract(r"(\d\d/\d\d/\d{4})")
+        .str.to_date("%d/%m/%Y")
         .alias("date_labellisation"),
         pl.lit(None, dtype=pl.Date).alias("date_fermeture"),
-        pl.col("latitude").cast(pl.Float64), pl.col("longitude").cast(pl.Float64),
+        pl.col("latitude").cast(pl.Float64),
+        pl.col("longitude").cast(pl.Float64),
         pl.when(published > 0).then(pl.concat_str(DAYS, separator=" ; ", ignore_nulls=True)).alias("horaires"),
-        pl.when(published > 0).then(
-            pl.struct(DAYS).map_elements(lambda r: sum(_hours(r[d]) for d in DAYS), return_dtype=pl.Float64)
-        ).alias("heures_ouverture_hebdo"),
+        pl.when(published > 0)
+        .then(pl.struct(DAYS).map_elements(lambda r: sum(_hours(r[d]) for d in DAYS), return_dtype=pl.Float64))
+        .alias("heures_ouverture_hebdo"),
         pl.when(published > 0).then(published).alias("jours_ouverture_hebdo"),
     )
 
@@ -369,12 +503,18 @@ def test_real_canton_coverage_matches_direct_join(real: duckdb.DuckDBPyConnectio
     communes = geography.communes()
     raw = anct_sites().filter(pl.col("date_labellisation") <= LIST_DATE)
     # independent: the list's commune (arrondissements folded into their city by their prefix) -> canton
-    city = (pl.when(pl.col("code_commune").str.starts_with("751")).then(pl.lit("75056"))
-            .when(pl.col("code_commune").str.starts_with("6938")).then(pl.lit("69123"))
-            .when(pl.col("code_commune").str.starts_with("132")).then(pl.lit("13055"))
-            .otherwise("code_commune"))
+    city = (
+        pl.when(pl.col("code_commune").str.starts_with("751"))
+        .then(pl.lit("75056"))
+        .when(pl.col("code_commune").str.starts_with("6938"))
+        .then(pl.lit("69123"))
+        .when(pl.col("code_commune").str.starts_with("132"))
+        .then(pl.lit("13055"))
+        .otherwise("code_commune")
+    )
     joined = raw.with_columns(city.alias("commune")).join(
-        communes.select(pl.col("code_insee").alias("commune"), "canton"), on="commune", how="left")
+        communes.select(pl.col("code_insee").alias("commune"), "canton"), on="commune", how="left"
+    )
     unmatched = joined.filter(~pl.col("commune").is_in(communes["code_insee"].implode()))
     direct = set(joined["canton"].drop_nulls())
     frame = coverage.canton_coverage(real, LIST_DATE)
@@ -386,11 +526,13 @@ def test_real_canton_coverage_matches_direct_join(real: duckdb.DuckDBPyConnectio
     for code, n in counts.filter(pl.col("canton").is_not_null()).iter_rows():
         assert frame.filter(pl.col("code") == code)["sites"][0] >= n
     summary = coverage.canton_coverage_summary(real, LIST_DATE).row(0, named=True)
-    print(f"\ncantons-ou-villes couverts au {LIST_DATE}: {summary['cantons_covered']}/{summary['cantons_total']} "
-          f"({summary['share']:.1%}, au plus {summary['share_max']:.1%} avec {summary['cantons_incertains']} "
-          f"cantons incertains) ; pseudo-cantons {summary['pseudo_cantons_covered']}/{summary['pseudo_cantons']} ; "
-          f"sites sans canton {summary['sites_sans_canton']} ; sites dont le code commune est inconnu "
-          f"{unmatched.height} ({sorted(set(unmatched['code_commune']))})")
+    print(
+        f"\ncantons-ou-villes couverts au {LIST_DATE}: {summary['cantons_covered']}/{summary['cantons_total']} "
+        f"({summary['share']:.1%}, au plus {summary['share_max']:.1%} avec {summary['cantons_incertains']} "
+        f"cantons incertains) ; pseudo-cantons {summary['pseudo_cantons_covered']}/{summary['pseudo_cantons']} ; "
+        f"sites sans canton {summary['sites_sans_canton']} ; sites dont le code commune est inconnu "
+        f"{unmatched.height} ({sorted(set(unmatched['code_commune']))})"
+    )
     assert summary["cantons_total"] == geography.cantons().height
     assert summary["cantons_covered"] == len(covered)
 
@@ -401,20 +543,31 @@ def _within_by_grid(communes: pl.DataFrame, sites: pl.DataFrame, radius: float) 
     cell_lat, cell_lon = radius / 100.0, radius / 60.0  # cells ≥ radius (km) in both directions up to 51° N
 
     def cells(lat: str, lon: str) -> list[pl.Expr]:
-        return [pl.col(lat).truediv(cell_lat).floor().cast(pl.Int64).alias("ci"),
-                pl.col(lon).truediv(cell_lon).floor().cast(pl.Int64).alias("cj")]
+        return [
+            pl.col(lat).truediv(cell_lat).floor().cast(pl.Int64).alias("ci"),
+            pl.col(lon).truediv(cell_lon).floor().cast(pl.Int64).alias("cj"),
+        ]
 
     c = communes.select("code_insee", "latitude", "longitude", *cells("latitude", "longitude"))
-    s = (sites.select(pl.col("latitude").alias("slat"), pl.col("longitude").alias("slon"),
-                      *cells("latitude", "longitude"))
-         .join(pl.DataFrame({"di": [-1, 0, 1]}), how="cross").join(pl.DataFrame({"dj": [-1, 0, 1]}), how="cross")
-         .select("slat", "slon", (pl.col("ci") + pl.col("di")).alias("ci"), (pl.col("cj") + pl.col("dj")).alias("cj")))
+    s = (
+        sites.select(
+            pl.col("latitude").alias("slat"), pl.col("longitude").alias("slon"), *cells("latitude", "longitude")
+        )
+        .join(pl.DataFrame({"di": [-1, 0, 1]}), how="cross")
+        .join(pl.DataFrame({"dj": [-1, 0, 1]}), how="cross")
+        .select("slat", "slon", (pl.col("ci") + pl.col("di")).alias("ci"), (pl.col("cj") + pl.col("dj")).alias("cj"))
+    )
     rad = math.pi / 180
-    h = ((((pl.col("slat") - pl.col("latitude")) * rad / 2).sin() ** 2)
-         + (pl.col("latitude") * rad).cos() * (pl.col("slat") * rad).cos()
-         * (((pl.col("slon") - pl.col("longitude")) * rad / 2).sin() ** 2))
-    near = (c.join(s, on=["ci", "cj"]).with_columns((2 * R * h.sqrt().arcsin()).alias("d"))
-            .filter(pl.col("d") <= radius).select("code_insee").unique())
+    h = (((pl.col("slat") - pl.col("latitude")) * rad / 2).sin() ** 2) + (pl.col("latitude") * rad).cos() * (
+        pl.col("slat") * rad
+    ).cos() * (((pl.col("slon") - pl.col("longitude")) * rad / 2).sin() ** 2)
+    near = (
+        c.join(s, on=["ci", "cj"])
+        .with_columns((2 * R * h.sqrt().arcsin()).alias("d"))
+        .filter(pl.col("d") <= radius)
+        .select("code_insee")
+        .unique()
+    )
     return communes["code_insee"].is_in(near["code_insee"].implode())
 
 
@@ -427,7 +580,7 @@ def test_real_distances_match_independent_haversine(real: duckdb.DuckDBPyConnect
     assert elapsed < 2.0  # typically well under 0.1 s
     sites = coverage.open_sites(real, LIST_DATE)
     assert sites["latitude"].null_count() == 0
-    points = list(zip(sites["latitude"].to_list(), sites["longitude"].to_list()))
+    points = list(zip(sites["latitude"].to_list(), sites["longitude"].to_list(), strict=False))
     rng = np.random.default_rng(2024)
     sample = access[rng.choice(access.height, 500, replace=False).tolist()]
     for row in sample.iter_rows(named=True):
@@ -442,8 +595,10 @@ def test_real_distances_match_independent_haversine(real: duckdb.DuckDBPyConnect
         independent = communes.filter(within)["population"].sum() / total
         assert row["share"] == pytest.approx(independent, abs=0.001)  # 0.1 point
         assert row["population_total"] == total
-        print(f"population à moins de {row['radius_km']:.0f} km d'un site : {row['share']:.2%} "
-              f"(contrôle indépendant {independent:.2%})")
+        print(
+            f"population à moins de {row['radius_km']:.0f} km d'un site : {row['share']:.2%} "
+            f"(contrôle indépendant {independent:.2%})"
+        )
 
 
 @needs_list

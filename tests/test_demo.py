@@ -71,8 +71,10 @@ def test_answered_on_the_spot_about_82_percent(demo_db):
 
 def test_seasonality_summer_dip_and_spring_peak(demo_db):
     with reader(demo_db) as con:
-        q = dict(con.sql("""SELECT quarter(periode), sum(demandes) FROM activite
-                            WHERE is_current AND year(periode) = 2024 GROUP BY ALL""").fetchall())
+        q = dict(
+            con.sql("""SELECT quarter(periode), sum(demandes) FROM activite
+                            WHERE is_current AND year(periode) = 2024 GROUP BY ALL""").fetchall()
+        )
     assert q[2] > q[1] > q[3] and q[4] > q[3]
 
 
@@ -91,7 +93,9 @@ def test_kiosk_satisfaction_around_95_percent_with_spread(demo_db):
 
 def test_realistic_defects_are_present(demo_db):
     with reader(demo_db) as con:
-        under_24 = con.sql("SELECT count(DISTINCT site_id) FROM activite WHERE heures_ouverture_hebdo < 24").fetchall()[0][0]
+        under_24 = con.sql("SELECT count(DISTINCT site_id) FROM activite WHERE heures_ouverture_hebdo < 24").fetchall()[
+            0
+        ][0]
         revised = con.sql("SELECT count(*) FROM revisions WHERE revision > 1").fetchall()[0][0]
         quarantined = con.sql("SELECT count(*) FROM quarantine").fetchall()[0][0]
         late = con.sql("""SELECT count(*) FROM activite a JOIN revisions r USING (site_id, periode, revision)
@@ -105,12 +109,28 @@ def test_realistic_defects_are_present(demo_db):
 
 
 def test_summary_json_command(demo_db):
-    out = subprocess.run([sys.executable, "-m", "fsdash", "summary", "--db", str(demo_db), "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fsdash", "summary", "--db", str(demo_db), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     data = json.loads(out.stdout)
-    for key in ("sites_total", "sites_labelled_at", "quarters", "requests_by_year", "requests_by_partner_2023",
-                "reporting_completeness_last_quarter", "demo", "cantons_covered", "cantons_total",
-                "population_share_within_km", "sites_under_24h", "sites_under_5_days", "sites_without_hours"):
+    for key in (
+        "sites_total",
+        "sites_labelled_at",
+        "quarters",
+        "requests_by_year",
+        "requests_by_partner_2023",
+        "reporting_completeness_last_quarter",
+        "demo",
+        "cantons_covered",
+        "cantons_total",
+        "population_share_within_km",
+        "sites_under_24h",
+        "sites_under_5_days",
+        "sites_without_hours",
+    ):
         assert key in data
     assert set(data["population_share_within_km"]) == {"5", "10", "20"}
     assert data["cantons_total"] > 2000 and 0 < data["cantons_covered"] <= data["cantons_total"]
@@ -137,8 +157,22 @@ REAL_LIST = Path(__file__).resolve().parent.parent.parent / "shared" / "referenc
 @pytest.mark.skipif(not REAL_LIST.exists(), reason="liste ANCT de référence absente (../shared/reference)")
 def test_demo_on_the_real_network(tmp_path, demo_today):
     """`demo --sites FILE`: the synthetic feed sits on the real structures of the official list."""
-    out = subprocess.run([sys.executable, "-m", "fsdash", "demo", "--db", str(tmp_path / "d.duckdb"),
-                          "--until", "2021-T2", "--sites", str(REAL_LIST)], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fsdash",
+            "demo",
+            "--db",
+            str(tmp_path / "d.duckdb"),
+            "--until",
+            "2021-T2",
+            "--sites",
+            str(REAL_LIST),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     with reader(tmp_path / "d.duckdb") as con:
         summary = build_summary(con, today=demo_today)

@@ -9,8 +9,9 @@ import polars as pl
 
 from fsdash.exports import csv_bytes, xlsx_bytes
 
-FRAME = pl.DataFrame({"Trimestre": ["T1 2024"], "Demandes": [1234], "Taux": [0.125],
-                      "Date": [dt.date(2024, 3, 31)], "Conforme": [True]})
+FRAME = pl.DataFrame(
+    {"Trimestre": ["T1 2024"], "Demandes": [1234], "Taux": [0.125], "Date": [dt.date(2024, 3, 31)], "Conforme": [True]}
+)
 
 
 def test_csv_for_french_excel():

@@ -38,10 +38,18 @@ def test_same_period_last_year_and_national_average():
 
 
 def test_url_parameters_describe_the_whole_view():
-    f = Filters(Scope("region", "84", formats=("FIXE", "BUS"), carriers=("LA_POSTE",)), D(2023, 1, 1),
-                D(2024, 10, 1), "annee")
-    assert f.to_params() == {"perimetre": "region", "code": "84", "du": "2023-T1", "au": "2024-T4",
-                             "formats": "FIXE,BUS", "porteurs": "LA_POSTE", "comparaison": "annee"}
+    f = Filters(
+        Scope("region", "84", formats=("FIXE", "BUS"), carriers=("LA_POSTE",)), D(2023, 1, 1), D(2024, 10, 1), "annee"
+    )
+    assert f.to_params() == {
+        "perimetre": "region",
+        "code": "84",
+        "du": "2023-T1",
+        "au": "2024-T4",
+        "formats": "FIXE,BUS",
+        "porteurs": "LA_POSTE",
+        "comparaison": "annee",
+    }
 
 
 def test_scope_filter_sql_binds_every_value():

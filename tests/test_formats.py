@@ -28,11 +28,14 @@ def test_percent_without_decimals():
     assert formats.percent(None) == "–"
 
 
-@pytest.mark.parametrize("day, short, long", [
-    (dt.date(2024, 1, 1), "T1 2024", "1er trimestre 2024"),
-    (dt.date(2024, 2, 15), "T1 2024", "1er trimestre 2024"),
-    (dt.date(2023, 10, 1), "T4 2023", "4e trimestre 2023"),
-])
+@pytest.mark.parametrize(
+    "day, short, long",
+    [
+        (dt.date(2024, 1, 1), "T1 2024", "1er trimestre 2024"),
+        (dt.date(2024, 2, 15), "T1 2024", "1er trimestre 2024"),
+        (dt.date(2023, 10, 1), "T4 2023", "4e trimestre 2023"),
+    ],
+)
 def test_quarters(day, short, long):
     assert formats.quarter_short(day) == short
     assert formats.quarter_long(day) == long
@@ -46,11 +49,14 @@ def test_euros():
     assert formats.euros(1234) == f"1{NNBSP}234{NBSP}€"
 
 
-@pytest.mark.parametrize("day, text", [
-    (dt.date(2020, 1, 1), "1er janvier 2020"),
-    (dt.date(2020, 12, 31), "31 décembre 2020"),
-    (dt.date(2024, 3, 11), "11 mars 2024"),
-])
+@pytest.mark.parametrize(
+    "day, text",
+    [
+        (dt.date(2020, 1, 1), "1er janvier 2020"),
+        (dt.date(2020, 12, 31), "31 décembre 2020"),
+        (dt.date(2024, 3, 11), "11 mars 2024"),
+    ],
+)
 def test_date_long(day, text):
     assert formats.date_long(day) == text
 

@@ -29,27 +29,58 @@ import numpy as np
 import polars as pl
 import pytest
 
-from conftest import csv_bytes, ingest_files
 from fsdash.circulaire import BDT_ENVELOPE_LINES, LA_POSTE_INTEROPERATOR_SHARE, MSAP_ARREARS_2018
 from fsdash.metrics import funding
 from fsdash.metrics.scope import Scope
 from fsdash.validation import describe_failure
 from fsdash.warehouse.store import reader
 
-SITES_HEADER = ["site_id", "nom", "code_commune", "departement", "format", "type_site", "porteur", "la_poste",
-                "date_labellisation", "date_fermeture", "heberge_etat"]
-SITES = [[site, name, commune, dep, "FIXE", "PRINCIPAL", carrier, poste, label, closed, hosted]
-         for site, name, commune, dep, carrier, poste, label, closed, hosted in [
-    ("P1", "France Services de Bourg", "01053", "01", "COMMUNE", False, dt.date(2018, 1, 1), None, False),
-    ("P2", "France Services La Poste de Nantua", "01269", "01", "LA_POSTE", True, dt.date(2023, 7, 1), None, False),
-    ("P3", "France Services de Sartène", "2A272", "2A", "ASSOCIATION", False, dt.date(2020, 1, 1), dt.date(2023, 4, 1),
-     True),
-    ("P4", "France Services de Porto-Vecchio", "2A247", "2A", None, False, dt.date(2022, 1, 1), None, False),
-    ("P5", "France Services de Propriano", "2A249", "2A", "EPCI", False, dt.date(2019, 1, 1), None, True),
-    ("P6", "France Services La Poste de Corte", "2B096", "2B", None, True, dt.date(2021, 1, 1), None, False),
-]]
-RATES_HEADER = ["annee", "porteur", "montant_forfait", "part_fnadt", "part_fonds_interoperateurs", "part_fonds_postal",
-                "abattement_heberge_etat", "origine"]
+from conftest import csv_bytes, ingest_files
+
+SITES_HEADER = [
+    "site_id",
+    "nom",
+    "code_commune",
+    "departement",
+    "format",
+    "type_site",
+    "porteur",
+    "la_poste",
+    "date_labellisation",
+    "date_fermeture",
+    "heberge_etat",
+]
+SITES = [
+    [site, name, commune, dep, "FIXE", "PRINCIPAL", carrier, poste, label, closed, hosted]
+    for site, name, commune, dep, carrier, poste, label, closed, hosted in [
+        ("P1", "France Services de Bourg", "01053", "01", "COMMUNE", False, dt.date(2018, 1, 1), None, False),
+        ("P2", "France Services La Poste de Nantua", "01269", "01", "LA_POSTE", True, dt.date(2023, 7, 1), None, False),
+        (
+            "P3",
+            "France Services de Sartène",
+            "2A272",
+            "2A",
+            "ASSOCIATION",
+            False,
+            dt.date(2020, 1, 1),
+            dt.date(2023, 4, 1),
+            True,
+        ),
+        ("P4", "France Services de Porto-Vecchio", "2A247", "2A", None, False, dt.date(2022, 1, 1), None, False),
+        ("P5", "France Services de Propriano", "2A249", "2A", "EPCI", False, dt.date(2019, 1, 1), None, True),
+        ("P6", "France Services La Poste de Corte", "2B096", "2B", None, True, dt.date(2021, 1, 1), None, False),
+    ]
+]
+RATES_HEADER = [
+    "annee",
+    "porteur",
+    "montant_forfait",
+    "part_fnadt",
+    "part_fonds_interoperateurs",
+    "part_fonds_postal",
+    "abattement_heberge_etat",
+    "origine",
+]
 RATES = [
     [2023, "COMMUNE", 35000, 20000, 15000, 0, None, "essai"],
     [2023, "EPCI", 35000, 20000, 15000, 0, 5000, "essai"],
@@ -65,8 +96,11 @@ ENVELOPE = [
     ["AN-1", dt.date(2020, 5, 1), "ANIMATION", 2000.0, 0.0, "animation"],
 ]
 ARREARS_HEADER = ["departement", "date_delegation", "msap_regularisees", "montant_verse", "libelle"]
-ARREARS = [["01", dt.date(2019, 10, 15), 4, 30000, None], ["01", dt.date(2020, 2, 1), 2, 15000, None],
-           ["2A", dt.date(2019, 12, 1), 3, 22500, None]]
+ARREARS = [
+    ["01", dt.date(2019, 10, 15), 4, 30000, None],
+    ["01", dt.date(2020, 2, 1), 2, 15000, None],
+    ["2A", dt.date(2019, 12, 1), 3, 22500, None],
+]
 DAYS_2023 = 365
 
 
@@ -78,9 +112,15 @@ def _load(db: Path, files: list[tuple[str, bytes]]):
 
 @pytest.fixture
 def db(db_path):
-    _load(db_path, [("sites.csv", csv_bytes(SITES_HEADER, SITES)), ("forfaits.csv", csv_bytes(RATES_HEADER, RATES)),
-                    ("bdt.csv", csv_bytes(ENVELOPE_HEADER, ENVELOPE)),
-                    ("dette.csv", csv_bytes(ARREARS_HEADER, ARREARS))])
+    _load(
+        db_path,
+        [
+            ("sites.csv", csv_bytes(SITES_HEADER, SITES)),
+            ("forfaits.csv", csv_bytes(RATES_HEADER, RATES)),
+            ("bdt.csv", csv_bytes(ENVELOPE_HEADER, ENVELOPE)),
+            ("dette.csv", csv_bytes(ARREARS_HEADER, ARREARS)),
+        ],
+    )
     return db_path
 
 
@@ -89,6 +129,7 @@ def _site(frame: pl.DataFrame, site: str) -> dict:
 
 
 # --- the flat amount ----------------------------------------------------------------------------
+
 
 def test_commune_open_all_year_gets_the_whole_amount_split_fnadt_and_inter_operator(db):
     with reader(db) as con:
@@ -189,6 +230,7 @@ def test_empty_rates_give_empty_frames(db_path):
 
 # --- the Banque des Territoires envelope ----------------------------------------------------------
 
+
 def test_envelope_committed_paid_and_remaining(db):
     with reader(db) as con:
         status = funding.envelope_status(con)
@@ -208,14 +250,20 @@ def test_envelope_timeline_by_quarter(db):
         timeline = funding.envelope_timeline(con)
     assert timeline.height == 5 * 3  # 2020 T1 to 2021 T1, three lines
     poste = timeline.filter(pl.col("ligne") == "LA_POSTE").select("date", "engage", "paye").rows()
-    assert poste == [(dt.date(2020, 3, 31), 10e6, 0.0), (dt.date(2020, 6, 30), 10e6, 4e6),
-                     (dt.date(2020, 9, 30), 10e6, 4e6), (dt.date(2020, 12, 31), 10e6, 4e6),
-                     (dt.date(2021, 3, 31), 10e6, 9e6)]
+    assert poste == [
+        (dt.date(2020, 3, 31), 10e6, 0.0),
+        (dt.date(2020, 6, 30), 10e6, 4e6),
+        (dt.date(2020, 9, 30), 10e6, 4e6),
+        (dt.date(2020, 12, 31), 10e6, 4e6),
+        (dt.date(2021, 3, 31), 10e6, 9e6),
+    ]
 
 
 def test_envelope_anomalies_are_flagged(db):
-    over = [["BUS-1", dt.date(2021, 1, 5), "BUS", 3500.0, 0.0, "trop"],
-            ["AN-2", dt.date(2021, 1, 5), "ANIMATION", 0.0, 2500.0, "trop payé"]]
+    over = [
+        ["BUS-1", dt.date(2021, 1, 5), "BUS", 3500.0, 0.0, "trop"],
+        ["AN-2", dt.date(2021, 1, 5), "ANIMATION", 0.0, 2500.0, "trop payé"],
+    ]
     _load(db, [("bdt-2.csv", csv_bytes(ENVELOPE_HEADER, over))])
     with reader(db) as con:
         status = funding.envelope_status(con)
@@ -225,6 +273,7 @@ def test_envelope_anomalies_are_flagged(db):
 
 # --- the 2018 arrears ----------------------------------------------------------------------------
 
+
 def test_arrears_by_departement_and_over_time(db):
     with reader(db) as con:
         deps = funding.arrears_by_departement(con)
@@ -232,30 +281,41 @@ def test_arrears_by_departement_and_over_time(db):
         ain = funding.arrears_timeline(con, Scope("departement", "01"))
         site = funding.arrears_by_departement(con, Scope("site", "P4"))
     assert deps.select("departement", "msap_regularisees", "montant_verse").rows() == [
-        ("01", 6, 45000), ("2A", 3, 22500)]
+        ("01", 6, 45000),
+        ("2A", 3, 22500),
+    ]
     owed = int(MSAP_ARREARS_2018.value)
-    assert timeline.rows() == [(dt.date(2019, 10, 15), 4, owed - 4), (dt.date(2019, 12, 1), 7, owed - 7),
-                               (dt.date(2020, 2, 1), 9, owed - 9)]
+    assert timeline.rows() == [
+        (dt.date(2019, 10, 15), 4, owed - 4),
+        (dt.date(2019, 12, 1), 7, owed - 7),
+        (dt.date(2020, 2, 1), 9, owed - 9),
+    ]
     assert ain.rows() == [(dt.date(2019, 10, 15), 4, None), (dt.date(2020, 2, 1), 6, None)]
     assert site["departement"].to_list() == ["2A"]  # a site shows its département
 
 
 # --- the catalogue tables through the validated ingest ------------------------------------------
 
+
 def test_a_bad_rate_row_is_rejected_with_a_french_message(db_path):
-    bad = [[2024, "COMMUNE", 40000, 20000, 20000, 0, None, "ok"],
-           [2024, "EPCI", 35000, 20000, 20000, 0, None, "parts trop fortes"],
-           [2024, "TRAIN", 35000, 0, 0, 0, None, "porteur inconnu"]]
+    bad = [
+        [2024, "COMMUNE", 40000, 20000, 20000, 0, None, "ok"],
+        [2024, "EPCI", 35000, 20000, 20000, 0, None, "parts trop fortes"],
+        [2024, "TRAIN", 35000, 0, 0, 0, None, "porteur inconnu"],
+    ]
     result = ingest_files(db_path, [("forfaits-2024.csv", csv_bytes(RATES_HEADER, bad))])
     assert result.exit_code == 1
     (table,) = result.files[0].tables
     assert (table.rows_accepted, table.rows_rejected) == (1, 2)
     messages = table.messages()
-    assert ("forfaits-2024.csv, ligne 3, colonne « part_fnadt » : la somme des parts des financeurs (40000) "
-            "dépasse le forfait (35000) "
-            "[parts_le_forfait]") in messages
-    assert any(m.startswith("forfaits-2024.csv, ligne 4, colonne « porteur » : valeur « TRAIN » inconnue")
-               for m in messages), messages
+    assert (
+        "forfaits-2024.csv, ligne 3, colonne « part_fnadt » : la somme des parts des financeurs (40000) "
+        "dépasse le forfait (35000) "
+        "[parts_le_forfait]"
+    ) in messages
+    assert any(
+        m.startswith("forfaits-2024.csv, ligne 4, colonne « porteur » : valeur « TRAIN » inconnue") for m in messages
+    ), messages
     with reader(db_path) as con:
         rates = funding.funding_rates(con).select("annee", "porteur", "montant_forfait").rows()
         assert rates == [(2024, "COMMUNE", 40000)]
@@ -278,11 +338,15 @@ def test_reference_tables_reload_and_correct_by_key(db):
 
 
 def test_envelope_and_arrears_rows_are_validated(db_path):
-    envelope = [["X-1", dt.date(2020, 1, 1), "TRAIN", 10.0, 0.0, ""], ["X-2", "31/02/2020", "BUS", 10.0, 0.0, ""],
-                ["X-3", dt.date(2020, 1, 1), "BUS", 10.0, 0.0, ""]]
+    envelope = [
+        ["X-1", dt.date(2020, 1, 1), "TRAIN", 10.0, 0.0, ""],
+        ["X-2", "31/02/2020", "BUS", 10.0, 0.0, ""],
+        ["X-3", dt.date(2020, 1, 1), "BUS", 10.0, 0.0, ""],
+    ]
     arrears = [["2C", dt.date(2019, 10, 1), 3, None, None], ["01", dt.date(2019, 10, 1), 400, None, None]]
-    result = ingest_files(db_path, [("bdt.csv", csv_bytes(ENVELOPE_HEADER, envelope)),
-                                    ("dette.csv", csv_bytes(ARREARS_HEADER, arrears))])
+    result = ingest_files(
+        db_path, [("bdt.csv", csv_bytes(ENVELOPE_HEADER, envelope)), ("dette.csv", csv_bytes(ARREARS_HEADER, arrears))]
+    )
     by_table = {t.table.code: t for f in result.files for t in f.tables}
     assert (by_table["enveloppe_bdt"].rows_accepted, by_table["enveloppe_bdt"].rows_rejected) == (1, 2)
     assert by_table["regularisation_msap_2018"].rows_rejected == 2
@@ -291,10 +355,12 @@ def test_envelope_and_arrears_rows_are_validated(db_path):
     date_failure = by_table["enveloppe_bdt"].failures.filter(pl.col("colonne") == "date_operation").row(0, named=True)
     assert describe_failure("bdt.csv", date_failure) == (
         "bdt.csv, ligne 3, colonne « date_operation » : valeur « 31/02/2020 » illisible : "
-        "date attendue (JJ/MM/AAAA) [format]")
+        "date attendue (JJ/MM/AAAA) [format]"
+    )
 
 
 # --- the demo funding files -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo_funding(tmp_path_factory):
@@ -315,10 +381,20 @@ def test_demo_rates_follow_the_circular(demo_funding):
     db, _ = demo_funding
     with reader(db) as con:
         rates = funding.funding_rates(con)
-    amounts = dict(rates.group_by("annee").agg(pl.col("montant_forfait").unique()).select(
-        "annee", pl.col("montant_forfait").list.first()).iter_rows())
+    amounts = dict(
+        rates.group_by("annee")
+        .agg(pl.col("montant_forfait").unique())
+        .select("annee", pl.col("montant_forfait").list.first())
+        .iter_rows()
+    )
     assert {y: amounts[y] for y in (2019, 2020, 2021, 2022, 2023, 2024)} == {
-        2019: 30000, 2020: 30000, 2021: 30000, 2022: 30000, 2023: 35000, 2024: 40000}
+        2019: 30000,
+        2020: 30000,
+        2021: 30000,
+        2022: 30000,
+        2023: 35000,
+        2024: 40000,
+    }
     assert set(rates["annee"].to_list()) == set(range(2019, 2027))
     poste = rates.filter(pl.col("porteur") == "LA_POSTE")
     assert poste["part_fonds_interoperateurs"].unique().to_list() == [4000]
@@ -356,8 +432,10 @@ def test_demo_arrears_and_determinism(demo_funding, tmp_path):
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
     early_folder = tmp_path / "2021"
     early_folder.mkdir()
-    early = {p.name: pl.read_csv(p, separator=";", infer_schema=False)
-             for p in funding_files(np.random.default_rng(2019), early_folder, (2021, 2))}
+    early = {
+        p.name: pl.read_csv(p, separator=";", infer_schema=False)
+        for p in funding_files(np.random.default_rng(2019), early_folder, (2021, 2))
+    }
     assert early["demo-forfaits.csv"]["annee"].unique().sort().to_list() == ["2019", "2020", "2021"]
     days = early["demo-enveloppe_bdt.csv"]["date_operation"].str.to_date("%d/%m/%Y")
     assert days.max() <= dt.date(2021, 6, 30)

@@ -8,6 +8,7 @@ even-odd ray cast written in polars).
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def edges_frame(geometry: dict[str, Any]) -> pl.DataFrame:
         (a[0], a[1], b[0], b[1])
         for polygon in polygons_of(geometry)
         for ring in polygon
-        for a, b in zip(ring, ring[1:], strict=False)
+        for a, b in itertools.pairwise(ring)
     ]
     return pl.DataFrame(rows, schema=["x1", "y1", "x2", "y2"], orient="row")
 
@@ -51,9 +52,7 @@ def inside_mask(points: pl.DataFrame, geometry: dict[str, Any]) -> pl.Series:
         .filter((pl.col("y1") > pl.col("y")) != (pl.col("y2") > pl.col("y")))
         .filter(
             pl.col("x")
-            < (pl.col("x2") - pl.col("x1"))
-            * (pl.col("y") - pl.col("y1"))
-            / (pl.col("y2") - pl.col("y1"))
+            < (pl.col("x2") - pl.col("x1")) * (pl.col("y") - pl.col("y1")) / (pl.col("y2") - pl.col("y1"))
             + pl.col("x1")
         )
         .group_by("i")
@@ -110,9 +109,7 @@ def test_communes_shape_and_keys() -> None:
     assert com.schema["latitude"] == pl.Float64 and com.schema["longitude"] == pl.Float64
     assert com["nom"].null_count() == 0
     # départements and régions all known, and consistent with each other
-    deps = geography.departements().select(
-        pl.col("code").alias("departement"), pl.col("region").alias("region_dep")
-    )
+    deps = geography.departements().select(pl.col("code").alias("departement"), pl.col("region").alias("region_dep"))
     joined = com.join(deps, on="departement", how="left")
     assert joined["region_dep"].null_count() == 0
     assert (joined["region"] == joined["region_dep"]).all()
@@ -161,10 +158,7 @@ def test_population() -> None:
         == com.filter(pl.col("departement").is_in(known["code"].implode()))["population"].sum()
     )
     regs = geography.regions()
-    assert (
-        regs.filter(pl.col("population").is_not_null())["population"].sum()
-        == known["population"].sum()
-    )
+    assert regs.filter(pl.col("population").is_not_null())["population"].sum() == known["population"].sum()
 
 
 def test_cantons() -> None:

@@ -14,10 +14,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import (ACTIVITE_HEADER, ACTIVITE_ROWS, DETAIL_HEADER, DETAIL_ROWS, REPO_ROOT, SITES_HEADER,
-                      SITES_ROWS, csv_bytes, ingest_files, sha256_file, table_counts, write_csv)
 from fsdash.ingest import IngestRefused, ingest_blobs, ingest_paths
 from fsdash.warehouse.store import reader, writer
+
+from conftest import (
+    ACTIVITE_HEADER,
+    ACTIVITE_ROWS,
+    DETAIL_HEADER,
+    DETAIL_ROWS,
+    REPO_ROOT,
+    SITES_HEADER,
+    SITES_ROWS,
+    csv_bytes,
+    ingest_files,
+    sha256_file,
+    table_counts,
+    write_csv,
+)
 
 
 def rows(db: Path, query: str, params: list | None = None) -> list[tuple]:
@@ -52,26 +65,46 @@ def messages(result) -> list[str]:
 
 # --- first load ------------------------------------------------------------------------------
 
+
 def test_small_network_loads(loaded_db):
     counts = table_counts(loaded_db)
-    assert {k: counts[k] for k in ("sites", "activite", "demandes_detail", "batches", "raw_files", "quarantine",
-                                   "revisions")} == {
-        "sites": 4, "activite": 5, "demandes_detail": 9, "batches": 3, "raw_files": 3, "quarantine": 0,
+    assert {
+        k: counts[k]
+        for k in ("sites", "activite", "demandes_detail", "batches", "raw_files", "quarantine", "revisions")
+    } == {
+        "sites": 4,
+        "activite": 5,
+        "demandes_detail": 9,
+        "batches": 3,
+        "raw_files": 3,
+        "quarantine": 0,
         # 4 sites are not revisioned; 5 activity site-quarters + 5 detail site-quarters
-        "revisions": 10}
+        "revisions": 10,
+    }
     assert rows(loaded_db, "SELECT site_id, departement, region FROM sites ORDER BY 1") == [
-        ("FS001", "01", "84"), ("FS002", "01", "84"), ("FS003", "2A", "94"), ("FS004", "2A", "94")]
+        ("FS001", "01", "84"),
+        ("FS002", "01", "84"),
+        ("FS003", "2A", "94"),
+        ("FS004", "2A", "94"),
+    ]
     assert rows(loaded_db, "SELECT DISTINCT revision, is_current FROM activite") == [(1, True)]
     assert rows(loaded_db, "SELECT DISTINCT periode FROM activite ORDER BY 1") == [
-        (dt.date(2023, 10, 1),), (dt.date(2024, 1, 1),)]
-    assert rows(loaded_db, "SELECT agents_etp, heures_ouverture_hebdo FROM activite "
-                           "WHERE site_id = 'FS003'") == [(1.8, 24.0)]
+        (dt.date(2023, 10, 1),),
+        (dt.date(2024, 1, 1),),
+    ]
+    assert rows(loaded_db, "SELECT agents_etp, heures_ouverture_hebdo FROM activite WHERE site_id = 'FS003'") == [
+        (1.8, 24.0)
+    ]
     assert rows(loaded_db, "SELECT nom FROM sites WHERE site_id = 'FS004'") == [
-        ("Bus France Services de l'Extrême-Sud",)]  # read from a cp1252 file
-    assert rows(loaded_db, "SELECT file_name, status, rows_read, rows_accepted, rows_rejected FROM batches "
-                           "ORDER BY batch_id") == [
-        ("sites.csv", "accepte", 4, 4, 0), ("activite.csv", "accepte", 5, 5, 0),
-        ("demandes_detail.csv", "accepte", 9, 9, 0)]
+        ("Bus France Services de l'Extrême-Sud",)
+    ]  # read from a cp1252 file
+    assert rows(
+        loaded_db, "SELECT file_name, status, rows_read, rows_accepted, rows_rejected FROM batches ORDER BY batch_id"
+    ) == [
+        ("sites.csv", "accepte", 4, 4, 0),
+        ("activite.csv", "accepte", 5, 5, 0),
+        ("demandes_detail.csv", "accepte", 9, 9, 0),
+    ]
     assert rows(loaded_db, "SELECT value FROM meta WHERE key = 'nature'") == [("reel",)]
 
 
@@ -85,6 +118,7 @@ def test_files_are_loaded_in_dependency_order(db_path, input_files):
 
 
 # --- idempotence -------------------------------------------------------------------------------
+
 
 def test_reingesting_identical_files_changes_nothing(loaded_db, input_files):
     before, before_counts = snapshot(loaded_db), table_counts(loaded_db)
@@ -134,6 +168,7 @@ def test_reingesting_a_partially_rejected_file_adds_nothing(loaded_db):
 
 # --- corrections and revisions -----------------------------------------------------------------
 
+
 def corrected_activite() -> list[list]:
     corrected = copy.deepcopy(ACTIVITE_ROWS)
     corrected[0][4] = 1550  # FS001 2023 T4: 1 500 -> 1 550 requests; the other four unchanged
@@ -147,27 +182,38 @@ def test_correction_creates_revision_2_and_keeps_revision_1(loaded_db, tmp_path)
     assert result.exit_code == 0
     assert result.files[0].tables[0].revisions_created == 1
 
-    assert rows(loaded_db, """SELECT revision, is_current, demandes FROM activite
-                              WHERE site_id = 'FS001' AND periode = DATE '2023-10-01' ORDER BY revision""") == [
-        (1, False, 1500), (2, True, 1550)]
+    assert rows(
+        loaded_db,
+        """SELECT revision, is_current, demandes FROM activite
+                              WHERE site_id = 'FS001' AND periode = DATE '2023-10-01' ORDER BY revision""",
+    ) == [(1, False, 1500), (2, True, 1550)]
     # identical site-quarters of the corrected file get no new revision
-    assert rows(loaded_db, """SELECT site_id, periode, revision FROM activite
-                              WHERE NOT (site_id = 'FS001' AND periode = DATE '2023-10-01') ORDER BY 1, 2""") == [
-        ("FS001", dt.date(2024, 1, 1), 1), ("FS002", dt.date(2023, 10, 1), 1),
-        ("FS002", dt.date(2024, 1, 1), 1), ("FS003", dt.date(2023, 10, 1), 1)]
+    assert rows(
+        loaded_db,
+        """SELECT site_id, periode, revision FROM activite
+                              WHERE NOT (site_id = 'FS001' AND periode = DATE '2023-10-01') ORDER BY 1, 2""",
+    ) == [
+        ("FS001", dt.date(2024, 1, 1), 1),
+        ("FS002", dt.date(2023, 10, 1), 1),
+        ("FS002", dt.date(2024, 1, 1), 1),
+        ("FS003", dt.date(2023, 10, 1), 1),
+    ]
     assert rows(loaded_db, "SELECT count(*) FROM activite WHERE is_current") == [(5,)]
     batch = result.files[0].batch_id
-    assert rows(loaded_db, "SELECT table_code, site_id, periode, revision, batch_id FROM revisions "
-                           "WHERE revision > 1") == [("activite", "FS001", dt.date(2023, 10, 1), 2, batch)]
+    assert rows(
+        loaded_db, "SELECT table_code, site_id, periode, revision, batch_id FROM revisions WHERE revision > 1"
+    ) == [("activite", "FS001", dt.date(2023, 10, 1), 2, batch)]
     assert rows(loaded_db, "SELECT revisions_created FROM batches WHERE batch_id = ?", [batch]) == [(1,)]
 
     # a second correction: revision 3, revision 2 no longer current
     third = corrected_activite()
     third[0][4] = 1560
     ingest_files(loaded_db, [("activite-v3.csv", csv_bytes(ACTIVITE_HEADER, third))])
-    assert rows(loaded_db, """SELECT revision, is_current, demandes FROM activite
-                              WHERE site_id = 'FS001' AND periode = DATE '2023-10-01' ORDER BY revision""") == [
-        (1, False, 1500), (2, False, 1550), (3, True, 1560)]
+    assert rows(
+        loaded_db,
+        """SELECT revision, is_current, demandes FROM activite
+                              WHERE site_id = 'FS001' AND periode = DATE '2023-10-01' ORDER BY revision""",
+    ) == [(1, False, 1500), (2, False, 1550), (3, True, 1560)]
 
 
 def test_correction_of_one_quarter_only_file(loaded_db):
@@ -176,7 +222,8 @@ def test_correction_of_one_quarter_only_file(loaded_db):
     result = ingest_files(loaded_db, [("fs001-t4.csv", csv_bytes(ACTIVITE_HEADER, only))])
     assert result.files[0].tables[0].revisions_created == 1
     assert rows(loaded_db, "SELECT count(*), sum(demandes) FROM activite WHERE is_current") == [
-        (5, 1550 + 950 + 700 + 1600 + 1000)]
+        (5, 1550 + 950 + 700 + 1600 + 1000)
+    ]
 
 
 CORRECTED_DETAIL = [
@@ -196,19 +243,28 @@ def test_requests_rollup_after_a_detail_correction(loaded_db):
     result = ingest_files(loaded_db, [("detail-corrige.csv", csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL))])
     assert result.exit_code == 0, messages(result)
     assert result.files[0].tables[0].revisions_created == 1
-    assert rows(loaded_db, "SELECT DISTINCT revision FROM demandes_detail WHERE is_current AND site_id = 'FS001' "
-                           "AND periode = DATE '2023-10-01'") == [(2,)]
+    assert rows(
+        loaded_db,
+        "SELECT DISTINCT revision FROM demandes_detail WHERE is_current AND site_id = 'FS001' "
+        "AND periode = DATE '2023-10-01'",
+    ) == [(2,)]
     assert rows(loaded_db, "SELECT count(*) FROM demandes_detail WHERE NOT is_current") == [(3,)]
 
     rollup = rows(loaded_db, "SELECT * FROM agg_demandes_departement ORDER BY ALL")
     assert rollup == rows(loaded_db, DIRECT_ROLLUP)
     # golden figures, by hand: département 01, 2023 T4
     q4 = dt.date(2023, 10, 1)
-    assert rows(loaded_db, """SELECT partenaire, sum(nb_demandes) FROM agg_demandes_departement
-                              WHERE departement = '01' AND periode = ? GROUP BY 1 ORDER BY 1""", [q4]) == [
-        ("ANTS", 300), ("CNAF", 700), ("CNAM", 250)]
-    assert rows(loaded_db, """SELECT sum(nb_demandes) FROM agg_demandes_departement
-                              WHERE departement = '2A'""") == [(250,)]
+    assert rows(
+        loaded_db,
+        """SELECT partenaire, sum(nb_demandes) FROM agg_demandes_departement
+                              WHERE departement = '01' AND periode = ? GROUP BY 1 ORDER BY 1""",
+        [q4],
+    ) == [("ANTS", 300), ("CNAF", 700), ("CNAM", 250)]
+    assert rows(
+        loaded_db,
+        """SELECT sum(nb_demandes) FROM agg_demandes_departement
+                              WHERE departement = '2A'""",
+    ) == [(250,)]
 
 
 def test_requests_rollup_follows_a_site_moving_departement(loaded_db):
@@ -223,14 +279,14 @@ def test_requests_rollup_follows_a_site_moving_departement(loaded_db):
 
 # --- nothing written on failure ----------------------------------------------------------------
 
+
 def test_one_unreadable_file_among_several_refuses_everything(loaded_db, tmp_path):
     before_sha, before_counts = sha256_file(loaded_db), table_counts(loaded_db)
     good = write_csv(tmp_path / "activite-corrigee.csv", ACTIVITE_HEADER, corrected_activite())
     shapeless = tmp_path / "export.csv"
     shapeless.write_text("commune;population\nBourg-en-Bresse;41248\n", encoding="utf-8")
-    with pytest.raises(IngestRefused) as err:
-        with writer(loaded_db) as con:
-            ingest_paths(con, [good, shapeless], today=dt.date(2024, 11, 27))
+    with pytest.raises(IngestRefused) as err, writer(loaded_db) as con:
+        ingest_paths(con, [good, shapeless], today=dt.date(2024, 11, 27))
     assert any(m.startswith("export.csv : colonnes manquantes") for m in err.value.messages)
     assert err.value.messages[-1] == "aucun fichier n'a été chargé."
     assert sha256_file(loaded_db) == before_sha
@@ -274,8 +330,11 @@ def test_ingest_is_one_transaction_on_a_plain_connection(tmp_path, sites_csv, ac
 
     monkeypatch.setattr(fsdash.ingest, "_record_batch", broken)
     with pytest.raises(RuntimeError):
-        ingest_blobs(con, [(sites_csv.name, sites_csv.read_bytes()), (activite_csv.name, activite_csv.read_bytes())],
-                     today=dt.date(2024, 11, 27))
+        ingest_blobs(
+            con,
+            [(sites_csv.name, sites_csv.read_bytes()), (activite_csv.name, activite_csv.read_bytes())],
+            today=dt.date(2024, 11, 27),
+        )
     for table in ("sites", "activite", "batches", "raw_files", "revisions", "site_history"):
         assert con.sql(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
     assert con.sql("SELECT count(*) FROM meta WHERE key = 'nature'").fetchall() == [(0,)]
@@ -283,6 +342,7 @@ def test_ingest_is_one_transaction_on_a_plain_connection(tmp_path, sites_csv, ac
 
 
 # --- quarantine and raw files ------------------------------------------------------------------
+
 
 def test_rejected_rows_go_to_quarantine_and_raw_file_is_kept(loaded_db):
     bad = copy.deepcopy(ACTIVITE_ROWS)
@@ -295,10 +355,12 @@ def test_rejected_rows_go_to_quarantine_and_raw_file_is_kept(loaded_db):
     assert (outcome.tables[0].rows_read, outcome.tables[0].rows_accepted, outcome.tables[0].rows_rejected) == (5, 4, 1)
     assert messages(result) == [
         "activite-erreur.csv, ligne 5, colonne « agents_formes » : les agents formés (5) dépassent l'effectif "
-        "d'accueil (3) [agents_formes_le_agents]"]
+        "d'accueil (3) [agents_formes_le_agents]"
+    ]
 
-    (q,) = rows(loaded_db, "SELECT batch_id, table_code, line, column_name, value, rule, message, row_json "
-                           "FROM quarantine")
+    (q,) = rows(
+        loaded_db, "SELECT batch_id, table_code, line, column_name, value, rule, message, row_json FROM quarantine"
+    )
     assert q[:6] == (outcome.batch_id, "activite", 5, "agents_formes", "5", "agents_formes_le_agents")
     assert q[6] == "les agents formés (5) dépassent l'effectif d'accueil (3)"
     row_json = json.loads(q[7])
@@ -309,25 +371,35 @@ def test_rejected_rows_go_to_quarantine_and_raw_file_is_kept(loaded_db):
     sha = hashlib.sha256(data).hexdigest()
     assert outcome.sha256 == sha
     assert rows(loaded_db, "SELECT file_name, size_bytes, content FROM raw_files WHERE sha256 = ?", [sha]) == [
-        ("activite-erreur.csv", len(data), data)]
-    assert rows(loaded_db, "SELECT status, rows_read, rows_accepted, rows_rejected FROM batches "
-                           "WHERE batch_id = ?", [outcome.batch_id]) == [("partiel", 5, 4, 1)]
+        ("activite-erreur.csv", len(data), data)
+    ]
+    assert rows(
+        loaded_db,
+        "SELECT status, rows_read, rows_accepted, rows_rejected FROM batches WHERE batch_id = ?",
+        [outcome.batch_id],
+    ) == [("partiel", 5, 4, 1)]
     # the rejected site-quarter keeps its earlier, valid revision
-    assert rows(loaded_db, "SELECT agents_formes, revision FROM activite WHERE is_current AND site_id = 'FS001' "
-                           "AND periode = DATE '2024-01-01'") == [(3, 1)]
+    assert rows(
+        loaded_db,
+        "SELECT agents_formes, revision FROM activite WHERE is_current AND site_id = 'FS001' "
+        "AND periode = DATE '2024-01-01'",
+    ) == [(3, 1)]
 
 
 def test_fully_rejected_file(loaded_db):
-    data = csv_bytes(DETAIL_HEADER, [["FS999", 2023, 4, "CNAF", "ALLOCATION_LOGEMENT", "SUR_SITE",
-                                      "REPONDU_SUR_PLACE", 10]])
+    data = csv_bytes(
+        DETAIL_HEADER, [["FS999", 2023, 4, "CNAF", "ALLOCATION_LOGEMENT", "SUR_SITE", "REPONDU_SUR_PLACE", 10]]
+    )
     result = ingest_files(loaded_db, [("inconnu.csv", data)])
     assert result.files[0].status == "rejete"
     assert {r[0] for r in rows(loaded_db, "SELECT rule FROM quarantine")} == {"site_connu", "detail_le_total"}
-    assert rows(loaded_db, "SELECT count(*) FROM raw_files WHERE sha256 = ?",
-                [hashlib.sha256(data).hexdigest()]) == [(1,)]
+    assert rows(loaded_db, "SELECT count(*) FROM raw_files WHERE sha256 = ?", [hashlib.sha256(data).hexdigest()]) == [
+        (1,)
+    ]
 
 
 # --- natures -------------------------------------------------------------------------------------
+
 
 def test_real_data_is_not_mixed_into_a_demo_warehouse(db_path, sites_csv, activite_csv):
     ingest_files(db_path, [(sites_csv.name, sites_csv.read_bytes())], nature="demo")
@@ -346,11 +418,19 @@ def test_demo_data_is_not_mixed_into_a_real_warehouse(loaded_db, activite_csv):
 
 # --- command line --------------------------------------------------------------------------------
 
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONIOENCODING": "utf-8"}
     env.pop("FSDASH_DB", None)
-    return subprocess.run([sys.executable, "-m", "fsdash", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "fsdash", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
 
 
 def test_cli_ingest_exit_codes(db_path, input_files, tmp_path):
@@ -365,15 +445,19 @@ def test_cli_ingest_exit_codes(db_path, input_files, tmp_path):
     bad_path = write_csv(tmp_path / "activite-erreur.csv", ACTIVITE_HEADER, bad)
     rejected = cli("ingest", "--db", str(db_path), str(bad_path))
     assert rejected.returncode == 1, rejected.stderr
-    assert ("activite-erreur.csv, ligne 3, colonne « usagers_accueillis » : valeur « huit cents » illisible : "
-            "nombre entier attendu [format]") in rejected.stderr
+    assert (
+        "activite-erreur.csv, ligne 3, colonne « usagers_accueillis » : valeur « huit cents » illisible : "
+        "nombre entier attendu [format]"
+    ) in rejected.stderr
     assert "lignes rejetées : elles sont conservées dans la table quarantine" in rejected.stderr
     assert "Traceback" not in rejected.stderr
 
     before = sha256_file(db_path)
     shapeless = tmp_path / "export.csv"
-    shapeless.write_text("site_id;annee;trimestre;usagers_accueillis;demandes;agents_accueil\n"
-                         "FS001;2024;2;1300;1600;3\n", encoding="utf-8")
+    shapeless.write_text(
+        "site_id;annee;trimestre;usagers_accueillis;demandes;agents_accueil\nFS001;2024;2;1300;1600;3\n",
+        encoding="utf-8",
+    )
     refused = cli("ingest", "--db", str(db_path), str(input_files[1]), str(shapeless))
     assert refused.returncode == 2
     assert refused.stderr.startswith("erreur : export.csv : colonnes manquantes pour la table « activite »")
@@ -423,9 +507,20 @@ def test_cli_summary_json_golden_figures(loaded_db):
     assert list(summary["requests_by_partner_2023"]) == ["CNAF", "ANTS", "DGFIP", "CNAM"]
     # 2024 T1: FS001, FS002 and FS003 expected (FS004 not yet labelled), FS003 did not report
     assert summary["reporting_completeness_last_quarter"] == {
-        "quarter": "2024-01-01", "expected": 3, "reported": 2, "rate": 0.6667}
-    for key in ("sites_total", "sites_labelled_at", "quarters", "requests_by_year", "requests_by_partner_2023",
-                "reporting_completeness_last_quarter", "demo"):
+        "quarter": "2024-01-01",
+        "expected": 3,
+        "reported": 2,
+        "rate": 0.6667,
+    }
+    for key in (
+        "sites_total",
+        "sites_labelled_at",
+        "quarters",
+        "requests_by_year",
+        "requests_by_partner_2023",
+        "reporting_completeness_last_quarter",
+        "demo",
+    ):
         assert key in summary
 
 

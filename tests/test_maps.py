@@ -10,14 +10,16 @@ import pytest
 
 from fsdash import geography, maps, theme
 
-SITES = pl.DataFrame({
-    "site_id": ["A", "B", "C", "D"],
-    "nom": ["Site <A>", "Site B", "Site C", "Sans coordonnées"],
-    "latitude": [46.0, 47.0, 45.0, None],
-    "longitude": [2.0, 3.0, 4.0, None],
-    "demandes": [400.0, 100.0, 0.0, 50.0],
-    "extra": ["not sent", "not sent", "not sent", "not sent"],
-})
+SITES = pl.DataFrame(
+    {
+        "site_id": ["A", "B", "C", "D"],
+        "nom": ["Site <A>", "Site B", "Site C", "Sans coordonnées"],
+        "latitude": [46.0, 47.0, 45.0, None],
+        "longitude": [2.0, 3.0, 4.0, None],
+        "demandes": [400.0, 100.0, 0.0, 50.0],
+        "extra": ["not sent", "not sent", "not sent", "not sent"],
+    }
+)
 
 
 def _json(deck) -> dict:
@@ -95,18 +97,26 @@ def test_sites_layer_tooltip_and_default_size():
 
 def test_choropleth_classes_colours_and_legend():
     values = pl.DataFrame({"code": ["01", "02", "03", "04"], "taux": [0.1, 0.5, 0.9, None]})
-    layer, legend = maps.choropleth_layer(values, "code", "taux", breaks=[0.3, 0.7],
-                                          codes=["01", "02", "03", "04", "05"], label=lambda v: f"{v:.1f}")
+    layer, legend = maps.choropleth_layer(
+        values, "code", "taux", breaks=[0.3, 0.7], codes=["01", "02", "03", "04", "05"], label=lambda v: f"{v:.1f}"
+    )
     assert maps.layer_size(layer) == 5
     fills = {f["properties"]["code"]: f["fill"] for f in layer.data["features"]}
     ramp = theme.sequential()
     palette = [ramp[1], ramp[5], ramp[9]]  # three classes spread over the theme's ramp
-    assert fills == {"01": theme.rgb(palette[0]), "02": theme.rgb(palette[1]), "03": theme.rgb(palette[2]),
-                     "04": theme.rgb(theme.color("grey")), "05": theme.rgb(theme.color("grey"))}
-    assert legend.rows() == [("moins de 0.3", None, 0.3, palette[0], 1),
-                             ("de 0.3 à moins de 0.7", 0.3, 0.7, palette[1], 1),
-                             ("0.7 et plus", 0.7, None, palette[2], 1),
-                             (maps.NO_DATA, None, None, theme.color("grey"), 2)]
+    assert fills == {
+        "01": theme.rgb(palette[0]),
+        "02": theme.rgb(palette[1]),
+        "03": theme.rgb(palette[2]),
+        "04": theme.rgb(theme.color("grey")),
+        "05": theme.rgb(theme.color("grey")),
+    }
+    assert legend.rows() == [
+        ("moins de 0.3", None, 0.3, palette[0], 1),
+        ("de 0.3 à moins de 0.7", 0.3, 0.7, palette[1], 1),
+        ("0.7 et plus", 0.7, None, palette[2], 1),
+        (maps.NO_DATA, None, None, theme.color("grey"), 2),
+    ]
     tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
     assert tips["03"] == "<b>Allier (03)</b><br/>taux : 0.9" and tips["05"].endswith(maps.NO_DATA)
     spec = _json(maps.deck([layer], maps.view_state([46.0], [5.0])))["layers"][0]
@@ -129,7 +139,7 @@ def test_view_state_fits_the_points():
     assert view.latitude == pytest.approx(46.4, abs=0.6) and view.longitude == pytest.approx(1.7)
     assert 4.0 < view.zoom < 5.5  # metropolitan France in a 600 × 520 map
     # the span shown (deck.gl: 512 px per 360° at zoom 0) covers the points
-    assert 600 * 360 / (512 * 2 ** view.zoom) >= 8.2 + 4.8
+    assert 600 * 360 / (512 * 2**view.zoom) >= 8.2 + 4.8
     close = maps.view_state([46.20, 46.25], [5.20, 5.30])
     assert close.zoom > 9
     assert maps.view_state([46.2], [5.2]).zoom == 11  # a single point: capped zoom
@@ -151,12 +161,19 @@ def test_deck_json_is_compact_and_small_for_the_whole_network():
     import random
 
     rng = random.Random(1)
-    sites = pl.DataFrame({"site_id": [f"S{i}" for i in range(2900)], "nom": [f"Site {i}" for i in range(2900)],
-                          "latitude": [rng.uniform(42, 51) for _ in range(2900)],
-                          "longitude": [rng.uniform(-4, 8) for _ in range(2900)],
-                          "demandes": [rng.uniform(0, 3000) for _ in range(2900)]})
-    deck = maps.deck([maps.departements_layer(), maps.sites_layer(sites, "demandes")],
-                     maps.view_state(sites["latitude"], sites["longitude"]))
+    sites = pl.DataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(2900)],
+            "nom": [f"Site {i}" for i in range(2900)],
+            "latitude": [rng.uniform(42, 51) for _ in range(2900)],
+            "longitude": [rng.uniform(-4, 8) for _ in range(2900)],
+            "demandes": [rng.uniform(0, 3000) for _ in range(2900)],
+        }
+    )
+    deck = maps.deck(
+        [maps.departements_layer(), maps.sites_layer(sites, "demandes")],
+        maps.view_state(sites["latitude"], sites["longitude"]),
+    )
     text = deck.to_json()
     assert "\n" not in text and ": " not in text[:200]
     assert len(text) < 1_500_000

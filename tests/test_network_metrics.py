@@ -27,11 +27,26 @@ def con():
         ("C", "23", "FIXE", "LA_POSTE", D(2021, 6, 1), D(2022, 1, 1), True),
         ("D", "23", "FIXE", None, D(2022, 3, 1), None, None),
     ]
-    con.register("_rows", pl.DataFrame(rows, schema=["site_id", "departement", "format", "porteur",
-                                                     "date_labellisation", "date_fermeture", "ancienne_msap"],
-                                       orient="row"))
-    con.sql("INSERT INTO sites (site_id, departement, format, porteur, date_labellisation, date_fermeture, "
-            "ancienne_msap) SELECT * FROM _rows")
+    con.register(
+        "_rows",
+        pl.DataFrame(
+            rows,
+            schema=[
+                "site_id",
+                "departement",
+                "format",
+                "porteur",
+                "date_labellisation",
+                "date_fermeture",
+                "ancienne_msap",
+            ],
+            orient="row",
+        ),
+    )
+    con.sql(
+        "INSERT INTO sites (site_id, departement, format, porteur, date_labellisation, date_fermeture, "
+        "ancienne_msap) SELECT * FROM _rows"
+    )
     return con
 
 
@@ -42,8 +57,13 @@ def test_open_sites_respect_closures(con):
 
 def test_trajectory_by_format_and_carrier(con):
     by_format = labelled_by_month_by(con, D(2020, 1, 1), D(2020, 3, 1), "format")
-    expected = pl.DataFrame({"date": [D(2020, 1, 1), D(2020, 2, 1), D(2020, 3, 1), D(2020, 3, 1)],
-                             "groupe": ["FIXE", "FIXE", "BUS", "FIXE"], "sites": [1, 1, 1, 1]})
+    expected = pl.DataFrame(
+        {
+            "date": [D(2020, 1, 1), D(2020, 2, 1), D(2020, 3, 1), D(2020, 3, 1)],
+            "groupe": ["FIXE", "FIXE", "BUS", "FIXE"],
+            "sites": [1, 1, 1, 1],
+        }
+    )
     assert_frame_equal(by_format, expected, check_dtypes=False)
     carriers = labelled_by_month_by(con, D(2022, 3, 1), D(2022, 3, 1), "porteur", Scope("departement", "23"))
     assert carriers.rows() == [(D(2022, 3, 1), "NON_RENSEIGNE", 1)]

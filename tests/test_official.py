@@ -16,18 +16,21 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import REPO_ROOT, TODAY, ingest_files, write_csv
 from fsdash.metrics import official as metrics
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.official import ACTS, LABELS, SATISFACTION, import_official_paths, load_definitions
 from fsdash.summary import build_summary
 from fsdash.warehouse.store import reader, writer
 
+from conftest import REPO_ROOT, TODAY, ingest_files, write_csv
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "official"
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "barometre"
-REAL_FILES = [REFERENCE / "etalab-nb-labellisations-france-services.csv",
-              REFERENCE / "ditp-ind-323-actes-mensuels.csv",
-              REFERENCE / "ditp-ind-246-satisfaction.csv"]
+REAL_FILES = [
+    REFERENCE / "etalab-nb-labellisations-france-services.csv",
+    REFERENCE / "ditp-ind-323-actes-mensuels.csv",
+    REFERENCE / "ditp-ind-246-satisfaction.csv",
+]
 NO_REFERENCE = "séries officielles de référence absentes (../shared/reference/barometre)"
 needs_reference = pytest.mark.skipif(not all(p.exists() for p in REAL_FILES), reason=NO_REFERENCE)
 OFFICIAL_TABLES = ["official_series", "official_files", "raw_files", "quarantine", "batches"]
@@ -54,6 +57,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 # --- the declarative list ---------------------------------------------------------------------
 
+
 def test_yaml_is_the_one_list_of_official_indicators():
     definitions = load_definitions()
     assert set(definitions.indicators) == {LABELS, ACTS, SATISFACTION}
@@ -67,6 +71,7 @@ def test_yaml_is_the_one_list_of_official_indicators():
 
 
 # --- the real publications --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -87,11 +92,16 @@ def expected_values(path: Path) -> int:
 @needs_reference
 def test_every_row_of_the_real_files_is_loaded(real_db):
     with reader(real_db) as con:
-        stored = dict(con.sql("""SELECT f.file_name, count(*) FROM official_series s
-                                 JOIN official_files f USING (batch_id) GROUP BY ALL""").fetchall())
-        files = {r[0]: r[1:] for r in con.sql(
-            "SELECT file_name, rows_read, rows_loaded, rows_rejected, rows_empty, source FROM official_files"
-        ).fetchall()}
+        stored = dict(
+            con.sql("""SELECT f.file_name, count(*) FROM official_series s
+                                 JOIN official_files f USING (batch_id) GROUP BY ALL""").fetchall()
+        )
+        files = {
+            r[0]: r[1:]
+            for r in con.sql(
+                "SELECT file_name, rows_read, rows_loaded, rows_rejected, rows_empty, source FROM official_files"
+            ).fetchall()
+        }
         raw = con.sql("SELECT count(*) FROM raw_files").fetchall()[0][0]
     for path in REAL_FILES:
         rows = read_rows(path)
@@ -133,11 +143,16 @@ def test_departmental_label_dates_move_one_month_later(real_db):
     with reader(real_db) as con:
         ain = metrics.official_series(con, LABELS, Scope("departement", "01"))
         by_date = {r["date"]: r for r in ain.iter_rows(named=True)}
-        national = con.sql("""SELECT value FROM official_series WHERE indicator = ? AND zone_level = 'national'
-                              AND reference_date = DATE '2021-01-31'""", params=[LABELS]).fetchall()
-        departments = con.sql("""SELECT sum(value) FROM official_series WHERE indicator = ?
+        national = con.sql(
+            """SELECT value FROM official_series WHERE indicator = ? AND zone_level = 'national'
+                              AND reference_date = DATE '2021-01-31'""",
+            params=[LABELS],
+        ).fetchall()
+        departments = con.sql(
+            """SELECT sum(value) FROM official_series WHERE indicator = ?
                                  AND zone_level = 'departement' AND reference_date = DATE '2021-01-31'""",
-                              params=[LABELS]).fetchall()
+            params=[LABELS],
+        ).fetchall()
     assert by_date[dt.date(2021, 1, 31)]["published_date"] == dt.date(2020, 12, 31)
     assert by_date[dt.date(2021, 1, 31)]["value"] == 11
     assert national == [(1123.0,)] and departments == [(1123.0,)]
@@ -149,8 +164,12 @@ def test_summary_json_lists_official_series(real_db):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     series = data["official_series"]
-    assert series[ACTS] == {"source": "ditp", "rows": expected_values(REAL_FILES[1]), "latest_date": "2024-07-01",
-                            "last_date": "2026-12-01"}
+    assert series[ACTS] == {
+        "source": "ditp",
+        "rows": expected_values(REAL_FILES[1]),
+        "latest_date": "2024-07-01",
+        "last_date": "2026-12-01",
+    }
     assert series[LABELS]["latest_date"] == "2022-12-31" and series[LABELS]["source"] == "etalab"
     assert series[SATISFACTION]["rows"] == expected_values(REAL_FILES[2])
     assert data["schema_version"] == 3 and "sites_labelled_at" in data
@@ -167,6 +186,7 @@ def test_reimporting_the_real_files_changes_nothing(real_db):
 
 # --- validation, with hand-made files ---------------------------------------------------------
 
+
 def test_each_bad_row_is_named_by_line_and_column(db_path):
     result = import_files(db_path, [FIXTURES / "invalid-rows.csv"])
     outcome = result.files[0]
@@ -182,12 +202,18 @@ def test_each_bad_row_is_named_by_line_and_column(db_path):
         (9, "indic_va", "plage_realisee"),
     }
     messages = outcome.messages()
-    assert ("invalid-rows.csv, ligne 3, colonne « enforce_zone_id » : zone « D99 » inconnue pour la maille "
-            "« DEPT » (département ; codes de la géographie INSEE) [zone_inconnue]") in messages
-    assert ("invalid-rows.csv, ligne 5, colonne « indic_va » : valeur « 120.0 » hors de la plage admise pour "
-            "IND-246 (0 à 100 %) [plage_realisee]") in messages
-    assert any(m.startswith("invalid-rows.csv, ligne 6, colonne « indic_id » : indicateur « IND-999 » inconnu")
-               for m in messages)
+    assert (
+        "invalid-rows.csv, ligne 3, colonne « enforce_zone_id » : zone « D99 » inconnue pour la maille "
+        "« DEPT » (département ; codes de la géographie INSEE) [zone_inconnue]"
+    ) in messages
+    assert (
+        "invalid-rows.csv, ligne 5, colonne « indic_va » : valeur « 120.0 » hors de la plage admise pour "
+        "IND-246 (0 à 100 %) [plage_realisee]"
+    ) in messages
+    assert any(
+        m.startswith("invalid-rows.csv, ligne 6, colonne « indic_id » : indicateur « IND-999 » inconnu")
+        for m in messages
+    )
     assert "invalid-rows.csv, ligne 8, colonne « metric_enforce_date » : date manquante [date_manquante]" in messages
     with reader(db_path) as con:
         stored = con.sql("SELECT zone_code, value FROM official_series").fetchall()
@@ -205,13 +231,16 @@ def test_cli_exit_codes(tmp_path):
     before = counts(db)
     rejected = run_cli("import-indicators", "--db", str(db), str(FIXTURES / "invalid-rows.csv"))
     assert rejected.returncode == 1
-    assert ("invalid-rows.csv, ligne 4, colonne « metric_enforce_date » : valeur « 2024-13-01 » illisible"
-            in rejected.stderr)
+    assert (
+        "invalid-rows.csv, ligne 4, colonne « metric_enforce_date » : valeur « 2024-13-01 » illisible"
+        in rejected.stderr
+    )
     assert "7 lignes rejetées" in rejected.stderr
     after_rejects = counts(db)
     assert after_rejects["quarantine"] == before["quarantine"] + 7
-    refused = run_cli("import-indicators", "--db", str(db), str(FIXTURES / "etalab-ain.csv"),
-                      str(FIXTURES / "wrong-shape.csv"))
+    refused = run_cli(
+        "import-indicators", "--db", str(db), str(FIXTURES / "etalab-ain.csv"), str(FIXTURES / "wrong-shape.csv")
+    )
     assert refused.returncode == 2
     assert "wrong-shape.csv : colonnes manquantes" in refused.stderr
     for column in ("enforce_zone_id", "maille", "indic_va", "code"):
@@ -243,8 +272,11 @@ def test_same_file_twice_changes_nothing_and_a_revision_is_kept(db_path, tmp_pat
     assert counts(db_path) == once
     # A newer publication revising one value: the new one is current, the old one kept.
     revised = tmp_path / "ditp-ain-revise.csv"
-    revised.write_text((FIXTURES / "ditp-ain.csv").read_text().replace("IND-323,D01,2023-11-01,DEPT,,900.0",
-                                                                        "IND-323,D01,2023-11-01,DEPT,,950.0"))
+    revised.write_text(
+        (FIXTURES / "ditp-ain.csv")
+        .read_text()
+        .replace("IND-323,D01,2023-11-01,DEPT,,900.0", "IND-323,D01,2023-11-01,DEPT,,950.0")
+    )
     result = import_files(db_path, [revised])
     assert result.files[0].values_written == 1
     with reader(db_path) as con:
@@ -276,8 +308,15 @@ def test_old_warehouse_migrates_to_version_3(db_path):
 
 # --- reconciliation on a hand-made feed -------------------------------------------------------
 
-KIOSK_HEADER = ["site_id", "annee", "trimestre", "reponses_tres_satisfait", "reponses_satisfait",
-                "reponses_peu_satisfait", "reponses_pas_satisfait"]
+KIOSK_HEADER = [
+    "site_id",
+    "annee",
+    "trimestre",
+    "reponses_tres_satisfait",
+    "reponses_satisfait",
+    "reponses_peu_satisfait",
+    "reponses_pas_satisfait",
+]
 #: Ain, 2023 T4: (50 + 30) / 100 and (40 + 40) / 100 -> 160 / 200 = 80 %.
 KIOSK_ROWS = [["FS001", 2023, 4, 50, 30, 15, 5], ["FS002", 2023, 4, 40, 40, 10, 10]]
 
@@ -347,7 +386,11 @@ def test_label_gap_on_a_hand_made_feed(reconciled_db):
     assert (july["official"], july["feed"]) == (2, 1)
     national = france.row(0, named=True)
     assert (national["zone_level"], national["date"], national["official"], national["feed"]) == (
-        "national", dt.date(2021, 6, 30), 3, 2)
+        "national",
+        dt.date(2021, 6, 30),
+        3,
+        2,
+    )
     assert "Filtres de format et de porteur ignorés" in narrowed["note"][0]
     assert narrowed["feed"].to_list() == ain["feed"].to_list()
 
@@ -362,18 +405,24 @@ def test_accessors_on_a_hand_made_file(reconciled_db):
     assert row_at(series, dt.date(2023, 7, 1))["initial"] == 700
     assert targets.select("zone_code", "target").rows() == [("01", 1000.0)]
     assert set(everything["indicator"]) == {LABELS, ACTS, SATISFACTION}
-    assert summary["official_series"][SATISFACTION] == {"source": "ditp", "rows": 3, "latest_date": "2023-11-01",
-                                                        "last_date": "2026-12-01"}
+    assert summary["official_series"][SATISFACTION] == {
+        "source": "ditp",
+        "rows": 3,
+        "latest_date": "2023-11-01",
+        "last_date": "2026-12-01",
+    }
 
 
 # --- the demo calibrated on the official series ---------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def official_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not all(p.exists() for p in REAL_FILES):
         pytest.skip(NO_REFERENCE)
-    from demo_fixtures import DEMO_TODAY
     from fsdash.demo.build import build_demo
+
+    from demo_fixtures import DEMO_TODAY
 
     path = tmp_path_factory.mktemp("demo-official") / "fsdash.duckdb"
     build_demo(path, seed=2019, until="2024-T3", today=DEMO_TODAY, official_files=REAL_FILES)
@@ -381,21 +430,29 @@ def official_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def official_by_departement(path: Path, date: str, column: str = "indic_va") -> dict[str, float]:
-    return {r["enforce_zone_id"][1:]: float(r[column]) for r in read_rows(path)
-            if r["maille"] == "DEPT" and r["metric_enforce_date"] == date and r[column]}
+    return {
+        r["enforce_zone_id"][1:]: float(r[column])
+        for r in read_rows(path)
+        if r["maille"] == "DEPT" and r["metric_enforce_date"] == date and r[column]
+    }
 
 
 @pytest.mark.slow
 def test_demo_sites_follow_official_departmental_labels(official_demo):
     """End 2022: Etalab departmental stocks published at 30/11/2022 (one month earlier), 2,536 in all,
     scaled to the demo's 2,538 sites: every département within one site."""
-    official = {r["code"]: float(r["valeur"]) for r in read_rows(REAL_FILES[0])
-                if r["maille"] == "departemental" and r["date"] == "2022-11-30"}
+    official = {
+        r["code"]: float(r["valeur"])
+        for r in read_rows(REAL_FILES[0])
+        if r["maille"] == "departemental" and r["date"] == "2022-11-30"
+    }
     scale = 2538 / sum(official.values())
     with reader(official_demo) as con:
-        demo = dict(con.sql("""SELECT departement, count(*) FROM sites WHERE date_labellisation <= DATE '2022-12-31'
+        demo = dict(
+            con.sql("""SELECT departement, count(*) FROM sites WHERE date_labellisation <= DATE '2022-12-31'
                                AND (date_fermeture IS NULL OR date_fermeture > DATE '2022-12-31')
-                               GROUP BY ALL""").fetchall())
+                               GROUP BY ALL""").fetchall()
+        )
     assert sum(demo.values()) == 2538
     assert max(abs(demo.get(dep, 0) - n * scale) for dep, n in official.items()) <= 1
 
@@ -406,8 +463,10 @@ def test_demo_request_shares_follow_official_acts(official_demo):
     official = official_by_departement(REAL_FILES[1], "2024-04-01")
     total = sum(official.values())
     with reader(official_demo) as con:
-        demo = dict(con.sql("""SELECT s.departement, sum(a.demandes) FROM activite a JOIN sites s USING (site_id)
-                               WHERE a.is_current AND a.periode = DATE '2024-04-01' GROUP BY ALL""").fetchall())
+        demo = dict(
+            con.sql("""SELECT s.departement, sum(a.demandes) FROM activite a JOIN sites s USING (site_id)
+                               WHERE a.is_current AND a.periode = DATE '2024-04-01' GROUP BY ALL""").fetchall()
+        )
     demo_total = sum(demo.values())
     gaps = [abs(demo.get(dep, 0) / demo_total - n / total) for dep, n in official.items()]
     assert max(gaps) < 0.005  # within half a point for every département
@@ -455,12 +514,20 @@ def test_waves_are_shared_by_official_departmental_stocks():
     where the official stock grows, scaled to the wave's national count (no random draw)."""
     from fsdash.demo.network import allocate_waves
 
-    stocks = pl.DataFrame({
-        "departement": ["01", "2A", "01", "2A", "01", "2A"],
-        "date": [dt.date(2020, 1, 31), dt.date(2020, 1, 31), dt.date(2020, 2, 29), dt.date(2020, 2, 29),
-                 dt.date(2020, 12, 31), dt.date(2020, 12, 31)],
-        "sites": [30, 10, 40, 10, 45, 35],
-    })
+    stocks = pl.DataFrame(
+        {
+            "departement": ["01", "2A", "01", "2A", "01", "2A"],
+            "date": [
+                dt.date(2020, 1, 31),
+                dt.date(2020, 1, 31),
+                dt.date(2020, 2, 29),
+                dt.date(2020, 2, 29),
+                dt.date(2020, 12, 31),
+                dt.date(2020, 12, 31),
+            ],
+            "sites": [30, 10, 40, 10, 45, 35],
+        }
+    )
     waves = [(dt.date(2020, 1, 1), 40), (dt.date(2020, 2, 1), 50), (dt.date(2021, 1, 1), 160)]
     dates = allocate_waves(stocks, waves)
     by_wave = {dep: [d.count(day) for day, _ in waves] for dep, d in dates.items()}
@@ -471,14 +538,17 @@ def test_waves_are_shared_by_official_departmental_stocks():
 @pytest.mark.slow
 @needs_reference
 def test_same_seed_same_calibrated_demo(tmp_path):
-    from demo_fixtures import DEMO_TODAY
     from fsdash.demo.build import build_demo
+
+    from demo_fixtures import DEMO_TODAY
 
     figures = []
     for name in ("a", "b"):
         path = tmp_path / f"{name}.duckdb"
         build_demo(path, seed=7, until="2020-T4", today=DEMO_TODAY, official_files=REAL_FILES)
         with reader(path) as con:
-            figures.append(con.sql("""SELECT sum(demandes), count(*), (SELECT string_agg(departement, ',' ORDER BY
-                                      site_id) FROM sites) FROM activite""").fetchall())
+            figures.append(
+                con.sql("""SELECT sum(demandes), count(*), (SELECT string_agg(departement, ',' ORDER BY
+                                      site_id) FROM sites) FROM activite""").fetchall()
+            )
     assert figures[0] == figures[1]

@@ -31,7 +31,6 @@ Y2024 = (dt.date(2024, 1, 1), dt.date(2024, 10, 1))
 T1_2025_T2_2026 = (dt.date(2025, 1, 1), dt.date(2026, 4, 1))
 
 
-
 @pytest.fixture
 def app(demo_db, monkeypatch):
     monkeypatch.setenv("FSDASH_DB", str(demo_db))
@@ -109,8 +108,15 @@ def test_frequentation_follows_scope_period_and_format_from_the_url(app, demo_db
     dep = Scope("departement", demo_facts["departement"], formats=("FIXE",))
     with reader(demo_db) as con:
         expected = attendance.attendance_summary(con, dep, first, last).row(0, named=True)
-    at = _open(AppTest.from_file(APP, default_timeout=120), FREQUENTATION, perimetre="departement",
-               code=dep.code, du="2025-T1", au="2025-T4", formats="FIXE")
+    at = _open(
+        AppTest.from_file(APP, default_timeout=120),
+        FREQUENTATION,
+        perimetre="departement",
+        code=dep.code,
+        du="2025-T1",
+        au="2025-T4",
+        formats="FIXE",
+    )
     assert _metric(at, "Demandes traitées").value == formats.number(expected["demandes"]) != national
     assert _metric(at, "Demandes par site et par trimestre").value == formats.number(expected["demandes_par_site"])
 

@@ -30,7 +30,6 @@ PAGES = ["pages/page_satisfaction.py", "pages/page_financement.py", "pages/page_
 FUNDING_TABLES = ["forfaits", "enveloppe_bdt", "regularisation_msap_2018"]
 
 
-
 def _funding_rows(con) -> int:
     return sum(con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in FUNDING_TABLES)
 
@@ -100,6 +99,7 @@ def _kiosk_departement(db: Path, first: dt.date, last: dt.date) -> tuple[str, di
 
 # --- every page, every scope ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("level", ["national", "region", "departement", "site"])
 def test_pages_render_at_every_scope(funded_db, monkeypatch, page, level):
@@ -112,6 +112,7 @@ def test_pages_render_at_every_scope(funded_db, monkeypatch, page, level):
 
 
 # --- Satisfaction ---------------------------------------------------------------------------------
+
 
 def test_satisfaction_national_then_departement(funded_db, monkeypatch):
     with reader(funded_db) as con:
@@ -154,6 +155,7 @@ def test_satisfaction_survey_year_and_published_table(funded_db, monkeypatch):
 
 
 # --- Financement ----------------------------------------------------------------------------------
+
 
 def test_financement_figures_follow_year_and_scope(funded_db, monkeypatch):
     with reader(funded_db) as con:
@@ -205,6 +207,7 @@ def test_financement_empty_state(unfunded_db, monkeypatch):
 
 
 # --- Dictionnaire des indicateurs -----------------------------------------------------------------
+
 
 def test_dictionary_lists_every_table_and_offers_the_templates(funded_db, monkeypatch):
     from fsdash.catalogue import load_catalogue

@@ -9,15 +9,17 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from conftest import (ACTIVITE_HEADER, ACTIVITE_ROWS, SITES_HEADER, SITES_ROWS, TODAY, csv_bytes)
 from fsdash.readers import LINE_COLUMN, ReadError, normalise_header, read_tables
 from fsdash.templates import xlsx_template
 from fsdash.validation import ValidationContext, validate
 
+from conftest import ACTIVITE_HEADER, ACTIVITE_ROWS, SITES_HEADER, SITES_ROWS, TODAY, csv_bytes
+
 
 def context() -> ValidationContext:
-    sites = pl.DataFrame({"site_id": ["FS001", "FS002", "FS003", "FS004"],
-                          "date_labellisation": [r[7] for r in SITES_ROWS]})
+    sites = pl.DataFrame(
+        {"site_id": ["FS001", "FS002", "FS003", "FS004"], "date_labellisation": [r[7] for r in SITES_ROWS]}
+    )
     return ValidationContext(sites=sites, totals={}, today=TODAY)
 
 
@@ -45,7 +47,7 @@ SEPARATORS = [",", ";"]
 def test_every_encoding_and_separator_reads_the_same_values(encoding, sep, catalogue):
     data = csv_bytes(SITES_HEADER, SITES_ROWS, encoding=encoding, sep=sep)
     if encoding == "cp1252":
-        assert "ê".encode("cp1252") in data and "ê".encode("utf-8") not in data  # really Windows-1252
+        assert "ê".encode("cp1252") in data and "ê".encode() not in data  # really Windows-1252
     if encoding == "utf-8-sig":
         assert data.startswith(b"\xef\xbb\xbf")
     raw = read_one(data, "sites.csv", catalogue)
@@ -77,20 +79,31 @@ def test_line_endings(line_end, catalogue):
 
 # --- French numbers ---------------------------------------------------------------------------
 
-NUMBER_HEADER = ["site_id", "annee", "trimestre", "usagers_accueillis", "demandes", "agents_accueil",
-                 "agents_etp", "heures_ouverture_hebdo", "jours_ouverture_hebdo"]
+NUMBER_HEADER = [
+    "site_id",
+    "annee",
+    "trimestre",
+    "usagers_accueillis",
+    "demandes",
+    "agents_accueil",
+    "agents_etp",
+    "heures_ouverture_hebdo",
+    "jours_ouverture_hebdo",
+]
 
 
-@pytest.mark.parametrize("encoding, spaces", [
-    ("utf-8", [" ", "\u00a0", "\u202f"]),
-    ("utf-8-sig", [" ", "\u00a0", "\u202f"]),
-    ("cp1252", [" ", "\u00a0"]),  # U+202F does not exist in Windows-1252
-])
+@pytest.mark.parametrize(
+    "encoding, spaces",
+    [
+        ("utf-8", [" ", "\u00a0", "\u202f"]),
+        ("utf-8-sig", [" ", "\u00a0", "\u202f"]),
+        ("cp1252", [" ", "\u00a0"]),  # U+202F does not exist in Windows-1252
+    ],
+)
 def test_decimal_commas_and_thousands_separators(encoding, spaces, catalogue):
     rows = []
     for i, space in enumerate(spaces):
-        rows.append(["FS001", 2023, 1 + i, f"1{space}234", f"12{space}345", "3", "2,5",
-                     "35,75", "5"])
+        rows.append(["FS001", 2023, 1 + i, f"1{space}234", f"12{space}345", "3", "2,5", "35,75", "5"])
     rows.append(["FS002", 2023, 1, "1234", "12345", "3", "2.5", "35.75", "5"])  # dots also accepted
     for sep in SEPARATORS:
         raw = read_one(csv_bytes(NUMBER_HEADER, rows, encoding=encoding, sep=sep), "n.csv", catalogue)
@@ -113,33 +126,55 @@ def test_integer_written_with_decimal_zero_is_accepted(catalogue):
 
 # --- headers ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed_header, code", [
-    ("Usagers accueillis ", "usagers_accueillis"),
-    ("ANNÉE", "annee"),
-    (" Année", "annee"),
-    ("Site ID", "site_id"),
-    ("Heures-Ouverture-Hebdo", "heures_ouverture_hebdo"),
-    ("Courriels répondus 72h", "courriels_repondus_72h"),
-])
+
+@pytest.mark.parametrize(
+    "typed_header, code",
+    [
+        ("Usagers accueillis ", "usagers_accueillis"),
+        ("ANNÉE", "annee"),
+        (" Année", "annee"),
+        ("Site ID", "site_id"),
+        ("Heures-Ouverture-Hebdo", "heures_ouverture_hebdo"),
+        ("Courriels répondus 72h", "courriels_repondus_72h"),
+    ],
+)
 def test_normalise_header(typed_header, code):
     assert normalise_header(typed_header) == code
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_headers_retyped_with_accents_capitals_and_spaces_match(encoding, catalogue):
-    header = [" Site_ID ", "ANNÉE", "Trimestre ", "Usagers accueillis", "Demandes", "Agents Accueil",
-              "Agents ETP", "Heures ouverture hebdo", "Jours-Ouverture-Hebdo", "Commentaire libre"]
+    header = [
+        " Site_ID ",
+        "ANNÉE",
+        "Trimestre ",
+        "Usagers accueillis",
+        "Demandes",
+        "Agents Accueil",
+        "Agents ETP",
+        "Heures ouverture hebdo",
+        "Jours-Ouverture-Hebdo",
+        "Commentaire libre",
+    ]
     rows = [["FS001", 2024, 1, 1300, 1600, 3, 2.5, 30.0, 5, "RAS"]]
     raw = read_one(csv_bytes(header, rows, encoding=encoding), "activité.csv", catalogue)
     assert raw.table.code == "activite"
     assert raw.ignored_columns == ["commentaire_libre"]
     valid = typed(raw, catalogue)
     row = valid.row(0, named=True)
-    assert (row["site_id"], row["annee"], row["trimestre"], row["usagers_accueillis"], row["demandes"],
-            row["agents_etp"], row["heures_ouverture_hebdo"]) == ("FS001", 2024, 1, 1300, 1600, 2.5, 30.0)
+    assert (
+        row["site_id"],
+        row["annee"],
+        row["trimestre"],
+        row["usagers_accueillis"],
+        row["demandes"],
+        row["agents_etp"],
+        row["heures_ouverture_hebdo"],
+    ) == ("FS001", 2024, 1, 1300, 1600, 2.5, 30.0)
 
 
 # --- XLSX ---------------------------------------------------------------------------------------
+
 
 def _workbook(sheets: dict[str, tuple[list[str], list[list[object]]]]) -> bytes:
     buffer = io.BytesIO()
@@ -166,11 +201,13 @@ def _workbook(sheets: dict[str, tuple[list[str], list[list[object]]]]) -> bytes:
 
 
 def test_xlsx_with_several_sheets(catalogue):
-    data = _workbook({
-        "Notes": (["Remarques de la préfecture"], [["à relire"]]),
-        "sites": (SITES_HEADER, SITES_ROWS),
-        "Activité T4": (ACTIVITE_HEADER, ACTIVITE_ROWS),
-    })
+    data = _workbook(
+        {
+            "Notes": (["Remarques de la préfecture"], [["à relire"]]),
+            "sites": (SITES_HEADER, SITES_ROWS),
+            "Activité T4": (ACTIVITE_HEADER, ACTIVITE_ROWS),
+        }
+    )
     tables = read_tables(data, "reporting.xlsx", catalogue)
     assert [(t.table.code, t.sheet) for t in tables] == [("sites", "sites"), ("activite", "Activité T4")]
     sites, activite = tables
@@ -214,9 +251,10 @@ def test_generated_xlsx_template_is_readable_and_documentation_sheets_are_skippe
 
 # --- Parquet ----------------------------------------------------------------------------------
 
+
 def test_parquet_typed_columns_are_read(catalogue):
     frame = pl.DataFrame(
-        [dict(zip(ACTIVITE_HEADER, row)) for row in ACTIVITE_ROWS],
+        [dict(zip(ACTIVITE_HEADER, row, strict=False)) for row in ACTIVITE_ROWS],
         schema_overrides={"agents_etp": pl.Float64, "heures_ouverture_hebdo": pl.Float64},
     )
     buffer = io.BytesIO()
@@ -229,8 +267,10 @@ def test_parquet_typed_columns_are_read(catalogue):
 
 
 def test_parquet_sites_with_dates_and_booleans(catalogue):
-    frame = pl.DataFrame([dict(zip(SITES_HEADER, row)) for row in SITES_ROWS],
-                         schema_overrides={"latitude": pl.Float64, "longitude": pl.Float64})
+    frame = pl.DataFrame(
+        [dict(zip(SITES_HEADER, row, strict=False)) for row in SITES_ROWS],
+        schema_overrides={"latitude": pl.Float64, "longitude": pl.Float64},
+    )
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     valid = typed(read_one(buffer.getvalue(), "sites.parquet", catalogue), catalogue)
@@ -245,9 +285,10 @@ def test_unreadable_parquet_is_refused(catalogue):
 
 # --- refusals ---------------------------------------------------------------------------------
 
+
 def test_file_in_another_shape_is_refused_naming_the_missing_columns(catalogue):
     header = [c for c in ACTIVITE_HEADER if c not in ("demandes", "agents_etp")]
-    rows = [[v for c, v in zip(ACTIVITE_HEADER, r) if c in header] for r in ACTIVITE_ROWS]
+    rows = [[v for c, v in zip(ACTIVITE_HEADER, r, strict=False) if c in header] for r in ACTIVITE_ROWS]
     with pytest.raises(ReadError) as err:
         read_tables(csv_bytes(header, rows), "activite_T4.csv", catalogue)
     message = str(err.value)
@@ -268,8 +309,10 @@ def test_empty_file_is_refused(data, catalogue):
 
 def test_ragged_csv_is_refused_with_a_read_error(catalogue):
     # decimal comma in a comma-separated file, unquoted: one field too many
-    data = b"site_id,annee,trimestre,reponses_tres_satisfait,reponses_satisfait,reponses_peu_satisfait," \
-           b"reponses_pas_satisfait\nFS001,2024,1,1,2,3,4,5\n"
+    data = (
+        b"site_id,annee,trimestre,reponses_tres_satisfait,reponses_satisfait,reponses_peu_satisfait,"
+        b"reponses_pas_satisfait\nFS001,2024,1,1,2,3,4,5\n"
+    )
     with pytest.raises(ReadError, match="structure CSV illisible"):
         read_tables(data, "borne.csv", catalogue)
 

@@ -43,21 +43,40 @@ def con():
 
 def _share_frame(rows: list[tuple], total: int) -> pl.DataFrame:
     """(code, requests, on the spot) -> code, nb_demandes, part, sur_place, part_sur_place."""
-    return pl.DataFrame({
-        "code": [r[0] for r in rows],
-        "nb_demandes": [r[1] for r in rows],
-        "part": [r[1] / total for r in rows],
-        "sur_place": [r[2] for r in rows],
-        "part_sur_place": [r[2] / r[1] if r[1] else None for r in rows],
-    }, schema={"code": pl.String, "nb_demandes": pl.Int64, "part": pl.Float64, "sur_place": pl.Int64,
-               "part_sur_place": pl.Float64})
+    return pl.DataFrame(
+        {
+            "code": [r[0] for r in rows],
+            "nb_demandes": [r[1] for r in rows],
+            "part": [r[1] / total for r in rows],
+            "sur_place": [r[2] for r in rows],
+            "part_sur_place": [r[2] / r[1] if r[1] else None for r in rows],
+        },
+        schema={
+            "code": pl.String,
+            "nb_demandes": pl.Int64,
+            "part": pl.Float64,
+            "sur_place": pl.Int64,
+            "part_sur_place": pl.Float64,
+        },
+    )
 
 
 def test_requests_by_partner_lists_every_partner_in_catalogue_order(con):
-    expected = _share_frame([
-        ("ANTS", 50, 40), ("CNAF", 100 + 20 + 90 + 10, 100 + 90), ("CNAM", 50, 50), ("CNAV", 30, 30), ("MSA", 0, 0),
-        ("FRANCE_TRAVAIL", 0, 0), ("DGFIP", 60 + 20 + 10, 60), ("JUSTICE", 0, 0), ("LA_POSTE", 0, 0), ("AUTRE", 0, 0),
-    ], 440)
+    expected = _share_frame(
+        [
+            ("ANTS", 50, 40),
+            ("CNAF", 100 + 20 + 90 + 10, 100 + 90),
+            ("CNAM", 50, 50),
+            ("CNAV", 30, 30),
+            ("MSA", 0, 0),
+            ("FRANCE_TRAVAIL", 0, 0),
+            ("DGFIP", 60 + 20 + 10, 60),
+            ("JUSTICE", 0, 0),
+            ("LA_POSTE", 0, 0),
+            ("AUTRE", 0, 0),
+        ],
+        440,
+    )
     frame = reasons.requests_by(con, NATIONAL, T1, T2, "partenaire")
     assert_frame_equal(frame.select(expected.columns), expected)
     assert frame.filter(pl.col("code") == "CNAF")["libelle_court"][0] == "Caf"
@@ -66,25 +85,46 @@ def test_requests_by_partner_lists_every_partner_in_catalogue_order(con):
 
 def test_requests_by_outcome_channel_and_theme(con):
     outcomes = reasons.outcomes(con, NATIONAL, T1, T2)
-    assert_frame_equal(outcomes.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"), _share_frame(
-        [("REPONDU_SUR_PLACE", 370, 370), ("TRANSMIS_REFERENT", 50, 0), ("REORIENTE", 20, 0)], 440))
+    assert_frame_equal(
+        outcomes.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
+        _share_frame([("REPONDU_SUR_PLACE", 370, 370), ("TRANSMIS_REFERENT", 50, 0), ("REORIENTE", 20, 0)], 440),
+    )
     channels = reasons.requests_by(con, NATIONAL, T1, T2, "canal")
-    assert_frame_equal(channels.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"), _share_frame(
-        [("SUR_SITE", 350, 100 + 60 + 50 + 90 + 30), ("TELEPHONE", 20, 0), ("VISIO", 20, 0), ("ITINERANT", 50, 40)],
-        440))
+    assert_frame_equal(
+        channels.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
+        _share_frame(
+            [("SUR_SITE", 350, 100 + 60 + 50 + 90 + 30), ("TELEPHONE", 20, 0), ("VISIO", 20, 0), ("ITINERANT", 50, 40)],
+            440,
+        ),
+    )
     themes = reasons.requests_by(con, NATIONAL, T1, T2, "theme")
-    assert_frame_equal(themes.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"), _share_frame(
-        [("EMPLOI_RETRAITE", 30, 30), ("SANTE", 50, 50), ("ETAT_CIVIL_FAMILLE", 50, 40), ("JUSTICE", 0, 0),
-         ("BUDGET", 60 + 20 + 10, 60), ("LOGEMENT_MOBILITE_COURRIER", 220, 190)], 440))
+    assert_frame_equal(
+        themes.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
+        _share_frame(
+            [
+                ("EMPLOI_RETRAITE", 30, 30),
+                ("SANTE", 50, 50),
+                ("ETAT_CIVIL_FAMILLE", 50, 40),
+                ("JUSTICE", 0, 0),
+                ("BUDGET", 60 + 20 + 10, 60),
+                ("LOGEMENT_MOBILITE_COURRIER", 220, 190),
+            ],
+            440,
+        ),
+    )
 
 
 def test_requests_by_situation_carries_its_theme(con):
     frame = reasons.requests_by(con, NATIONAL, T1, T2, "situation")
     assert frame.height == 19
     assert frame.filter(pl.col("nb_demandes") > 0).select("code", "theme", "nb_demandes").rows() == [
-        ("RETRAITE", "EMPLOI_RETRAITE", 30), ("REMBOURSEMENT_SOINS", "SANTE", 50),
-        ("PAPIERS_IDENTITE", "ETAT_CIVIL_FAMILLE", 50), ("IMPOTS", "BUDGET", 80),
-        ("DIFFICULTES_FINANCIERES", "BUDGET", 10), ("ALLOCATION_LOGEMENT", "LOGEMENT_MOBILITE_COURRIER", 220)]
+        ("RETRAITE", "EMPLOI_RETRAITE", 30),
+        ("REMBOURSEMENT_SOINS", "SANTE", 50),
+        ("PAPIERS_IDENTITE", "ETAT_CIVIL_FAMILLE", 50),
+        ("IMPOTS", "BUDGET", 80),
+        ("DIFFICULTES_FINANCIERES", "BUDGET", 10),
+        ("ALLOCATION_LOGEMENT", "LOGEMENT_MOBILITE_COURRIER", 220),
+    ]
     assert frame.filter(pl.col("code") == "IMPOTS")["theme_libelle"][0] == "Budget"
 
 
@@ -93,13 +133,18 @@ def test_site_scope_reads_the_detail(con):
     assert frame.select("code", "nb_demandes", "sur_place").rows() == [("CNAF", 210, 190), ("DGFIP", 70, 60)]
     outcomes = reasons.outcomes(con, Scope("site", "S1"), T1, T2)
     assert outcomes.select("code", "nb_demandes").rows() == [
-        ("REPONDU_SUR_PLACE", 250), ("TRANSMIS_REFERENT", 20), ("REORIENTE", 10)]
+        ("REPONDU_SUR_PLACE", 250),
+        ("TRANSMIS_REFERENT", 20),
+        ("REORIENTE", 10),
+    ]
 
 
 def test_format_filter_reads_the_detail(con):
     frame = reasons.outcomes(con, Scope("national", None, formats=("BUS",)), T1, T2)
-    assert_frame_equal(frame.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"), _share_frame(
-        [("REPONDU_SUR_PLACE", 40, 40), ("TRANSMIS_REFERENT", 0, 0), ("REORIENTE", 10, 0)], 50))
+    assert_frame_equal(
+        frame.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
+        _share_frame([("REPONDU_SUR_PLACE", 40, 40), ("TRANSMIS_REFERENT", 0, 0), ("REORIENTE", 10, 0)], 50),
+    )
 
 
 def test_rollup_and_detail_agree(con):
@@ -122,11 +167,14 @@ def test_breakdown_sums_to_the_total_for_each_dimension_and_skips_other_periods(
 
 def test_by_quarter_shares_within_each_quarter(con):
     frame = reasons.requests_by_quarter(con, NATIONAL, T1, T2, "issue")
-    expected = pl.DataFrame({
-        "periode": [T1, T1, T1, T2, T2, T2],
-        "code": ["REPONDU_SUR_PLACE", "TRANSMIS_REFERENT", "REORIENTE"] * 2,
-        "nb_demandes": [250, 40, 10, 120, 10, 10],
-        "part": [250 / 300, 40 / 300, 10 / 300, 120 / 140, 10 / 140, 10 / 140]})
+    expected = pl.DataFrame(
+        {
+            "periode": [T1, T1, T1, T2, T2, T2],
+            "code": ["REPONDU_SUR_PLACE", "TRANSMIS_REFERENT", "REORIENTE"] * 2,
+            "nb_demandes": [250, 40, 10, 120, 10, 10],
+            "part": [250 / 300, 40 / 300, 10 / 300, 120 / 140, 10 / 140, 10 / 140],
+        }
+    )
     assert_frame_equal(frame.select(expected.columns), expected)
     partners = reasons.requests_by_quarter(con, NATIONAL, T1, T2, "partenaire")
     assert partners.height == 2 * 10  # every partner in every quarter, zeros included
@@ -135,8 +183,14 @@ def test_by_quarter_shares_within_each_quarter(con):
 
 def test_on_the_spot_by_quarter(con):
     frame = reasons.on_the_spot_by_quarter(reasons.requests_breakdown(con, NATIONAL, T1, T2))
-    expected = pl.DataFrame({"periode": [T1, T2], "nb_demandes": [300, 140], "sur_place": [250, 120],
-                             "part_sur_place": [250 / 300, 120 / 140]})
+    expected = pl.DataFrame(
+        {
+            "periode": [T1, T2],
+            "nb_demandes": [300, 140],
+            "sur_place": [250, 120],
+            "part_sur_place": [250 / 300, 120 / 140],
+        }
+    )
     assert_frame_equal(frame, expected)
 
 
@@ -145,7 +199,10 @@ def test_outcome_by_partner(con):
     assert frame["code"].unique(maintain_order=True).to_list() == ["ANTS", "CNAF", "CNAM", "CNAV", "DGFIP"]
     dgfip = frame.filter(pl.col("code") == "DGFIP")
     assert dgfip.select("issue", "nb_demandes").rows() == [
-        ("REPONDU_SUR_PLACE", 60), ("TRANSMIS_REFERENT", 20), ("REORIENTE", 10)]
+        ("REPONDU_SUR_PLACE", 60),
+        ("TRANSMIS_REFERENT", 20),
+        ("REORIENTE", 10),
+    ]
     assert dgfip["part"].to_list() == pytest.approx([60 / 90, 20 / 90, 10 / 90])
     assert dgfip["issue_libelle"][0] == "Réponse sur place"
 
@@ -179,17 +236,37 @@ def test_departement_partner_shares_within_a_region(con):
     frame = reasons.departement_partner_shares(con, Scope("region", "84"), T1, T2)
     assert frame.height == 2 * 10
     got = frame.filter(pl.col("nb_demandes") > 0).select(
-        "departement", "departement_nom", "partenaire", "nb_demandes", "total_departement", "part", "part_zone",
-        "ecart", "petit_effectif")
+        "departement",
+        "departement_nom",
+        "partenaire",
+        "nb_demandes",
+        "total_departement",
+        "part",
+        "part_zone",
+        "ecart",
+        "petit_effectif",
+    )
     zone = {"ANTS": 50 / 370, "CNAF": 220 / 370, "CNAV": 30 / 370, "DGFIP": 70 / 370}
-    rows = [("01", "Ain", "ANTS", 50, 330), ("01", "Ain", "CNAF", 210, 330), ("01", "Ain", "DGFIP", 70, 330),
-            ("38", "Isère", "CNAF", 10, 40), ("38", "Isère", "CNAV", 30, 40)]
-    expected = pl.DataFrame({
-        "departement": [r[0] for r in rows], "departement_nom": [r[1] for r in rows],
-        "partenaire": [r[2] for r in rows], "nb_demandes": [r[3] for r in rows],
-        "total_departement": [r[4] for r in rows], "part": [r[3] / r[4] for r in rows],
-        "part_zone": [zone[r[2]] for r in rows], "ecart": [r[3] / r[4] - zone[r[2]] for r in rows],
-        "petit_effectif": [r[4] < reasons.SMALL_COUNT for r in rows]})
+    rows = [
+        ("01", "Ain", "ANTS", 50, 330),
+        ("01", "Ain", "CNAF", 210, 330),
+        ("01", "Ain", "DGFIP", 70, 330),
+        ("38", "Isère", "CNAF", 10, 40),
+        ("38", "Isère", "CNAV", 30, 40),
+    ]
+    expected = pl.DataFrame(
+        {
+            "departement": [r[0] for r in rows],
+            "departement_nom": [r[1] for r in rows],
+            "partenaire": [r[2] for r in rows],
+            "nb_demandes": [r[3] for r in rows],
+            "total_departement": [r[4] for r in rows],
+            "part": [r[3] / r[4] for r in rows],
+            "part_zone": [zone[r[2]] for r in rows],
+            "ecart": [r[3] / r[4] - zone[r[2]] for r in rows],
+            "petit_effectif": [r[4] < reasons.SMALL_COUNT for r in rows],
+        }
+    )
     assert_frame_equal(got, expected)
     assert got["petit_effectif"].to_list() == [False, False, False, True, True]
 
@@ -212,7 +289,11 @@ def test_a_filter_keeping_most_sites_reads_rollup_minus_the_rest(con):
     assert not reasons._keeps_most_sites(con, Scope("national", None, ("BUS",)))
     partners = reasons.requests_by(con, fixed, T1, T2, "partenaire").filter(pl.col("nb_demandes") > 0)
     assert partners.select("code", "nb_demandes", "sur_place").rows() == [
-        ("CNAF", 220, 190), ("CNAM", 50, 50), ("CNAV", 30, 30), ("DGFIP", 90, 60)]  # ANTS (the bus's) is gone
+        ("CNAF", 220, 190),
+        ("CNAM", 50, 50),
+        ("CNAV", 30, 30),
+        ("DGFIP", 90, 60),
+    ]  # ANTS (the bus's) is gone
     breakdown = reasons.requests_breakdown(con, fixed, T1, T2)
     assert "ANTS" not in breakdown["code"].to_list() and (breakdown["nb_demandes"] > 0).all()
     assert reasons.detail_coverage(con, fixed, T1, T2).row(0) == (1380 - 250, 390, 390 / 1130)
@@ -223,6 +304,7 @@ def test_a_filter_keeping_most_sites_reads_rollup_minus_the_rest(con):
 def test_carrier_filter_on_unknown_carriers(con):
     """No carrier is known in this network: 'non renseigné' keeps every site, and matches the rollup."""
     everyone = Scope("national", None, carriers=("NON_RENSEIGNE",))
-    assert_frame_equal(reasons.requests_breakdown(con, everyone, T1, T2),
-                       reasons.requests_breakdown(con, NATIONAL, T1, T2))
+    assert_frame_equal(
+        reasons.requests_breakdown(con, everyone, T1, T2), reasons.requests_breakdown(con, NATIONAL, T1, T2)
+    )
     assert reasons.requests_breakdown(con, Scope("national", None, carriers=("LA_POSTE",)), T1, T2).is_empty()

@@ -23,27 +23,53 @@ import math
 import polars as pl
 import pytest
 
-from conftest import csv_bytes, ingest_files
 from fsdash.charts.satisfaction import diverging_layout, rate_text
 from fsdash.metrics import satisfaction as sat
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.store import reader
 
-KIOSK_HEADER = ["site_id", "annee", "trimestre", "reponses_tres_satisfait", "reponses_satisfait",
-                "reponses_peu_satisfait", "reponses_pas_satisfait"]
-KIOSK_ROWS = [["FS001", 2023, 4, 50, 40, 6, 4], ["FS001", 2024, 1, 30, 20, 0, 0],
-              ["FS002", 2023, 4, 4, 3, 1, 0], ["FS003", 2023, 4, 10, 5, 3, 2]]
-SURVEY_HEADER = ["site_id", "annee", "question", "repondants", "reponses_1", "reponses_2", "reponses_3", "reponses_4",
-                 "reponses_5"]
-SURVEY_ROWS = [["FS001", 2023, "ACCUEIL", 50, 1, 2, 7, 20, 20], ["FS001", 2023, "RECOMMANDATION", 50, 0, 1, 4, 15, 30],
-               ["FS003", 2023, "ACCUEIL", 10, 0, 1, 2, 3, 3]]
+from conftest import csv_bytes, ingest_files
+
+KIOSK_HEADER = [
+    "site_id",
+    "annee",
+    "trimestre",
+    "reponses_tres_satisfait",
+    "reponses_satisfait",
+    "reponses_peu_satisfait",
+    "reponses_pas_satisfait",
+]
+KIOSK_ROWS = [
+    ["FS001", 2023, 4, 50, 40, 6, 4],
+    ["FS001", 2024, 1, 30, 20, 0, 0],
+    ["FS002", 2023, 4, 4, 3, 1, 0],
+    ["FS003", 2023, 4, 10, 5, 3, 2],
+]
+SURVEY_HEADER = [
+    "site_id",
+    "annee",
+    "question",
+    "repondants",
+    "reponses_1",
+    "reponses_2",
+    "reponses_3",
+    "reponses_4",
+    "reponses_5",
+]
+SURVEY_ROWS = [
+    ["FS001", 2023, "ACCUEIL", 50, 1, 2, 7, 20, 20],
+    ["FS001", 2023, "RECOMMANDATION", 50, 0, 1, 4, 15, 30],
+    ["FS003", 2023, "ACCUEIL", 10, 0, 1, 2, 3, 3],
+]
 Q4_2023, Q1_2024 = dt.date(2023, 10, 1), dt.date(2024, 1, 1)
 
 
 @pytest.fixture
 def db(loaded_db):
-    result = ingest_files(loaded_db, [("bornes.csv", csv_bytes(KIOSK_HEADER, KIOSK_ROWS)),
-                                      ("enquete.csv", csv_bytes(SURVEY_HEADER, SURVEY_ROWS))])
+    result = ingest_files(
+        loaded_db,
+        [("bornes.csv", csv_bytes(KIOSK_HEADER, KIOSK_ROWS)), ("enquete.csv", csv_bytes(SURVEY_HEADER, SURVEY_ROWS))],
+    )
     assert result.exit_code == 0, [m for f in result.files for t in f.tables for m in t.messages()]
     return loaded_db
 
@@ -98,11 +124,14 @@ def test_with_rate_flags_fewer_than_thirty_answers():
 
 # --- kiosk answers ----------------------------------------------------------------------------
 
+
 def test_kiosk_levels_come_from_the_catalogue():
-    assert sat.kiosk_levels() == [("reponses_pas_satisfait", "Pas satisfait", False),
-                                  ("reponses_peu_satisfait", "Peu satisfait", False),
-                                  ("reponses_satisfait", "Satisfait", True),
-                                  ("reponses_tres_satisfait", "Très satisfait", True)]
+    assert sat.kiosk_levels() == [
+        ("reponses_pas_satisfait", "Pas satisfait", False),
+        ("reponses_peu_satisfait", "Peu satisfait", False),
+        ("reponses_satisfait", "Satisfait", True),
+        ("reponses_tres_satisfait", "Très satisfait", True),
+    ]
 
 
 def test_kiosk_summary(db):
@@ -147,9 +176,10 @@ def test_kiosk_follows_the_site_filters(db):
 
 # --- yearly survey ----------------------------------------------------------------------------
 
+
 def test_survey_levels_and_questions_come_from_the_catalogue():
     assert [level for _, _, level in sat.survey_levels()] == [1, 2, 3, 4, 5]
-    assert list(sat.survey_questions())[0] == "ACCUEIL"
+    assert next(iter(sat.survey_questions())) == "ACCUEIL"
 
 
 def test_survey_by_question(db):
@@ -158,7 +188,9 @@ def test_survey_by_question(db):
         assert sat.survey_years(con) == [2023]
         assert sat.satisfaction_years(con) == [2023, 2024]
     assert frame.select("question", "sites", "repondants", "reponses", "satisfaits").rows() == [
-        ("ACCUEIL", 2, 60, 59, 46), ("RECOMMANDATION", 1, 50, 50, 45)]
+        ("ACCUEIL", 2, 60, 59, 46),
+        ("RECOMMANDATION", 1, 50, 50, 45),
+    ]
     accueil = frame.row(0, named=True)
     assert accueil["note_moyenne"] == pytest.approx((1 * 1 + 2 * 3 + 3 * 9 + 4 * 23 + 5 * 23) / 59)
     assert (accueil["ic_bas"], accueil["ic_haut"]) == pytest.approx(sat.wilson_interval(46, 59))
@@ -169,7 +201,10 @@ def test_survey_by_departement_flags_small_samples(db):
         frame = sat.survey_by_area(con, "departement", 2023)
         evolution = sat.survey_by_year(con)
     assert frame.select("departement", "question", "reponses", "satisfaits", "fragile").rows() == [
-        ("01", "ACCUEIL", 50, 40, False), ("01", "RECOMMANDATION", 50, 45, False), ("2A", "ACCUEIL", 9, 6, True)]
+        ("01", "ACCUEIL", 50, 40, False),
+        ("01", "RECOMMANDATION", 50, 45, False),
+        ("2A", "ACCUEIL", 9, 6, True),
+    ]
     assert evolution.select("annee", "question").rows() == [(2023, "ACCUEIL"), (2023, "RECOMMANDATION")]
 
 
@@ -181,13 +216,15 @@ def test_published_results_one_row_per_site_and_indicator(db):
         ("FS002", "BORNE", 8, 7, True),  # sorted by name: « France Services d'Oyonnax » first
         ("FS001", "BORNE", 100, 90, False),
         ("FS001", "ACCUEIL", 50, 40, False),
-        ("FS001", "RECOMMANDATION", 50, 45, False)]
+        ("FS001", "RECOMMANDATION", 50, 45, False),
+    ]
     assert set(frame["annee"].to_list()) == {2023}
     assert empty.is_empty()
     assert set(sat.indicator_labels()) >= {"BORNE", *sat.survey_questions()}
 
 
 # --- chart helpers (pure) ---------------------------------------------------------------------
+
 
 def test_diverging_layout_centres_the_neutral_level_on_zero():
     levels = [("r1", "1", -1), ("r2", "2", -1), ("r3", "3", 0), ("r4", "4", 1), ("r5", "5", 1)]

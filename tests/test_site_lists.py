@@ -12,25 +12,72 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, sha256_file, table_counts
 from fsdash.ingest import IngestRefused, import_site_list
 from fsdash.metrics.network import sites_labelled_at
 from fsdash.warehouse.store import reader, writer
 
+from conftest import REPO_ROOT, sha256_file, table_counts
+
 TODAY = dt.date(2024, 11, 27)
 REAL_LIST = REPO_ROOT.parent / "shared" / "reference" / "anct" / "liste-fs-20240801.csv"
-HEADER = ["id_fs", "insee_dep", "lib_fs", "adresse", "complement_adresse", "insee_com", "code_postal", "lib_com",
-          "latitude", "longitude", "mail", "telephone", "h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi",
-          "h_samedi", "prise_rdv", "commentaire", "type_fs", "format_fs", "groupe_fs", "labellisation_fs"]
+HEADER = [
+    "id_fs",
+    "insee_dep",
+    "lib_fs",
+    "adresse",
+    "complement_adresse",
+    "insee_com",
+    "code_postal",
+    "lib_com",
+    "latitude",
+    "longitude",
+    "mail",
+    "telephone",
+    "h_lundi",
+    "h_mardi",
+    "h_mercredi",
+    "h_jeudi",
+    "h_vendredi",
+    "h_samedi",
+    "prise_rdv",
+    "commentaire",
+    "type_fs",
+    "format_fs",
+    "groupe_fs",
+    "labellisation_fs",
+]
 WEEK = ["09:00 - 12:00 / 14:00 - 17:00"] * 5 + [""]  # 30 h over 5 days
 
 
-def structure(id_fs: str, dep: str, commune: str, name: str, label: str, *, hours: list[str] = WEEK,
-              fmt: str = "Fixe", kind: str = "Principal", lat: float = 46.2, lon: float = 5.2) -> dict:
+def structure(
+    id_fs: str,
+    dep: str,
+    commune: str,
+    name: str,
+    label: str,
+    *,
+    hours: list[str] = WEEK,
+    fmt: str = "Fixe",
+    kind: str = "Principal",
+    lat: float = 46.2,
+    lon: float = 5.2,
+) -> dict:
     row = dict.fromkeys(HEADER, "")
-    row.update(id_fs=id_fs, insee_dep=dep, lib_fs=name, adresse="1 place de la Mairie", insee_com=commune,
-               code_postal=("20" if commune[:2] in ("2A", "2B") else commune[:2]) + "000", lib_com=name, latitude=str(lat), longitude=str(lon),
-               type_fs=kind, format_fs=fmt, labellisation_fs=f"Espace labellisé {label}", prise_rdv="Non")
+    row.update(
+        id_fs=id_fs,
+        insee_dep=dep,
+        lib_fs=name,
+        adresse="1 place de la Mairie",
+        insee_com=commune,
+        code_postal=("20" if commune[:2] in ("2A", "2B") else commune[:2]) + "000",
+        lib_com=name,
+        latitude=str(lat),
+        longitude=str(lon),
+        type_fs=kind,
+        format_fs=fmt,
+        labellisation_fs=f"Espace labellisé {label}",
+        prise_rdv="Non",
+    )
     for day, cell in zip(["h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi", "h_samedi"], hours, strict=True):
         row[day] = cell
     return row
@@ -50,11 +97,21 @@ JANUARY = [
     structure("3", "2A", "2A004", "France services d'Ajaccio", "01/09/2021", lat=41.92, lon=8.74),
 ]
 AUGUST = [
-    structure("1", "01", "01053", "France services de Bourg-en-Bresse", "01/01/2020",
-              hours=["09:00 - 12:00"] * 5 + [""]),  # hours cut to 15 h
+    structure(
+        "1", "01", "01053", "France services de Bourg-en-Bresse", "01/01/2020", hours=["09:00 - 12:00"] * 5 + [""]
+    ),  # hours cut to 15 h
     structure("3", "2A", "2A004", "France services d'Ajaccio", "01/09/2021", lat=41.92, lon=8.74),
-    structure("4", "2B", "2B033", "Bus France services de Bastia", "01/04/2024", fmt="Bus_équivalent",
-              hours=[""] * 6, lat=42.70, lon=9.45),
+    structure(
+        "4",
+        "2B",
+        "2B033",
+        "Bus France services de Bastia",
+        "01/04/2024",
+        fmt="Bus_équivalent",
+        hours=[""] * 6,
+        lat=42.70,
+        lon=9.45,
+    ),
 ]
 
 
@@ -72,8 +129,10 @@ def test_first_list_labels_every_structure(db_path):
     result = load(db_path, "liste-fs-20240101.csv", JANUARY)
     assert result.exit_code == 0
     with reader(db_path) as con:
-        rows = con.sql("SELECT site_id, format, type_site, porteur, la_poste, heures_ouverture_hebdo, "
-                       "jours_ouverture_hebdo, region, source FROM sites ORDER BY site_id").fetchall()
+        rows = con.sql(
+            "SELECT site_id, format, type_site, porteur, la_poste, heures_ouverture_hebdo, "
+            "jours_ouverture_hebdo, region, source FROM sites ORDER BY site_id"
+        ).fetchall()
         lists = con.sql("SELECT list_date, sites, new_sites, closed_sites FROM site_lists").fetchall()
     assert rows == [
         ("1", "FIXE", "PRINCIPAL", None, False, 30.0, 5, "84", "liste_anct"),
@@ -115,7 +174,7 @@ def test_newer_list_records_new_changed_and_closed_sites(db_path):
 def test_a_site_back_in_a_later_list_is_reopened(db_path):
     load(db_path, "liste-fs-20240101.csv", JANUARY)
     load(db_path, "liste-fs-20240801.csv", AUGUST)
-    load(db_path, "liste-fs-20241001.csv", AUGUST + [JANUARY[1]])
+    load(db_path, "liste-fs-20241001.csv", [*AUGUST, JANUARY[1]])
     assert ("2", "reouverture", None) in history(db_path)
     with reader(db_path) as con:
         assert con.sql("SELECT date_fermeture FROM sites WHERE site_id = '2'").fetchall() == [(None,)]
@@ -133,8 +192,21 @@ def test_carrier_known_from_another_file_survives_a_list_import(db_path, tmp_pat
     from conftest import SITES_HEADER, ingest_files, write_csv
 
     load(db_path, "liste-fs-20240101.csv", JANUARY)
-    enriched = ["1", "France services de Bourg-en-Bresse", "01053", "01", "FIXE", "PRINCIPAL", "COMMUNE",
-                dt.date(2020, 1, 1), None, 46.2, 5.2, True, False]
+    enriched = [
+        "1",
+        "France services de Bourg-en-Bresse",
+        "01053",
+        "01",
+        "FIXE",
+        "PRINCIPAL",
+        "COMMUNE",
+        dt.date(2020, 1, 1),
+        None,
+        46.2,
+        5.2,
+        True,
+        False,
+    ]
     path = write_csv(tmp_path / "sites-porteurs.csv", SITES_HEADER, [enriched])
     ingest_files(db_path, [(path.name, path.read_bytes())], today=TODAY)
     load(db_path, "liste-fs-20240801.csv", AUGUST)
@@ -145,15 +217,21 @@ def test_carrier_known_from_another_file_survives_a_list_import(db_path, tmp_pat
 def test_cli_import_sites_and_refusals(db_path, tmp_path):
     good = tmp_path / "liste-fs-20240101.csv"
     good.write_bytes(list_bytes(JANUARY))
-    ok = subprocess.run([sys.executable, "-m", "fsdash", "import-sites", "--db", str(db_path), str(good)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "fsdash", "import-sites", "--db", str(db_path), str(good)],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "3 structures, 3 nouvelles, 0 fermées" in ok.stdout
     other = tmp_path / "autre.csv"
     other.write_text("id;nom\n1;x\n", encoding="utf-8")
     before = sha256_file(db_path)
-    refused = subprocess.run([sys.executable, "-m", "fsdash", "import-sites", "--db", str(db_path), str(other)],
-                             capture_output=True, text=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "fsdash", "import-sites", "--db", str(db_path), str(other)],
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode == 2
     assert "colonnes manquantes" in refused.stderr and "labellisation_fs" in refused.stderr
     assert sha256_file(db_path) == before

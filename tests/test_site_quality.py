@@ -13,34 +13,53 @@ from fsdash.metrics.scope import Scope
 from fsdash.metrics.site_quality import FLAGS, site_quality_flags, site_quality_summary
 
 DAY = dt.date(2024, 6, 30)
-GOOD = {"horaires": "lun. 09:00-12:00 14:00-17:00 ; mar. …", "heures_ouverture_hebdo": 30.0,
-        "jours_ouverture_hebdo": 5}
+GOOD = {"horaires": "lun. 09:00-12:00 14:00-17:00 ; mar. …", "heures_ouverture_hebdo": 30.0, "jours_ouverture_hebdo": 5}
 NO_HOURS = {"horaires": None, "heures_ouverture_hebdo": None, "jours_ouverture_hebdo": None}
 BOURG = {"code_commune": "01053", "departement": "01", "latitude": 46.2052, "longitude": 5.2255}
 
 
 def site(site_id: str, nom: str, **fields) -> dict:
     """A well-behaved open fixed site in Bourg-en-Bresse, with a few fields overridden."""
-    return {"site_id": site_id, "nom": nom, **BOURG, **GOOD,
-            "latitude": 46.2 + int(site_id[1:]) / 1000, "longitude": 5.2, **fields}
+    return {
+        "site_id": site_id,
+        "nom": nom,
+        **BOURG,
+        **GOOD,
+        "latitude": 46.2 + int(site_id[1:]) / 1000,
+        "longitude": 5.2,
+        **fields,
+    }
 
 
 SITES = [
     site("F01", "Sans horaires", **NO_HOURS),
     site("F02", "Bus sans horaires", format="BUS", **NO_HOURS),
     site("F03", "Itinérant sans horaires", format="ITINERANT", **NO_HOURS),
-    site("F04", "Multisites sans horaires", format="MULTISITES", horaires="  ", heures_ouverture_hebdo=None,
-         jours_ouverture_hebdo=None),
+    site(
+        "F04",
+        "Multisites sans horaires",
+        format="MULTISITES",
+        horaires="  ",
+        heures_ouverture_hebdo=None,
+        jours_ouverture_hebdo=None,
+    ),
     site("F05", "Vingt heures", heures_ouverture_hebdo=20.0),
     site("F06", "Quatre jours", jours_ouverture_hebdo=4),
-    site("F07", "Antenne de dix heures", type_site="ANTENNE", format="FIXE_ANTENNES",
-         heures_ouverture_hebdo=10.0, jours_ouverture_hebdo=2),
+    site(
+        "F07",
+        "Antenne de dix heures",
+        type_site="ANTENNE",
+        format="FIXE_ANTENNES",
+        heures_ouverture_hebdo=10.0,
+        jours_ouverture_hebdo=2,
+    ),
     site("F08", "Bus de vingt heures", format="BUS", heures_ouverture_hebdo=20.0),
     site("F09", "France Services d'Ambérieu", code_commune="01004"),
     site("F10", "france services  d’AMBERIEU.", code_commune="01004"),
     # same name, another département: another town, not a twin
-    site("F11", "Sans horaires", departement="02", code_commune="02408", latitude=49.5641, longitude=3.6199,
-         **NO_HOURS),
+    site(
+        "F11", "Sans horaires", departement="02", code_commune="02408", latitude=49.5641, longitude=3.6199, **NO_HOURS
+    ),
     # same coordinates: two fixed sites, and a bus parked at the first one
     site("F12", "Maison A", latitude=46.3, longitude=5.3),
     site("F13", "Maison B", latitude=46.300001, longitude=5.300002),
@@ -79,10 +98,14 @@ def test_each_flag() -> None:
 
 
 def test_thresholds_come_from_the_circular() -> None:
-    at = {"heures_ouverture_hebdo": MIN_OPENING_HOURS_PER_WEEK.value,
-          "jours_ouverture_hebdo": MIN_OPEN_DAYS_PER_WEEK.value}
-    just_under = {"heures_ouverture_hebdo": MIN_OPENING_HOURS_PER_WEEK.value - 0.5,
-                  "jours_ouverture_hebdo": MIN_OPEN_DAYS_PER_WEEK.value - 1}
+    at = {
+        "heures_ouverture_hebdo": MIN_OPENING_HOURS_PER_WEEK.value,
+        "jours_ouverture_hebdo": MIN_OPEN_DAYS_PER_WEEK.value,
+    }
+    just_under = {
+        "heures_ouverture_hebdo": MIN_OPENING_HOURS_PER_WEEK.value - 0.5,
+        "jours_ouverture_hebdo": MIN_OPEN_DAYS_PER_WEEK.value - 1,
+    }
     con = make_warehouse([site("F01", "Au seuil", **at), site("F02", "Juste dessous", **just_under)])
     frame = site_quality_flags(con, DAY)
     assert frame["site_id"].to_list() == ["F02"]
@@ -92,11 +115,23 @@ def test_thresholds_come_from_the_circular() -> None:
 def test_summary_and_scope() -> None:
     con = make_warehouse(SITES)
     assert site_quality_summary(con, DAY) == {
-        "sites_without_hours": 3, "sites_under_24h": 2, "sites_under_5_days": 1, "duplicate_names": 2,
-        "duplicate_coordinates": 2, "outside_departement": 1, "sites_flagged": 11}
+        "sites_without_hours": 3,
+        "sites_under_24h": 2,
+        "sites_under_5_days": 1,
+        "duplicate_names": 2,
+        "duplicate_coordinates": 2,
+        "outside_departement": 1,
+        "sites_flagged": 11,
+    }
     assert site_quality_summary(con, DAY, Scope("departement", "27")) == {
-        "sites_without_hours": 0, "sites_under_24h": 0, "sites_under_5_days": 0, "duplicate_names": 0,
-        "duplicate_coordinates": 0, "outside_departement": 1, "sites_flagged": 1}
+        "sites_without_hours": 0,
+        "sites_under_24h": 0,
+        "sites_under_5_days": 0,
+        "duplicate_names": 0,
+        "duplicate_coordinates": 0,
+        "outside_departement": 1,
+        "sites_flagged": 1,
+    }
     # a twin is found even when the scope holds only one of the two
     assert site_quality_flags(con, DAY, Scope("site", "F12"))["coordonnees_en_double"].to_list() == [True]
     assert site_quality_flags(con, DAY, Scope("site", "F18")).is_empty()

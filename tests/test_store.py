@@ -37,10 +37,9 @@ def test_failed_load_leaves_the_served_file_untouched(tmp_path):
     with writer(db) as con:
         con.sql("CREATE TABLE t AS SELECT 1 AS x")
     digest = _digest(db)
-    with pytest.raises(RuntimeError):
-        with writer(db) as con:
-            con.sql("INSERT INTO t VALUES (2)")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), writer(db) as con:
+        con.sql("INSERT INTO t VALUES (2)")
+        raise RuntimeError("boom")
     assert _digest(db) == digest
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
 
@@ -74,12 +73,17 @@ def test_catalogue_column_added_later_is_migrated(tmp_path):
     catalogue = load_catalogue()
     table = catalogue.table("activite")
     extra = Column(code="rdv_partenaires", label="x", type="int")
-    grown = dataclasses.replace(catalogue, tables={**catalogue.tables,
-                                                   "activite": dataclasses.replace(table, columns=(*table.columns, extra))})
+    grown = dataclasses.replace(
+        catalogue, tables={**catalogue.tables, "activite": dataclasses.replace(table, columns=(*table.columns, extra))}
+    )
     with duckdb.connect(str(db)) as con:
         migrate(con, grown)
-        cols = {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns "
-                                      "WHERE table_name = 'activite'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'activite'"
+            ).fetchall()
+        }
         log = con.sql("SELECT description FROM schema_migrations").fetchall()
     assert "rdv_partenaires" in cols
     assert any("activite.rdv_partenaires" in d for (d,) in log)
@@ -96,8 +100,10 @@ def test_old_warehouse_is_migrated_forward(tmp_path):
     with writer(db):
         pass
     with duckdb.connect(str(db), read_only=True) as con:
-        cols = {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns "
-                                      "WHERE table_name = 'sites'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'sites'").fetchall()
+        }
         versions = [r[0] for r in con.sql("SELECT version FROM schema_migrations ORDER BY version").fetchall()]
         kept = con.sql("SELECT nom FROM sites").fetchall()
     assert "source" in cols and versions[-1] == SCHEMA_VERSION

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import TODAY
 from fsdash.summary import build_summary, summary_lines
 from fsdash.warehouse.store import reader
+
+from conftest import TODAY
 
 
 def test_summary_lines_in_french(loaded_db):

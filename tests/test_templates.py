@@ -12,10 +12,21 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from conftest import (ACTIVITE_HEADER, ACTIVITE_ROWS, DETAIL_HEADER, DETAIL_ROWS, REPO_ROOT, SITES_HEADER,
-                      SITES_ROWS, cell_text, ingest_files, table_counts)
 from fsdash.catalogue import load_catalogue
 from fsdash.templates import dictionary_markdown, write_templates, xlsx_template
+
+from conftest import (
+    ACTIVITE_HEADER,
+    ACTIVITE_ROWS,
+    DETAIL_HEADER,
+    DETAIL_ROWS,
+    REPO_ROOT,
+    SITES_HEADER,
+    SITES_ROWS,
+    cell_text,
+    ingest_files,
+    table_counts,
+)
 
 CATALOGUE = load_catalogue()
 XLSX_NAME = "modele-reporting-france-services.xlsx"
@@ -28,10 +39,32 @@ FILLED = {
     "sites": (SITES_HEADER, SITES_ROWS),
     "activite": (ACTIVITE_HEADER, ACTIVITE_ROWS),
     "demandes_detail": (DETAIL_HEADER, DETAIL_ROWS),
-    "satisfaction_borne": (["site_id", "annee", "trimestre", "reponses_tres_satisfait", "reponses_satisfait",
-                            "reponses_peu_satisfait", "reponses_pas_satisfait"], SATISFACTION),
-    "enquete_annuelle": (["site_id", "annee", "question", "repondants", "reponses_1", "reponses_2", "reponses_3",
-                          "reponses_4", "reponses_5"], ENQUETE),
+    "satisfaction_borne": (
+        [
+            "site_id",
+            "annee",
+            "trimestre",
+            "reponses_tres_satisfait",
+            "reponses_satisfait",
+            "reponses_peu_satisfait",
+            "reponses_pas_satisfait",
+        ],
+        SATISFACTION,
+    ),
+    "enquete_annuelle": (
+        [
+            "site_id",
+            "annee",
+            "question",
+            "repondants",
+            "reponses_1",
+            "reponses_2",
+            "reponses_3",
+            "reponses_4",
+            "reponses_5",
+        ],
+        ENQUETE,
+    ),
 }
 
 
@@ -39,14 +72,21 @@ def in_template_order(table: str) -> list[list[object]]:
     """The filled rows laid out in the template's column order (blank where the site typed nothing)."""
     header, rows = FILLED[table]
     codes = [c.code for c in CATALOGUE.table(table).columns]
-    return [[dict(zip(header, r)).get(code) for code in codes] for r in rows]
+    return [[dict(zip(header, r, strict=False)).get(code) for code in codes] for r in rows]
 
 
 def test_cli_template_writes_one_csv_per_table_and_a_workbook(tmp_path):
     outdir = tmp_path / "modeles"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONIOENCODING": "utf-8"}
-    result = subprocess.run([sys.executable, "-m", "fsdash", "template", str(outdir)], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, encoding="utf-8", timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "fsdash", "template", str(outdir)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     expected = sorted([f"modele-{code}.csv" for code in CATALOGUE.tables] + [XLSX_NAME])
     assert sorted(p.name for p in outdir.iterdir()) == expected
@@ -139,25 +179,30 @@ def _assert_values_in_warehouse(db) -> None:
     from fsdash.warehouse.store import reader
 
     with reader(db) as con:
-        assert con.sql("SELECT site_id, code_commune, departement, date_labellisation, date_fermeture, latitude, "
-                       "ancienne_msap FROM sites ORDER BY 1").fetchall() == [
-            (r[0], r[2], r[3], r[7], r[8], r[9], r[11]) for r in SITES_ROWS]
-        assert con.sql("SELECT site_id, annee, trimestre, usagers_accueillis, demandes, agents_etp "
-                       "FROM activite ORDER BY annee, trimestre, site_id").fetchall() == sorted(
-            [(r[0], r[1], r[2], r[3], r[4], r[9]) for r in ACTIVITE_ROWS], key=lambda t: (t[1], t[2], t[0]))
+        assert con.sql(
+            "SELECT site_id, code_commune, departement, date_labellisation, date_fermeture, latitude, "
+            "ancienne_msap FROM sites ORDER BY 1"
+        ).fetchall() == [(r[0], r[2], r[3], r[7], r[8], r[9], r[11]) for r in SITES_ROWS]
+        assert con.sql(
+            "SELECT site_id, annee, trimestre, usagers_accueillis, demandes, agents_etp "
+            "FROM activite ORDER BY annee, trimestre, site_id"
+        ).fetchall() == sorted(
+            [(r[0], r[1], r[2], r[3], r[4], r[9]) for r in ACTIVITE_ROWS], key=lambda t: (t[1], t[2], t[0])
+        )
         assert con.sql("SELECT sum(nb_demandes) FROM demandes_detail").fetchall() == [
-            (sum(r[-1] for r in DETAIL_ROWS),)]
-        assert con.sql("SELECT site_id, reponses_tres_satisfait, reponses_pas_satisfait FROM satisfaction_borne "
-                       "ORDER BY 1").fetchall() == [("FS001", 120, 5), ("FS003", 40, 1)]
-        assert con.sql("SELECT question, repondants, reponses_5, periode FROM enquete_annuelle "
-                       "ORDER BY 1").fetchall() == [("ACCUEIL", 50, 20, dt.date(2023, 1, 1)),
-                                                    ("RECOMMANDATION", 50, 30, dt.date(2023, 1, 1))]
+            (sum(r[-1] for r in DETAIL_ROWS),)
+        ]
+        assert con.sql(
+            "SELECT site_id, reponses_tres_satisfait, reponses_pas_satisfait FROM satisfaction_borne ORDER BY 1"
+        ).fetchall() == [("FS001", 120, 5), ("FS003", 40, 1)]
+        assert con.sql(
+            "SELECT question, repondants, reponses_5, periode FROM enquete_annuelle ORDER BY 1"
+        ).fetchall() == [("ACCUEIL", 50, 20, dt.date(2023, 1, 1)), ("RECOMMANDATION", 50, 30, dt.date(2023, 1, 1))]
 
 
 def test_committed_dictionary_matches_the_catalogue():
     committed = (REPO_ROOT / "docs" / "indicateurs.md").read_text(encoding="utf-8")
-    assert committed == dictionary_markdown(), (
-        "docs/indicateurs.md is out of date: run « python -m fsdash catalogue »")
+    assert committed == dictionary_markdown(), "docs/indicateurs.md is out of date: run « python -m fsdash catalogue »"
 
 
 def test_dictionary_lists_every_column_code_and_rule():

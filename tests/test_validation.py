@@ -9,54 +9,132 @@ import re
 import polars as pl
 import pytest
 
-from conftest import TODAY, csv_bytes
 from fsdash.catalogue import POLARS_TYPES, load_catalogue
 from fsdash.readers import LINE_COLUMN, read_tables
 from fsdash.validation import ValidationContext, build_schema, describe_failure, validate
 
+from conftest import TODAY, csv_bytes
+
 CATALOGUE = load_catalogue()
 
-LABELS = {"FS001": dt.date(2019, 11, 15), "FS002": dt.date(2021, 6, 1), "FS003": dt.date(2022, 1, 1),
-          "FS004": dt.date(2024, 10, 1)}
+LABELS = {
+    "FS001": dt.date(2019, 11, 15),
+    "FS002": dt.date(2021, 6, 1),
+    "FS003": dt.date(2022, 1, 1),
+    "FS004": dt.date(2024, 10, 1),
+}
 
 #: Totals already in the warehouse (activite.demandes) that the request detail is checked against.
-TOTALS = pl.DataFrame({"site_id": ["FS001", "FS002"], "periode": [dt.date(2024, 1, 1)] * 2,
-                       "demandes": [100, 100]})
+TOTALS = pl.DataFrame({"site_id": ["FS001", "FS002"], "periode": [dt.date(2024, 1, 1)] * 2, "demandes": [100, 100]})
 
 #: One valid row per table, as a site would type it (text cells, French decimals).
 BASE = {
-    "sites": {"site_id": "FS001", "nom": "Maison France Services de Bourg-en-Bresse", "code_commune": "01053",
-              "departement": "01", "format": "FIXE", "type_site": "PRINCIPAL", "porteur": "COMMUNE",
-              "la_poste": "non", "date_labellisation": "15/11/2019", "date_fermeture": "", "latitude": "46,2052",
-              "longitude": "5,2255", "ancienne_msap": "oui", "heberge_etat": "non", "adresse": "4 place Bernard",
-              "code_postal": "01000", "horaires": "lun. 09:00-12:00 14:00-17:00", "heures_ouverture_hebdo": "30",
-              "jours_ouverture_hebdo": "5"},
-    "activite": {"site_id": "FS001", "annee": "2024", "trimestre": "1", "usagers_accueillis": "120",
-                 "demandes": "100", "appels_recus": "30", "courriels_recus": "10", "courriels_repondus_72h": "8",
-                 "visios_realisees": "4", "agents_accueil": "3", "agents_etp": "2", "agents_formes": "1",
-                 "heures_ouverture_hebdo": "30", "jours_ouverture_hebdo": "5", "fermetures_exceptionnelles": "1",
-                 "fermetures_annoncees_7j": "1", "postes_numeriques": "2", "pass_numeriques_remis": "0",
-                 "sessions_numeriques": "3", "situations_non_recours": "1"},
-    "demandes_detail": {"site_id": "FS001", "annee": "2024", "trimestre": "1", "partenaire": "CNAF",
-                        "situation": "ALLOCATION_LOGEMENT", "canal": "SUR_SITE", "issue": "REPONDU_SUR_PLACE",
-                        "nb_demandes": "40"},
-    "satisfaction_borne": {"site_id": "FS001", "annee": "2024", "trimestre": "1", "reponses_tres_satisfait": "10",
-                           "reponses_satisfait": "20", "reponses_peu_satisfait": "3", "reponses_pas_satisfait": "1"},
-    "enquete_annuelle": {"site_id": "FS001", "annee": "2023", "question": "ACCUEIL", "repondants": "20",
-                         "reponses_1": "1", "reponses_2": "2", "reponses_3": "3", "reponses_4": "4",
-                         "reponses_5": "5"},
-    "forfaits": {"annee": "2019", "porteur": "COMMUNE", "montant_forfait": "30 000", "part_fnadt": "15 000",
-                 "part_fonds_interoperateurs": "15 000", "part_fonds_postal": "0", "abattement_heberge_etat": "0",
-                 "origine": "circulaire du 1er juillet 2019, annexe 4"},
-    "enveloppe_bdt": {"code_operation": "BDT-2020-001", "date_operation": "15/03/2020", "ligne": "BUS",
-                      "engagement": "150,5", "paiement": "0", "libelle": "Convention bus de la Creuse"},
-    "regularisation_msap_2018": {"departement": "01", "date_delegation": "15/10/2019", "msap_regularisees": "4",
-                                 "montant_verse": "30 000", "libelle": "Arrêté préfectoral"},
+    "sites": {
+        "site_id": "FS001",
+        "nom": "Maison France Services de Bourg-en-Bresse",
+        "code_commune": "01053",
+        "departement": "01",
+        "format": "FIXE",
+        "type_site": "PRINCIPAL",
+        "porteur": "COMMUNE",
+        "la_poste": "non",
+        "date_labellisation": "15/11/2019",
+        "date_fermeture": "",
+        "latitude": "46,2052",
+        "longitude": "5,2255",
+        "ancienne_msap": "oui",
+        "heberge_etat": "non",
+        "adresse": "4 place Bernard",
+        "code_postal": "01000",
+        "horaires": "lun. 09:00-12:00 14:00-17:00",
+        "heures_ouverture_hebdo": "30",
+        "jours_ouverture_hebdo": "5",
+    },
+    "activite": {
+        "site_id": "FS001",
+        "annee": "2024",
+        "trimestre": "1",
+        "usagers_accueillis": "120",
+        "demandes": "100",
+        "appels_recus": "30",
+        "courriels_recus": "10",
+        "courriels_repondus_72h": "8",
+        "visios_realisees": "4",
+        "agents_accueil": "3",
+        "agents_etp": "2",
+        "agents_formes": "1",
+        "heures_ouverture_hebdo": "30",
+        "jours_ouverture_hebdo": "5",
+        "fermetures_exceptionnelles": "1",
+        "fermetures_annoncees_7j": "1",
+        "postes_numeriques": "2",
+        "pass_numeriques_remis": "0",
+        "sessions_numeriques": "3",
+        "situations_non_recours": "1",
+    },
+    "demandes_detail": {
+        "site_id": "FS001",
+        "annee": "2024",
+        "trimestre": "1",
+        "partenaire": "CNAF",
+        "situation": "ALLOCATION_LOGEMENT",
+        "canal": "SUR_SITE",
+        "issue": "REPONDU_SUR_PLACE",
+        "nb_demandes": "40",
+    },
+    "satisfaction_borne": {
+        "site_id": "FS001",
+        "annee": "2024",
+        "trimestre": "1",
+        "reponses_tres_satisfait": "10",
+        "reponses_satisfait": "20",
+        "reponses_peu_satisfait": "3",
+        "reponses_pas_satisfait": "1",
+    },
+    "enquete_annuelle": {
+        "site_id": "FS001",
+        "annee": "2023",
+        "question": "ACCUEIL",
+        "repondants": "20",
+        "reponses_1": "1",
+        "reponses_2": "2",
+        "reponses_3": "3",
+        "reponses_4": "4",
+        "reponses_5": "5",
+    },
+    "forfaits": {
+        "annee": "2019",
+        "porteur": "COMMUNE",
+        "montant_forfait": "30 000",
+        "part_fnadt": "15 000",
+        "part_fonds_interoperateurs": "15 000",
+        "part_fonds_postal": "0",
+        "abattement_heberge_etat": "0",
+        "origine": "circulaire du 1er juillet 2019, annexe 4",
+    },
+    "enveloppe_bdt": {
+        "code_operation": "BDT-2020-001",
+        "date_operation": "15/03/2020",
+        "ligne": "BUS",
+        "engagement": "150,5",
+        "paiement": "0",
+        "libelle": "Convention bus de la Creuse",
+    },
+    "regularisation_msap_2018": {
+        "departement": "01",
+        "date_delegation": "15/10/2019",
+        "msap_regularisees": "4",
+        "montant_verse": "30 000",
+        "libelle": "Arrêté préfectoral",
+    },
 }
 
 #: Tables not keyed by a site: the field that makes a second valid row (another key).
-OTHER_KEY = {"forfaits": {"annee": "2020"}, "enveloppe_bdt": {"code_operation": "BDT-2020-002"},
-             "regularisation_msap_2018": {"departement": "2A"}}
+OTHER_KEY = {
+    "forfaits": {"annee": "2020"},
+    "enveloppe_bdt": {"code_operation": "BDT-2020-002"},
+    "regularisation_msap_2018": {"departement": "2A"},
+}
 
 
 def test_base_rows_cover_every_catalogue_column():
@@ -121,6 +199,7 @@ def assert_accepted(result, *lines: int) -> None:
 
 # --- single-column checks, generated from the catalogue (a new column is covered automatically) ---
 
+
 def _column_cases():
     cases = []
     for table in CATALOGUE.tables.values():
@@ -140,8 +219,9 @@ def _column_cases():
                 too_small = col.min - 1
                 cases.append(pytest.param(table.code, col.code, f"{too_small:g}", "plage", id=f"plage-min-{tid}"))
             if col.type == "enum":
-                cases.append(pytest.param(table.code, col.code, "CODE_INCONNU", "valeurs_admises",
-                                          id=f"valeurs_admises-{tid}"))
+                cases.append(
+                    pytest.param(table.code, col.code, "CODE_INCONNU", "valeurs_admises", id=f"valeurs_admises-{tid}")
+                )
             if col.pattern:
                 assert re.fullmatch(col.pattern, "2C1") is None
                 cases.append(pytest.param(table.code, col.code, "2C1", "motif", id=f"motif-{tid}"))
@@ -183,12 +263,21 @@ def test_unreadable_number_message_is_french():
 
 
 def test_codes_are_accepted_by_label_case_and_accents():
-    good = row("demandes_detail", partenaire="cnaf", situation="Je déclare mes impôts", canal="Téléphone",
-               issue="Réorientée vers un autre guichet")
+    good = row(
+        "demandes_detail",
+        partenaire="cnaf",
+        situation="Je déclare mes impôts",
+        canal="Téléphone",
+        issue="Réorientée vers un autre guichet",
+    )
     result = run("demandes_detail", [good])
     assert_accepted(result, 2)
     assert result.valid.select("partenaire", "situation", "canal", "issue").row(0) == (
-        "CNAF", "IMPOTS", "TELEPHONE", "REORIENTE")
+        "CNAF",
+        "IMPOTS",
+        "TELEPHONE",
+        "REORIENTE",
+    )
 
 
 # --- cross-field rules of the catalogue (iterated, so that a new rule is covered) ---------------
@@ -222,9 +311,11 @@ def test_comparison_rule(rule):
 
 
 def test_detail_sum_above_activity_total():
-    rows = [other_site("demandes_detail"),
-            row("demandes_detail", partenaire="CNAF", nb_demandes="60"),
-            row("demandes_detail", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="60")]
+    rows = [
+        other_site("demandes_detail"),
+        row("demandes_detail", partenaire="CNAF", nb_demandes="60"),
+        row("demandes_detail", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="60"),
+    ]
     result = run("demandes_detail", rows)
     for line in (3, 4):
         failure = assert_rejected(result, line=line, rule="detail_le_total", column="nb_demandes")
@@ -233,14 +324,17 @@ def test_detail_sum_above_activity_total():
 
 
 def test_detail_equal_to_activity_total_is_accepted():
-    rows = [row("demandes_detail", nb_demandes="60"),
-            row("demandes_detail", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="40")]
+    rows = [
+        row("demandes_detail", nb_demandes="60"),
+        row("demandes_detail", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="40"),
+    ]
     assert_accepted(run("demandes_detail", rows), 2, 3)
 
 
 def test_detail_without_any_activity_total():
-    result = run("demandes_detail", [other_site("demandes_detail"),
-                                     row("demandes_detail", annee="2023", trimestre="4")])
+    result = run(
+        "demandes_detail", [other_site("demandes_detail"), row("demandes_detail", annee="2023", trimestre="4")]
+    )
     failure = assert_rejected(result, line=3, rule="detail_le_total", column="nb_demandes")
     assert "aucun total « demandes »" in failure["message"]
     assert "activite" in failure["message"]
@@ -258,8 +352,14 @@ def test_duplicate_key():
 
 def test_duplicate_key_after_code_normalisation():
     """'cnaf' and 'CNAF' are the same partner: the two rows share a key."""
-    result = run("demandes_detail", [other_site("demandes_detail"), row("demandes_detail", nb_demandes="10"),
-                                     row("demandes_detail", partenaire="cnaf", nb_demandes="10")])
+    result = run(
+        "demandes_detail",
+        [
+            other_site("demandes_detail"),
+            row("demandes_detail", nb_demandes="10"),
+            row("demandes_detail", partenaire="cnaf", nb_demandes="10"),
+        ],
+    )
     assert_rejected(result, line=3, rule="cle_unique", column=None)
     assert_rejected(result, line=4, rule="cle_unique", column=None)
     assert_accepted(result, 2)
@@ -289,8 +389,7 @@ def test_period_before_label():
 
 
 def test_period_containing_label_date_is_accepted():
-    result = run("activite", [row("activite", site_id="FS004", annee="2024", trimestre="4")],
-                 today=dt.date(2025, 1, 1))
+    result = run("activite", [row("activite", site_id="FS004", annee="2024", trimestre="4")], today=dt.date(2025, 1, 1))
     assert_accepted(result, 2)
 
 
@@ -321,11 +420,12 @@ def test_yearly_survey_of_current_year_is_not_complete():
 
 
 def test_whole_site_quarter_is_rejected():
-    rows = [other_site("demandes_detail"),
-            row("demandes_detail", partenaire="CAF_INCONNUE", nb_demandes="10"),
-            row("demandes_detail", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="10"),
-            row("demandes_detail", site_id="FS002", partenaire="ANTS", situation="PAPIERS_IDENTITE",
-                nb_demandes="10")]
+    rows = [
+        other_site("demandes_detail"),
+        row("demandes_detail", partenaire="CAF_INCONNUE", nb_demandes="10"),
+        row("demandes_detail", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="10"),
+        row("demandes_detail", site_id="FS002", partenaire="ANTS", situation="PAPIERS_IDENTITE", nb_demandes="10"),
+    ]
     result = run("demandes_detail", rows)
     assert_rejected(result, line=3, rule="valeurs_admises", column="partenaire")
     failure = assert_rejected(result, line=4, rule="groupe_rejete", column=None)
@@ -355,8 +455,9 @@ def test_failure_lines_follow_the_file_in_xlsx_too():
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet("activite")
-    for i, r in enumerate([dict(zip(header, header)), other_site("activite"),
-                           row("activite", demandes="beaucoup")]):
+    for i, r in enumerate(
+        [dict(zip(header, header, strict=False)), other_site("activite"), row("activite", demandes="beaucoup")]
+    ):
         for j, c in enumerate(header):
             sheet.write_string(i, j, r[c])
     book.close()
@@ -367,6 +468,7 @@ def test_failure_lines_follow_the_file_in_xlsx_too():
 
 
 # --- the generated schema -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("table", list(CATALOGUE.tables.values()), ids=list(CATALOGUE.tables))
 def test_pandera_schema_is_generated_from_the_catalogue(table):

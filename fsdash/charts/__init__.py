@@ -14,17 +14,48 @@ import polars as pl
 from fsdash import formats, theme
 
 FRENCH_LOCALE = {
-    "number": {"decimal": ",", "thousands": formats.NNBSP, "grouping": [3], "currency": ["", f"{formats.NBSP}€"],
-               "percent": f"{formats.NBSP}%"},
+    "number": {
+        "decimal": ",",
+        "thousands": formats.NNBSP,
+        "grouping": [3],
+        "currency": ["", f"{formats.NBSP}€"],
+        "percent": f"{formats.NBSP}%",
+    },
     "time": {
-        "dateTime": "%A %e %B %Y à %X", "date": "%d/%m/%Y", "time": "%H:%M:%S",
+        "dateTime": "%A %e %B %Y à %X",
+        "date": "%d/%m/%Y",
+        "time": "%H:%M:%S",
         "periods": ["AM", "PM"],
         "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
         "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
-        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-                   "octobre", "novembre", "décembre"],
-        "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-                        "nov.", "déc."],
+        "months": [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+        "shortMonths": [
+            "janv.",
+            "févr.",
+            "mars",
+            "avr.",
+            "mai",
+            "juin",
+            "juil.",
+            "août",
+            "sept.",
+            "oct.",
+            "nov.",
+            "déc.",
+        ],
     },
 }
 
@@ -53,9 +84,11 @@ def with_quarter_labels(frame: pl.DataFrame, column: str = "periode") -> pl.Data
 
 def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
     """One bar per quarter; seasonality shows as the summer dip and the spring peak."""
-    data = with_quarter_labels(frame.select("periode", value)).with_columns(
-        pl.col(value).map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr")
-    ).with_columns(pl.col("periode").cast(pl.String))
+    data = (
+        with_quarter_labels(frame.select("periode", value))
+        .with_columns(pl.col(value).map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr"))
+        .with_columns(pl.col("periode").cast(pl.String))
+    )
     order = data["trimestre"].to_list()
     return (
         alt.Chart(data.to_arrow())
@@ -81,32 +114,57 @@ def trajectory(frame: pl.DataFrame, targets: list = (), official: pl.DataFrame |
     """
     series = frame.select("date", "sites", pl.lit(FEED_SERIES).alias("serie"))
     if official is not None and not official.is_empty():
-        series = pl.concat([series, official.select("date", pl.col("value").round(0).cast(pl.Int64).alias("sites"),
-                                                    pl.lit(OFFICIAL_LABELS_SERIES).alias("serie"))])
+        series = pl.concat(
+            [
+                series,
+                official.select(
+                    "date",
+                    pl.col("value").round(0).cast(pl.Int64).alias("sites"),
+                    pl.lit(OFFICIAL_LABELS_SERIES).alias("serie"),
+                ),
+            ]
+        )
     data = series.with_columns(
         pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
         pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
     )
     names = [n for n in (FEED_SERIES, OFFICIAL_LABELS_SERIES) if n in set(series["serie"].to_list())]
-    line = alt.Chart(data.to_arrow()).mark_line(strokeWidth=2.5).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-        y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
-        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.color("primary"),
-                                                                                    theme.categorical()[3]][:len(names)]),
-                        legend=alt.Legend(orient="bottom", labelLimit=400)),
-        strokeDash=alt.StrokeDash("serie:N", title=None,
-                                  scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]][:len(names)])),
-        tooltip=[alt.Tooltip("serie:N", title="Série"), alt.Tooltip("date_fr:N", title="Date"),
-                 alt.Tooltip("sites_fr:N", title="Sites")],
+    line = (
+        alt.Chart(data.to_arrow())
+        .mark_line(strokeWidth=2.5)
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+            y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
+            color=alt.Color(
+                "serie:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=[theme.color("primary"), theme.categorical()[3]][: len(names)]),
+                legend=alt.Legend(orient="bottom", labelLimit=400),
+            ),
+            strokeDash=alt.StrokeDash(
+                "serie:N", title=None, scale=alt.Scale(domain=names, range=[[1, 0], [6, 3]][: len(names)])
+            ),
+            tooltip=[
+                alt.Tooltip("serie:N", title="Série"),
+                alt.Tooltip("date_fr:N", title="Date"),
+                alt.Tooltip("sites_fr:N", title="Sites"),
+            ],
+        )
     )
     if not targets:
         return line.properties(height=260)
-    target = pl.DataFrame({"date": [t.date for t in targets], "sites": [int(t.value) for t in targets],
-                           "libelle": [f"objectif : {formats.number(t.value)} au {formats.date_long(t.date)}"
-                                       for t in targets]})
-    point = alt.Chart(target.to_arrow()).mark_point(shape="diamond", size=140, filled=True,
-                                                    color=theme.color("red")).encode(
-        x="date:T", y="sites:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
+    target = pl.DataFrame(
+        {
+            "date": [t.date for t in targets],
+            "sites": [int(t.value) for t in targets],
+            "libelle": [f"objectif : {formats.number(t.value)} au {formats.date_long(t.date)}" for t in targets],
+        }
+    )
+    point = (
+        alt.Chart(target.to_arrow())
+        .mark_point(shape="diamond", size=140, filled=True, color=theme.color("red"))
+        .encode(x="date:T", y="sites:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
+    )
     label = point.mark_text(align="left", dx=10, dy=-6, color=theme.color("red")).encode(text="libelle:N")
     return (line + point + label).properties(height=260)
 
@@ -121,14 +179,22 @@ def trajectory_by(frame: pl.DataFrame, labels: dict[str, str], title: str) -> al
         pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
         pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
     )
-    return alt.Chart(data.to_arrow()).mark_line(strokeWidth=2).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-        y=alt.Y("sites:Q", title=title, axis=alt.Axis(format=",d")),
-        color=alt.Color("groupe_fr:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
-        strokeDash=alt.StrokeDash("groupe_fr:N", title=None),
-        tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("groupe_fr:N", title="Groupe"),
-                 alt.Tooltip("sites_fr:N", title="Sites")],
-    ).properties(height=260)
+    return (
+        alt.Chart(data.to_arrow())
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+            y=alt.Y("sites:Q", title=title, axis=alt.Axis(format=",d")),
+            color=alt.Color("groupe_fr:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
+            strokeDash=alt.StrokeDash("groupe_fr:N", title=None),
+            tooltip=[
+                alt.Tooltip("date_fr:N", title="Date"),
+                alt.Tooltip("groupe_fr:N", title="Groupe"),
+                alt.Tooltip("sites_fr:N", title="Sites"),
+            ],
+        )
+        .properties(height=260)
+    )
 
 
 def reconciliation_gaps(summary: pl.DataFrame, tolerance: float) -> alt.LayerChart:
@@ -138,19 +204,29 @@ def reconciliation_gaps(summary: pl.DataFrame, tolerance: float) -> alt.LayerCha
     """
     data = summary.with_columns(
         pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
-        pl.col("median_abs_gap_relative").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
+        pl.col("median_abs_gap_relative")
+        .map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
         .alias("mediane_fr"),
-        pl.col("max_abs_gap_relative").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
+        pl.col("max_abs_gap_relative")
+        .map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
         .alias("max_fr"),
     )
     base = alt.Chart(data.to_arrow()).encode(x=alt.X("date:T", title=None))
     median = base.mark_line(point=True, color=theme.color("primary")).encode(
         y=alt.Y("median_abs_gap_relative:Q", title="Écart relatif (valeur absolue)", axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("mediane_fr:N", title="Écart médian"),
-                 alt.Tooltip("max_fr:N", title="Écart maximal"), alt.Tooltip("flagged:Q", title="Zones hors tolérance")])
+        tooltip=[
+            alt.Tooltip("date_fr:N", title="Date"),
+            alt.Tooltip("mediane_fr:N", title="Écart médian"),
+            alt.Tooltip("max_fr:N", title="Écart maximal"),
+            alt.Tooltip("flagged:Q", title="Zones hors tolérance"),
+        ],
+    )
     worst = base.mark_tick(color=theme.categorical()[3], thickness=2).encode(y="max_abs_gap_relative:Q")
-    rule = alt.Chart(pl.DataFrame({"t": [tolerance]}).to_arrow()).mark_rule(
-        color=theme.color("red"), strokeDash=[4, 4]).encode(y="t:Q")
+    rule = (
+        alt.Chart(pl.DataFrame({"t": [tolerance]}).to_arrow())
+        .mark_rule(color=theme.color("red"), strokeDash=[4, 4])
+        .encode(y="t:Q")
+    )
     return (median + worst + rule).properties(height=240)
 
 
@@ -165,66 +241,105 @@ def official_monthly(official: pl.DataFrame, feed_quarterly: pl.DataFrame, unit:
         "date", pl.coalesce("value", "initial").alias("valeur"), pl.lit(OFFICIAL_ACTS_SERIES).alias("serie")
     ).drop_nulls("valeur")
     feed = feed_quarterly.select(
-        (pl.col("periode").dt.offset_by("1mo")).alias("date"), (pl.col("demandes") / 3).alias("valeur"),
-        pl.lit(FEED_REQUESTS_SERIES).alias("serie"))
+        (pl.col("periode").dt.offset_by("1mo")).alias("date"),
+        (pl.col("demandes") / 3).alias("valeur"),
+        pl.lit(FEED_REQUESTS_SERIES).alias("serie"),
+    )
     data = pl.concat([points, feed], how="vertical_relaxed").with_columns(
         pl.col("valeur").map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr"),
-        pl.col("date").map_elements(formats.month_long, return_dtype=pl.String).alias("date_fr"))
+        pl.col("date").map_elements(formats.month_long, return_dtype=pl.String).alias("date_fr"),
+    )
     names = [OFFICIAL_ACTS_SERIES, FEED_REQUESTS_SERIES]
     encode = dict(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("valeur:Q", title=unit, axis=alt.Axis(format=",d")),
-        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.categorical()[3],
-                                                                                    theme.color("primary")]),
-                        legend=alt.Legend(orient="bottom", labelLimit=400)),
+        color=alt.Color(
+            "serie:N",
+            title=None,
+            scale=alt.Scale(domain=names, range=[theme.categorical()[3], theme.color("primary")]),
+            legend=alt.Legend(orient="bottom", labelLimit=400),
+        ),
         shape=alt.Shape("serie:N", title=None, scale=alt.Scale(domain=names, range=["diamond", "circle"])),
-        tooltip=[alt.Tooltip("serie:N", title="Série"), alt.Tooltip("date_fr:N", title="Mois"),
-                 alt.Tooltip("valeur_fr:N", title=unit)],
+        tooltip=[
+            alt.Tooltip("serie:N", title="Série"),
+            alt.Tooltip("date_fr:N", title="Mois"),
+            alt.Tooltip("valeur_fr:N", title=unit),
+        ],
     )
     layers = alt.Chart(data.to_arrow()).mark_line(point=True, strokeWidth=1.5).encode(**encode)
     target = official.filter(pl.col("target").is_not_null())
     if not target.is_empty():
         goal = target.select("date", pl.col("target").alias("valeur")).with_columns(
-            pl.col("valeur").map_elements(lambda v: f"objectif : {formats.number(v)} par mois",
-                                          return_dtype=pl.String).alias("libelle"))
-        point = alt.Chart(goal.to_arrow()).mark_point(shape="triangle-up", size=160, filled=True,
-                                                      color=theme.color("red")).encode(
-            x="date:T", y="valeur:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
-        layers = layers + point + point.mark_text(align="right", dx=-10, dy=-8, color=theme.color("red")).encode(
-            text="libelle:N")
+            pl.col("valeur")
+            .map_elements(lambda v: f"objectif : {formats.number(v)} par mois", return_dtype=pl.String)
+            .alias("libelle")
+        )
+        point = (
+            alt.Chart(goal.to_arrow())
+            .mark_point(shape="triangle-up", size=160, filled=True, color=theme.color("red"))
+            .encode(x="date:T", y="valeur:Q", tooltip=[alt.Tooltip("libelle:N", title="Objectif")])
+        )
+        layers = (
+            layers
+            + point
+            + point.mark_text(align="right", dx=-10, dy=-8, color=theme.color("red")).encode(text="libelle:N")
+        )
     return layers.properties(height=280)
 
 
 def official_vs_feed_by_zone(rows: pl.DataFrame, unit: str) -> alt.Chart:
     """One line per zone: the official value (diamond) and fsdash's (circle), named in the legend."""
-    data = pl.concat([
-        rows.select("zone_name", pl.col("official").alias("valeur"), pl.lit("Série officielle").alias("serie")),
-        rows.select("zone_name", pl.col("feed").alias("valeur"), pl.lit("Données fsdash").alias("serie")),
-    ]).drop_nulls("valeur").with_columns(
-        pl.col("valeur").map_elements(lambda v: formats.number(v, 1), return_dtype=pl.String).alias("valeur_fr"))
+    data = (
+        pl.concat(
+            [
+                rows.select("zone_name", pl.col("official").alias("valeur"), pl.lit("Série officielle").alias("serie")),
+                rows.select("zone_name", pl.col("feed").alias("valeur"), pl.lit("Données fsdash").alias("serie")),
+            ]
+        )
+        .drop_nulls("valeur")
+        .with_columns(
+            pl.col("valeur").map_elements(lambda v: formats.number(v, 1), return_dtype=pl.String).alias("valeur_fr")
+        )
+    )
     names = ["Série officielle", "Données fsdash"]
     order = rows.sort("official", descending=True, nulls_last=True)["zone_name"].to_list()
-    return alt.Chart(data.to_arrow()).mark_point(filled=True, size=70).encode(
-        y=alt.Y("zone_name:N", sort=order, title=None),
-        x=alt.X("valeur:Q", title=unit, scale=alt.Scale(zero=False)),
-        color=alt.Color("serie:N", title=None, scale=alt.Scale(domain=names, range=[theme.categorical()[3],
-                                                                                    theme.color("primary")]),
-                        legend=alt.Legend(orient="bottom")),
-        shape=alt.Shape("serie:N", title=None, scale=alt.Scale(domain=names, range=["diamond", "circle"])),
-        tooltip=[alt.Tooltip("zone_name:N", title="Zone"), alt.Tooltip("serie:N", title="Série"),
-                 alt.Tooltip("valeur_fr:N", title=unit)],
-    ).properties(height=alt.Step(14))
+    return (
+        alt.Chart(data.to_arrow())
+        .mark_point(filled=True, size=70)
+        .encode(
+            y=alt.Y("zone_name:N", sort=order, title=None),
+            x=alt.X("valeur:Q", title=unit, scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "serie:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=[theme.categorical()[3], theme.color("primary")]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            shape=alt.Shape("serie:N", title=None, scale=alt.Scale(domain=names, range=["diamond", "circle"])),
+            tooltip=[
+                alt.Tooltip("zone_name:N", title="Zone"),
+                alt.Tooltip("serie:N", title="Série"),
+                alt.Tooltip("valeur_fr:N", title=unit),
+            ],
+        )
+        .properties(height=alt.Step(14))
+    )
 
 
 def commitments(frame: pl.DataFrame) -> alt.LayerChart:
     """Share of each charter commitment met, as labelled horizontal bars on a 0–100 % axis."""
     data = frame.drop_nulls("valeur").with_columns(
-        pl.col("valeur").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String).alias("valeur_fr"))
+        pl.col("valeur").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String).alias("valeur_fr")
+    )
     base = alt.Chart(data.to_arrow()).encode(
         y=alt.Y("engagement:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
         x=alt.X("valeur:Q", title="Part conforme", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("engagement:N", title="Engagement"), alt.Tooltip("valeur_fr:N", title="Part"),
-                 alt.Tooltip("source:N", title="Source")])
+        tooltip=[
+            alt.Tooltip("engagement:N", title="Engagement"),
+            alt.Tooltip("valeur_fr:N", title="Part"),
+            alt.Tooltip("source:N", title="Source"),
+        ],
+    )
     bars = base.mark_bar(color=theme.color("primary"))
     text = base.mark_text(align="left", dx=4, color=theme.color("text")).encode(text="valeur_fr:N")
     return (bars + text).properties(height=alt.Step(28))

@@ -12,6 +12,7 @@ import polars as pl
 
 from fsdash import formats, theme
 
+
 #: Outcome colours: answered on the spot in blue France, passed on in light blue, redirected in grey.
 #: Never the only cue: every segment is labelled and the tables give the figures.
 def outcome_colors() -> dict[str, str]:
@@ -31,39 +32,77 @@ def outcome_bar(outcomes: pl.DataFrame) -> alt.LayerChart:
     """The three outcomes as one 100 % bar, each segment labelled with its share (segments too
     narrow for a label keep their tooltip, and the table gives every figure)."""
     colors = outcome_colors()
-    data = (outcomes.filter(pl.col("nb_demandes") > 0)
-            .with_columns(pl.col("part").cum_sum().alias("fin"))
-            .with_columns((pl.col("fin") - pl.col("part")).alias("debut"))
-            .with_columns(((pl.col("debut") + pl.col("fin")) / 2).alias("milieu"))
-            .select("code", "libelle_court", "part", "debut", "fin", "milieu", _pct("part").alias("part_fr"),
-                    _num("nb_demandes").alias("demandes_fr")))
+    data = (
+        outcomes.filter(pl.col("nb_demandes") > 0)
+        .with_columns(pl.col("part").cum_sum().alias("fin"))
+        .with_columns((pl.col("fin") - pl.col("part")).alias("debut"))
+        .with_columns(((pl.col("debut") + pl.col("fin")) / 2).alias("milieu"))
+        .select(
+            "code",
+            "libelle_court",
+            "part",
+            "debut",
+            "fin",
+            "milieu",
+            _pct("part").alias("part_fr"),
+            _num("nb_demandes").alias("demandes_fr"),
+        )
+    )
     codes = data["code"].to_list()
-    tips = [alt.Tooltip("libelle_court:N", title="Suite donnée"), alt.Tooltip("part_fr:N", title="Part"),
-            alt.Tooltip("demandes_fr:N", title="Demandes")]
+    tips = [
+        alt.Tooltip("libelle_court:N", title="Suite donnée"),
+        alt.Tooltip("part_fr:N", title="Part"),
+        alt.Tooltip("demandes_fr:N", title="Demandes"),
+    ]
     base = alt.Chart(data.to_arrow())
     bar = base.mark_bar(height=44).encode(
         x=alt.X("debut:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=None),
         x2="fin:Q",
-        color=alt.Color("libelle_court:N", title=None, sort=data["libelle_court"].to_list(),
-                        scale=alt.Scale(domain=data["libelle_court"].to_list(),
-                                        range=[colors.get(c, theme.color("grey")) for c in codes]),
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=tips)
-    text = base.transform_filter("datum.part >= 0.04").mark_text(fontWeight="bold", fontSize=13).encode(
-        x="milieu:Q", text="part_fr:N", tooltip=tips,
-        color=alt.condition("datum.code == 'REPONDU_SUR_PLACE'", alt.value("white"), alt.value(theme.color("text"))))
+        color=alt.Color(
+            "libelle_court:N",
+            title=None,
+            sort=data["libelle_court"].to_list(),
+            scale=alt.Scale(
+                domain=data["libelle_court"].to_list(), range=[colors.get(c, theme.color("grey")) for c in codes]
+            ),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=tips,
+    )
+    text = (
+        base.transform_filter("datum.part >= 0.04")
+        .mark_text(fontWeight="bold", fontSize=13)
+        .encode(
+            x="milieu:Q",
+            text="part_fr:N",
+            tooltip=tips,
+            color=alt.condition(
+                "datum.code == 'REPONDU_SUR_PLACE'", alt.value("white"), alt.value(theme.color("text"))
+            ),
+        )
+    )
     return alt.layer(bar, text).properties(height=90)
 
 
-def share_bars(shares: pl.DataFrame, title: str = "Part des demandes", *, compared: pl.DataFrame | None = None,
-               compared_label: str = "Comparaison", label: str = "libelle_court",
-               height_per_row: int = 26) -> alt.LayerChart:
+def share_bars(
+    shares: pl.DataFrame,
+    title: str = "Part des demandes",
+    *,
+    compared: pl.DataFrame | None = None,
+    compared_label: str = "Comparaison",
+    label: str = "libelle_court",
+    height_per_row: int = 26,
+) -> alt.LayerChart:
     """Horizontal bars of each value's share, largest first, labelled; the comparison's share of the same
     value as a black tick."""
     data = shares.select(pl.col(label).alias("libelle"), "part", "nb_demandes").with_columns(
-        _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"))
-    tips = [alt.Tooltip("libelle:N", title="Libellé"), alt.Tooltip("part_fr:N", title="Part"),
-            alt.Tooltip("demandes_fr:N", title="Demandes")]
+        _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr")
+    )
+    tips = [
+        alt.Tooltip("libelle:N", title="Libellé"),
+        alt.Tooltip("part_fr:N", title="Part"),
+        alt.Tooltip("demandes_fr:N", title="Demandes"),
+    ]
     if compared is not None and not compared.is_empty():
         cmp = compared.select(pl.col(label).alias("libelle"), pl.col("part").alias("part_comparee"))
         data = data.join(cmp, on="libelle", how="left").with_columns(_pct("part_comparee").alias("comparee_fr"))
@@ -72,13 +111,18 @@ def share_bars(shares: pl.DataFrame, title: str = "Part des demandes", *, compar
     y = alt.Y("libelle:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False))
     base = alt.Chart(data.to_arrow())
     bars = base.mark_bar(color=theme.color("primary")).encode(
-        x=alt.X("part:Q", title=title, axis=alt.Axis(format=".0%")), y=y, tooltip=tips)
+        x=alt.X("part:Q", title=title, axis=alt.Axis(format=".0%")), y=y, tooltip=tips
+    )
     text = base.mark_text(align="left", dx=4, color=theme.color("text")).encode(
-        x="part:Q", y=y, text="part_fr:N", tooltip=tips)
+        x="part:Q", y=y, text="part_fr:N", tooltip=tips
+    )
     layers = [bars, text]
     if "part_comparee" in data.columns:
-        layers.append(base.mark_tick(color=theme.color("text"), thickness=3, size=height_per_row * 0.8).encode(
-            x="part_comparee:Q", y=y, tooltip=tips))
+        layers.append(
+            base.mark_tick(color=theme.color("text"), thickness=3, size=height_per_row * 0.8).encode(
+                x="part_comparee:Q", y=y, tooltip=tips
+            )
+        )
     return alt.layer(*layers).properties(height=alt.Step(height_per_row))
 
 
@@ -86,24 +130,41 @@ def situation_bars(situations: pl.DataFrame, title: str = "Part des demandes") -
     """The 19 life situations as horizontal bars grouped by theme of the bouquet (colour and order)."""
     themes = situations.select("theme_libelle").unique(maintain_order=True)["theme_libelle"].to_list()
     data = situations.with_row_index("rang").select(
-        "rang", pl.col("libelle").alias("situation"), pl.col("theme_libelle").alias("theme"), "part",
-        _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"))
+        "rang",
+        pl.col("libelle").alias("situation"),
+        pl.col("theme_libelle").alias("theme"),
+        "part",
+        _pct("part").alias("part_fr"),
+        _num("nb_demandes").alias("demandes_fr"),
+    )
     # Within each theme, largest first; themes in catalogue order.
-    data = (data.with_columns(pl.col("theme").replace_strict({t: i for i, t in enumerate(themes)}).alias("o"))
-            .sort(["o", "part"], descending=[False, True], nulls_last=True))
+    data = data.with_columns(pl.col("theme").replace_strict({t: i for i, t in enumerate(themes)}).alias("o")).sort(
+        ["o", "part"], descending=[False, True], nulls_last=True
+    )
     order = data["situation"].to_list()
     palette = theme.categorical()
     y = alt.Y("situation:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False))
-    tips = [alt.Tooltip("situation:N", title="Situation de vie"), alt.Tooltip("theme:N", title="Thème"),
-            alt.Tooltip("part_fr:N", title="Part"), alt.Tooltip("demandes_fr:N", title="Demandes")]
+    tips = [
+        alt.Tooltip("situation:N", title="Situation de vie"),
+        alt.Tooltip("theme:N", title="Thème"),
+        alt.Tooltip("part_fr:N", title="Part"),
+        alt.Tooltip("demandes_fr:N", title="Demandes"),
+    ]
     base = alt.Chart(data.drop("o", "rang").to_arrow())
     bars = base.mark_bar().encode(
-        x=alt.X("part:Q", title=title, axis=alt.Axis(format=".0%")), y=y,
-        color=alt.Color("theme:N", title="Thème", scale=alt.Scale(domain=themes, range=palette[:len(themes)]),
-                        legend=alt.Legend(orient="top", columns=3, labelLimit=320)),
-        tooltip=tips)
+        x=alt.X("part:Q", title=title, axis=alt.Axis(format=".0%")),
+        y=y,
+        color=alt.Color(
+            "theme:N",
+            title="Thème",
+            scale=alt.Scale(domain=themes, range=palette[: len(themes)]),
+            legend=alt.Legend(orient="top", columns=3, labelLimit=320),
+        ),
+        tooltip=tips,
+    )
     text = base.mark_text(align="left", dx=4, color=theme.color("text")).encode(
-        x="part:Q", y=y, text="part_fr:N", tooltip=tips)
+        x="part:Q", y=y, text="part_fr:N", tooltip=tips
+    )
     return alt.layer(bars, text).properties(height=alt.Step(22))
 
 
@@ -115,21 +176,36 @@ def outcome_stack(outcome_by: pl.DataFrame, title: str = "Suite donnée") -> alt
     on_spot = outcome_by.filter(pl.col("issue") == "REPONDU_SUR_PLACE").sort("part", descending=True)
     order = on_spot["libelle_court"].to_list()
     data = outcome_by.with_columns(
-        _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"),
-        pl.col("issue").replace_strict({c: i for i, c in enumerate(issues["issue"].to_list())}).alias("o"))
+        _pct("part").alias("part_fr"),
+        _num("nb_demandes").alias("demandes_fr"),
+        pl.col("issue").replace_strict({c: i for i, c in enumerate(issues["issue"].to_list())}).alias("o"),
+    )
     data = data.select("libelle_court", "issue_libelle", "part", "part_fr", "demandes_fr", "o")
-    return alt.Chart(data.to_arrow()).mark_bar().encode(
-        x=alt.X("part:Q", stack="normalize", title=title, axis=alt.Axis(format=".0%")),
-        y=alt.Y("libelle_court:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
-        color=alt.Color("issue_libelle:N", title=None,
-                        scale=alt.Scale(domain=issues["issue_libelle"].to_list(),
-                                        range=[colors.get(c, theme.color("grey")) for c in issues["issue"].to_list()]),
-                        legend=alt.Legend(orient="top")),
-        order=alt.Order("o:Q"),
-        tooltip=[alt.Tooltip("libelle_court:N", title="Libellé"),
-                 alt.Tooltip("issue_libelle:N", title="Suite donnée"),
-                 alt.Tooltip("part_fr:N", title="Part"), alt.Tooltip("demandes_fr:N", title="Demandes")],
-    ).properties(height=alt.Step(24))
+    return (
+        alt.Chart(data.to_arrow())
+        .mark_bar()
+        .encode(
+            x=alt.X("part:Q", stack="normalize", title=title, axis=alt.Axis(format=".0%")),
+            y=alt.Y("libelle_court:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
+            color=alt.Color(
+                "issue_libelle:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=issues["issue_libelle"].to_list(),
+                    range=[colors.get(c, theme.color("grey")) for c in issues["issue"].to_list()],
+                ),
+                legend=alt.Legend(orient="top"),
+            ),
+            order=alt.Order("o:Q"),
+            tooltip=[
+                alt.Tooltip("libelle_court:N", title="Libellé"),
+                alt.Tooltip("issue_libelle:N", title="Suite donnée"),
+                alt.Tooltip("part_fr:N", title="Part"),
+                alt.Tooltip("demandes_fr:N", title="Demandes"),
+            ],
+        )
+        .properties(height=alt.Step(24))
+    )
 
 
 def _quarter_order(by_quarter: pl.DataFrame) -> list[str]:
@@ -144,18 +220,37 @@ def share_small_multiples(by_quarter: pl.DataFrame, title: str = "Part des deman
     data = by_quarter.select(
         pl.col("libelle_court").alias("libelle"),
         pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
-        "part", _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"))
+        "part",
+        _pct("part").alias("part_fr"),
+        _num("nb_demandes").alias("demandes_fr"),
+    )
     order = _quarter_order(by_quarter)
     panels = by_quarter.select("libelle_court").unique(maintain_order=True)["libelle_court"].to_list()
-    return alt.Chart(data.to_arrow()).mark_line(point=alt.OverlayMarkDef(size=18), color=theme.color("primary")).encode(
-        x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False)),
-        y=alt.Y("part:Q", title=None, axis=alt.Axis(format=".0%", tickCount=3), scale=alt.Scale(zero=True)),
-        tooltip=[alt.Tooltip("libelle:N", title="Libellé"), alt.Tooltip("trimestre:N", title="Trimestre"),
-                 alt.Tooltip("part_fr:N", title="Part"), alt.Tooltip("demandes_fr:N", title="Demandes")],
-    ).properties(width=150, height=90).facet(
-        facet=alt.Facet("libelle:N", sort=panels, title=f"{title} (échelle propre à chaque panneau, depuis 0)",
-                        header=alt.Header(labelFontSize=12, labelFontWeight="bold")),
-        columns=columns).resolve_scale(y="independent")
+    return (
+        alt.Chart(data.to_arrow())
+        .mark_line(point=alt.OverlayMarkDef(size=18), color=theme.color("primary"))
+        .encode(
+            x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False)),
+            y=alt.Y("part:Q", title=None, axis=alt.Axis(format=".0%", tickCount=3), scale=alt.Scale(zero=True)),
+            tooltip=[
+                alt.Tooltip("libelle:N", title="Libellé"),
+                alt.Tooltip("trimestre:N", title="Trimestre"),
+                alt.Tooltip("part_fr:N", title="Part"),
+                alt.Tooltip("demandes_fr:N", title="Demandes"),
+            ],
+        )
+        .properties(width=150, height=90)
+        .facet(
+            facet=alt.Facet(
+                "libelle:N",
+                sort=panels,
+                title=f"{title} (échelle propre à chaque panneau, depuis 0)",
+                header=alt.Header(labelFontSize=12, labelFontWeight="bold"),
+            ),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+    )
 
 
 def channel_lines(by_quarter: pl.DataFrame, title: str = "Part des demandes") -> alt.Chart:
@@ -163,16 +258,28 @@ def channel_lines(by_quarter: pl.DataFrame, title: str = "Part des demandes") ->
     data = by_quarter.select(
         pl.col("libelle_court").alias("canal"),
         pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
-        "part", _pct("part").alias("part_fr"), _num("nb_demandes").alias("demandes_fr"))
+        "part",
+        _pct("part").alias("part_fr"),
+        _num("nb_demandes").alias("demandes_fr"),
+    )
     order = _quarter_order(by_quarter)
     channels = by_quarter.select("libelle_court").unique(maintain_order=True)["libelle_court"].to_list()
-    return alt.Chart(data.to_arrow()).mark_line(point=True, strokeWidth=2).encode(
-        x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("part:Q", title=title, axis=alt.Axis(format=".0%")),
-        color=alt.Color("canal:N", title="Canal", sort=channels, legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("canal:N", title="Canal"), alt.Tooltip("trimestre:N", title="Trimestre"),
-                 alt.Tooltip("part_fr:N", title="Part"), alt.Tooltip("demandes_fr:N", title="Demandes")],
-    ).properties(height=260)
+    return (
+        alt.Chart(data.to_arrow())
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("part:Q", title=title, axis=alt.Axis(format=".0%")),
+            color=alt.Color("canal:N", title="Canal", sort=channels, legend=alt.Legend(orient="top")),
+            tooltip=[
+                alt.Tooltip("canal:N", title="Canal"),
+                alt.Tooltip("trimestre:N", title="Trimestre"),
+                alt.Tooltip("part_fr:N", title="Part"),
+                alt.Tooltip("demandes_fr:N", title="Demandes"),
+            ],
+        )
+        .properties(height=260)
+    )
 
 
 def _signed_points(v: float) -> str:
@@ -183,57 +290,107 @@ def _signed_points(v: float) -> str:
     return ("+" if v > 0 else "\u2212") + text
 
 
-def departement_heatmap(frame: pl.DataFrame, value: str = "part", *, highlight: str | None = None,
-                        zone_label: str = "la zone") -> alt.LayerChart:
+def departement_heatmap(
+    frame: pl.DataFrame, value: str = "part", *, highlight: str | None = None, zone_label: str = "la zone"
+) -> alt.LayerChart:
     """Départements (rows) × partners (columns), coloured by each partner's share of the département's
     requests (``value="part"``) or by its gap to the whole zone's share (``value="ecart"``, in points,
     diverging red–blue). Cells of départements with few requests are faded; the chosen département
     (``highlight``) is outlined. Each cell is labelled."""
     data = frame.select(
         (pl.col("departement") + " " + pl.col("departement_nom")).alias("dep"),
-        "departement", "libelle_court", "part", "part_zone", "ecart", "nb_demandes", "total_departement",
+        "departement",
+        "libelle_court",
+        "part",
+        "part_zone",
+        "ecart",
+        "nb_demandes",
+        "total_departement",
         "petit_effectif",
-        _pct("part").alias("part_fr"), _pct("part_zone").alias("zone_fr"), _num("nb_demandes").alias("demandes_fr"),
+        _pct("part").alias("part_fr"),
+        _pct("part_zone").alias("zone_fr"),
+        _num("nb_demandes").alias("demandes_fr"),
         _num("total_departement").alias("total_fr"),
         (pl.col("ecart") * 100).alias("ecart_points"),
-        (pl.col("ecart") * 100).map_elements(_signed_points, return_dtype=pl.String).alias("ecart_fr"))
+        (pl.col("ecart") * 100).map_elements(_signed_points, return_dtype=pl.String).alias("ecart_fr"),
+    )
     if value == "part":
         data = data.with_columns(
-            (pl.col("part") * 100).map_elements(lambda v: formats.number(v, 0), return_dtype=pl.String).alias("texte"))
-        color = alt.Color("part:Q", title="Part", scale=alt.Scale(range=theme.sequential()[:7]),
-                          legend=alt.Legend(format=".0%", orient="top"))
+            (pl.col("part") * 100).map_elements(lambda v: formats.number(v, 0), return_dtype=pl.String).alias("texte")
+        )
+        color = alt.Color(
+            "part:Q",
+            title="Part",
+            scale=alt.Scale(range=theme.sequential()[:7]),
+            legend=alt.Legend(format=".0%", orient="top"),
+        )
     else:
         top = float(data["ecart_points"].abs().max() or 1.0)
         data = data.with_columns(pl.col("ecart_fr").alias("texte"))
         value = "ecart_points"
-        color = alt.Color("ecart_points:Q", title=f"Écart à {zone_label} (points de pourcentage)",
-                          scale=alt.Scale(domain=[-top, 0, top], interpolate="rgb",
-                                          range=[theme.color("red"), "#FFFFFF", theme.color("primary")]),
-                          legend=alt.Legend(format="+.1f", orient="top", titleLimit=500))
+        color = alt.Color(
+            "ecart_points:Q",
+            title=f"Écart à {zone_label} (points de pourcentage)",
+            scale=alt.Scale(
+                domain=[-top, 0, top], interpolate="rgb", range=[theme.color("red"), "#FFFFFF", theme.color("primary")]
+            ),
+            legend=alt.Legend(format="+.1f", orient="top", titleLimit=500),
+        )
     deps = data.select("dep").unique().sort("dep")["dep"].to_list()
     partners = frame.select("libelle_court").unique(maintain_order=True)["libelle_court"].to_list()
-    x = alt.X("libelle_court:N", sort=partners, title=None,
-              axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=160, labelOverlap=False))
+    x = alt.X(
+        "libelle_court:N",
+        sort=partners,
+        title=None,
+        axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=160, labelOverlap=False),
+    )
     y = alt.Y("dep:N", sort=deps, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False))
-    tips = [alt.Tooltip("dep:N", title="Département"), alt.Tooltip("libelle_court:N", title="Partenaire"),
-            alt.Tooltip("part_fr:N", title="Part dans le département"),
-            alt.Tooltip("zone_fr:N", title=f"Part dans {zone_label}"),
-            alt.Tooltip("ecart_fr:N", title="Écart (points)"), alt.Tooltip("demandes_fr:N", title="Demandes"),
-            alt.Tooltip("total_fr:N", title="Demandes du département")]
-    data = data.select("dep", "departement", "libelle_court", value, "texte", "petit_effectif", "part_fr", "zone_fr",
-                       "ecart_fr", "demandes_fr", "total_fr")  # only what is drawn or shown
+    tips = [
+        alt.Tooltip("dep:N", title="Département"),
+        alt.Tooltip("libelle_court:N", title="Partenaire"),
+        alt.Tooltip("part_fr:N", title="Part dans le département"),
+        alt.Tooltip("zone_fr:N", title=f"Part dans {zone_label}"),
+        alt.Tooltip("ecart_fr:N", title="Écart (points)"),
+        alt.Tooltip("demandes_fr:N", title="Demandes"),
+        alt.Tooltip("total_fr:N", title="Demandes du département"),
+    ]
+    data = data.select(
+        "dep",
+        "departement",
+        "libelle_court",
+        value,
+        "texte",
+        "petit_effectif",
+        "part_fr",
+        "zone_fr",
+        "ecart_fr",
+        "demandes_fr",
+        "total_fr",
+    )  # only what is drawn or shown
     base = alt.Chart(data.to_arrow())
     cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        x=x, y=y, color=color,
+        x=x,
+        y=y,
+        color=color,
         opacity=alt.condition("datum.petit_effectif", alt.value(0.35), alt.value(1.0)),
-        tooltip=tips)
+        tooltip=tips,
+    )
     text = base.mark_text(fontSize=10).encode(
-        x=x, y=y, text="texte:N",
-        color=alt.condition(f"abs(datum.{value}) > {0.6 * float(data[value].abs().max() or 1)}",
-                            alt.value("white"), alt.value(theme.color("text"))),
-        tooltip=tips)
+        x=x,
+        y=y,
+        text="texte:N",
+        color=alt.condition(
+            f"abs(datum.{value}) > {0.6 * float(data[value].abs().max() or 1)}",
+            alt.value("white"),
+            alt.value(theme.color("text")),
+        ),
+        tooltip=tips,
+    )
     layers = [cells, text]
     if highlight is not None and highlight in data["departement"].to_list():
-        layers.append(base.transform_filter(alt.datum.departement == highlight).mark_rect(
-            fill=None, stroke=theme.color("red"), strokeWidth=2).encode(x=x, y=y))
+        layers.append(
+            base.transform_filter(alt.datum.departement == highlight)
+            .mark_rect(fill=None, stroke=theme.color("red"), strokeWidth=2)
+            .encode(x=x, y=y)
+        )
     return alt.layer(*layers).properties(height=alt.Step(18))

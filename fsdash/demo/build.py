@@ -61,10 +61,17 @@ def _write(frame: pl.DataFrame, folder: Path, name: str) -> Path | None:
     return path
 
 
-def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: int, quarter: int,
-                   scale: float | np.ndarray, carry: dict[str, pl.DataFrame], is_last: bool,
-                   folder: Path, satisfaction: pl.DataFrame | None = None,
-                   ) -> tuple[list[Path], dict[str, pl.DataFrame]]:
+def _quarter_files(
+    rng: np.random.Generator,
+    profile: feed.SiteProfile,
+    year: int,
+    quarter: int,
+    scale: float | np.ndarray,
+    carry: dict[str, pl.DataFrame],
+    is_last: bool,
+    folder: Path,
+    satisfaction: pl.DataFrame | None = None,
+) -> tuple[list[Path], dict[str, pl.DataFrame]]:
     """The files sent for one quarter, and what is left to send with the next one."""
     act = feed.activity(rng, profile, year, quarter, scale)
     act, _missing = _split(rng, act, cal.SHARE_MISSING_REPORTS)
@@ -74,16 +81,21 @@ def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: in
     corrections = carry.get("corrections")
     broken_mask = pl.Series(rng.random(sent.height) < cal.SHARE_INCONSISTENT_REPORTS)
     sent = sent.with_columns(
-        pl.when(broken_mask).then(pl.col("courriels_recus") + 5).otherwise(pl.col("courriels_repondus_72h"))
-        .alias("courriels_repondus_72h"))
+        pl.when(broken_mask)
+        .then(pl.col("courriels_recus") + 5)
+        .otherwise(pl.col("courriels_repondus_72h"))
+        .alias("courriels_repondus_72h")
+    )
     if corrections is not None:
         sent = pl.concat([sent, corrections])
     detail = feed.request_detail(rng, profile, reported)
     kiosk = feed.kiosk_answers(rng, profile, reported, satisfaction)
     tag = f"{year}-T{quarter}"
-    files = [_write(sent, folder, f"demo-{tag}-activite.parquet"),
-             _write(detail, folder, f"demo-{tag}-demandes_detail.parquet"),
-             _write(kiosk, folder, f"demo-{tag}-satisfaction_borne.parquet")]
+    files = [
+        _write(sent, folder, f"demo-{tag}-activite.parquet"),
+        _write(detail, folder, f"demo-{tag}-demandes_detail.parquet"),
+        _write(kiosk, folder, f"demo-{tag}-satisfaction_borne.parquet"),
+    ]
     _, corrected = _split(rng, on_time, cal.SHARE_CORRECTED_REPORTS)
     corrected = corrected.with_columns((pl.col("usagers_accueillis") * 1.05).round().cast(pl.Int64))
     return [f for f in files if f], {"activite": late, "corrections": corrected}
@@ -91,13 +103,17 @@ def _quarter_files(rng: np.random.Generator, profile: feed.SiteProfile, year: in
 
 # --- calibration on official series (demo --official) ----------------------------------------
 
+
 def _quarterly(values: pl.DataFrame) -> pl.DataFrame:
     """Monthly official values by zone and quarter: sum of 3 months, else mean × 3."""
-    return (values.with_columns(pl.col("reference_date").dt.year().alias("annee"),
-                                pl.col("reference_date").dt.quarter().cast(pl.Int64).alias("trimestre"))
-            .group_by("zone_code", "annee", "trimestre")
-            .agg(pl.when(pl.len() == 3).then(pl.col("value").sum()).otherwise(pl.col("value").mean() * 3)
-                 .alias("value")))
+    return (
+        values.with_columns(
+            pl.col("reference_date").dt.year().alias("annee"),
+            pl.col("reference_date").dt.quarter().cast(pl.Int64).alias("trimestre"),
+        )
+        .group_by("zone_code", "annee", "trimestre")
+        .agg(pl.when(pl.len() == 3).then(pl.col("value").sum()).otherwise(pl.col("value").mean() * 3).alias("value"))
+    )
 
 
 def _shares(frame: pl.DataFrame) -> dict[str, float]:
@@ -116,31 +132,45 @@ def official_targets(con: duckdb.DuckDBPyConnection) -> cal.OfficialTargets:
     quarters = _quarterly(acts)
     shares: dict[tuple[int, int] | None, dict[str, float]] = {
         (y, q): _shares(quarters.filter((pl.col("annee") == y) & (pl.col("trimestre") == q)))
-        for y, q in quarters.select("annee", "trimestre").unique().iter_rows()}
+        for y, q in quarters.select("annee", "trimestre").unique().iter_rows()
+    }
     if not acts.is_empty():
         shares[None] = _shares(acts.group_by("zone_code").agg(pl.col("value").sum()))
     satisfaction = measured_values(con, SATISFACTION, "departement")
     low, high = cal.OFFICIAL_SATISFACTION_BOUNDS
     rate = (pl.col("value") / 100).clip(low, high).alias("taux")
-    by_quarter = (satisfaction.with_columns(pl.col("reference_date").dt.year().alias("annee"),
-                                            pl.col("reference_date").dt.quarter().cast(pl.Int64).alias("trimestre"))
-                  .group_by("zone_code", "annee", "trimestre").agg(pl.col("value").mean()))
-    default = satisfaction.group_by("zone_code").agg(pl.col("value").mean()).with_columns(
-        pl.lit(None, pl.Int32).alias("annee"), pl.lit(None, pl.Int64).alias("trimestre"))
-    kiosk = pl.concat([by_quarter.with_columns(pl.col("annee").cast(pl.Int32)),
-                       default.select(by_quarter.columns)], how="vertical_relaxed").select(
-        pl.col("zone_code").alias("departement"), pl.col("annee").cast(pl.Int64), "trimestre", rate)
+    by_quarter = (
+        satisfaction.with_columns(
+            pl.col("reference_date").dt.year().alias("annee"),
+            pl.col("reference_date").dt.quarter().cast(pl.Int64).alias("trimestre"),
+        )
+        .group_by("zone_code", "annee", "trimestre")
+        .agg(pl.col("value").mean())
+    )
+    default = (
+        satisfaction.group_by("zone_code")
+        .agg(pl.col("value").mean())
+        .with_columns(pl.lit(None, pl.Int32).alias("annee"), pl.lit(None, pl.Int64).alias("trimestre"))
+    )
+    kiosk = pl.concat(
+        [by_quarter.with_columns(pl.col("annee").cast(pl.Int32)), default.select(by_quarter.columns)],
+        how="vertical_relaxed",
+    ).select(pl.col("zone_code").alias("departement"), pl.col("annee").cast(pl.Int64), "trimestre", rate)
     return cal.OfficialTargets(
-        label_stocks=(stocks.select(pl.col("zone_code").alias("departement"), "date", pl.col("value").alias("sites"))
-                      if not stocks.is_empty() else None),
+        label_stocks=(
+            stocks.select(pl.col("zone_code").alias("departement"), "date", pl.col("value").alias("sites"))
+            if not stocks.is_empty()
+            else None
+        ),
         requests_by_quarter={(y, q): v for _, y, q, v in national.iter_rows()},
         request_shares=shares,
         satisfaction=kiosk if not satisfaction.is_empty() else None,
     )
 
 
-def calibrated_scales(profile: feed.SiteProfile, quarters: list[tuple[int, int]],
-                      targets: cal.OfficialTargets) -> dict[tuple[int, int], np.ndarray]:
+def calibrated_scales(
+    profile: feed.SiteProfile, quarters: list[tuple[int, int]], targets: cal.OfficialTargets
+) -> dict[tuple[int, int], np.ndarray]:
     """Per-site scale of every quarter so that requests follow the official acts.
 
     Sites keep a département factor (their département's share of the acts over every published
@@ -169,13 +199,25 @@ def _import_official(con: duckdb.DuckDBPyConnection, files: list[Path], today: d
 
     result = import_official_paths(con, files, today=today)
     if result.exit_code:
-        raise IngestRefused(["séries officielles : des lignes ont été rejetées, la démonstration n'est pas "
-                             "construite sur des séries incomplètes.", *report_lines(result)])
+        raise IngestRefused(
+            [
+                "séries officielles : des lignes ont été rejetées, la démonstration n'est pas "
+                "construite sur des séries incomplètes.",
+                *report_lines(result),
+            ]
+        )
 
 
-def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today: dt.date | None = None,
-               sites_file: Path | None = None, official_files: list[Path] | None = None,
-               progress: Callable[[str], None] = lambda _m: None) -> None:
+def build_demo(
+    path: Path,
+    *,
+    seed: int = 2019,
+    until: str | None = None,
+    today: dt.date | None = None,
+    sites_file: Path | None = None,
+    official_files: list[Path] | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> None:
     """Generate and load the demo warehouse at ``path`` (replaced atomically when done).
 
     With ``sites_file`` (the official ANCT list), the synthetic activity sits on the real
@@ -199,8 +241,9 @@ def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today:
             set_meta(con, "demo_official", ", ".join(p.name for p in official_files))
         if sites_file is None:
             stocks = targets.label_stocks if targets else None
-            ingest_paths(con, [_write(generate_sites(rng, stocks), folder, "demo-sites.parquet")], nature="demo",
-                         today=today)
+            ingest_paths(
+                con, [_write(generate_sites(rng, stocks), folder, "demo-sites.parquet")], nature="demo", today=today
+            )
             calibrated = " (labellisations officielles)" if stocks is not None else ""
             set_meta(con, "demo_network", "synthétique" + calibrated)
         else:
@@ -209,27 +252,43 @@ def build_demo(path: Path, *, seed: int = 2019, until: str | None = None, today:
         sites = con.sql("SELECT * FROM sites ORDER BY site_id").pl()
         profile = feed.draw_profiles(rng, sites)
         if targets is None:
-            years = {y: feed.year_scale(profile, y, [q for yy, q in quarters if yy == y])
-                     for y in {y for y, _ in quarters}}
+            years = {
+                y: feed.year_scale(profile, y, [q for yy, q in quarters if yy == y]) for y in {y for y, _ in quarters}
+            }
             scales = {(y, q): years[y] for y, q in quarters}
         else:
             scales = calibrated_scales(profile, quarters, targets)
             if targets.satisfaction is not None:
                 feed.place_kiosks(rng, profile, dt.date(cal.KIOSK_FIRST_YEAR + 1, 1, 1))
         satisfaction = targets.satisfaction if targets else None
-        progress(f"Données de démonstration : {formats.number(sites.height)} sites, "
-                 f"{len(quarters)} trimestres (graine {seed}) → {path}")
+        progress(
+            f"Données de démonstration : {formats.number(sites.height)} sites, "
+            f"{len(quarters)} trimestres (graine {seed}) → {path}"
+        )
         carry: dict[str, pl.DataFrame] = {}
         for year, quarter in quarters:
-            files, carry = _quarter_files(rng, profile, year, quarter, scales[(year, quarter)], carry,
-                                          (year, quarter) == last, folder, satisfaction)
+            files, carry = _quarter_files(
+                rng,
+                profile,
+                year,
+                quarter,
+                scales[(year, quarter)],
+                carry,
+                (year, quarter) == last,
+                folder,
+                satisfaction,
+            )
             if quarter == 4 and year >= cal.SURVEY_FIRST_YEAR:
                 open_ids = sites.filter(pl.Series(feed.active_fraction(sites, year, 4) > 0))["site_id"].to_list()
-                files.append(_write(feed.survey(rng, profile, year, open_ids), folder, f"demo-{year}-enquete_annuelle.parquet"))
+                files.append(
+                    _write(feed.survey(rng, profile, year, open_ids), folder, f"demo-{year}-enquete_annuelle.parquet")
+                )
             result = ingest_paths(con, [f for f in files if f], nature="demo", today=today)
             accepted = sum(t.rows_accepted for f in result.files for t in f.tables)
-            progress(f"  {formats.quarter_long(quarter_start(year, quarter))} : "
-                     f"{formats.number(accepted)} lignes chargées, {formats.number(result.rows_rejected)} en quarantaine")
+            progress(
+                f"  {formats.quarter_long(quarter_start(year, quarter))} : "
+                f"{formats.number(accepted)} lignes chargées, {formats.number(result.rows_rejected)} en quarantaine"
+            )
         # last, so the draws above (and the demo they give for a seed) do not depend on it
         ingest_paths(con, funding_files(rng, folder, last), nature="demo", today=today)
         progress("  financement : forfaits, enveloppe Banque des Territoires, régularisation 2018 chargés")

@@ -15,12 +15,24 @@ import polars as pl
 #: national series (Etalab baromètre, « nb-labellisations-france-services », dated one month
 #: later there); 2023-2026: waves leading to the 2,845 structures of the ANCT list of 1 Aug 2024.
 LABEL_WAVES: list[tuple[dt.date, int]] = [
-    (dt.date(2020, 1, 1), 460), (dt.date(2020, 2, 1), 534), (dt.date(2020, 9, 1), 856),
-    (dt.date(2021, 1, 1), 1123), (dt.date(2021, 4, 1), 1304), (dt.date(2021, 7, 1), 1494),
-    (dt.date(2021, 10, 1), 1745), (dt.date(2022, 1, 1), 2055), (dt.date(2022, 4, 1), 2197),
-    (dt.date(2022, 7, 1), 2379), (dt.date(2022, 11, 1), 2538), (dt.date(2023, 4, 1), 2640),
-    (dt.date(2023, 10, 1), 2720), (dt.date(2024, 1, 1), 2790), (dt.date(2024, 4, 1), 2850),
-    (dt.date(2024, 7, 1), 2875), (dt.date(2025, 1, 1), 2890), (dt.date(2025, 7, 1), 2900),
+    (dt.date(2020, 1, 1), 460),
+    (dt.date(2020, 2, 1), 534),
+    (dt.date(2020, 9, 1), 856),
+    (dt.date(2021, 1, 1), 1123),
+    (dt.date(2021, 4, 1), 1304),
+    (dt.date(2021, 7, 1), 1494),
+    (dt.date(2021, 10, 1), 1745),
+    (dt.date(2022, 1, 1), 2055),
+    (dt.date(2022, 4, 1), 2197),
+    (dt.date(2022, 7, 1), 2379),
+    (dt.date(2022, 11, 1), 2538),
+    (dt.date(2023, 4, 1), 2640),
+    (dt.date(2023, 10, 1), 2720),
+    (dt.date(2024, 1, 1), 2790),
+    (dt.date(2024, 4, 1), 2850),
+    (dt.date(2024, 7, 1), 2875),
+    (dt.date(2025, 1, 1), 2890),
+    (dt.date(2025, 7, 1), 2900),
     (dt.date(2026, 1, 1), 2910),
 ]
 
@@ -32,15 +44,32 @@ ANTENNA_SHARE_FROM_2022 = 0.14
 
 #: Requests handled per year (programme figures: ≈ 1.2 M in 2020, ≈ 9 M in 2023, 0.9–1 M acts a
 #: month in 2024 — DITP IND-323 — and the 2026 target of ≈ 1.05 M a month).
-REQUESTS_PER_YEAR = {2020: 1_200_000, 2021: 3_600_000, 2022: 6_400_000, 2023: 9_000_000,
-                     2024: 11_200_000, 2025: 12_000_000, 2026: 12_600_000}
+REQUESTS_PER_YEAR = {
+    2020: 1_200_000,
+    2021: 3_600_000,
+    2022: 6_400_000,
+    2023: 9_000_000,
+    2024: 11_200_000,
+    2025: 12_000_000,
+    2026: 12_600_000,
+}
 
 #: Quarterly seasonality: spring tax-return peak, summer dip.
 SEASONALITY = {1: 1.00, 2: 1.10, 3: 0.86, 4: 1.04}
 
 #: 2023 shares of requests by partner (programme figures; the remaining ≈ 20 % spread).
-PARTNER_SHARES = {"ANTS": 0.19, "CNAF": 0.16, "CNAM": 0.16, "DGFIP": 0.15, "CNAV": 0.14,
-                  "FRANCE_TRAVAIL": 0.06, "MSA": 0.04, "AUTRE": 0.05, "LA_POSTE": 0.03, "JUSTICE": 0.02}
+PARTNER_SHARES = {
+    "ANTS": 0.19,
+    "CNAF": 0.16,
+    "CNAM": 0.16,
+    "DGFIP": 0.15,
+    "CNAV": 0.14,
+    "FRANCE_TRAVAIL": 0.06,
+    "MSA": 0.04,
+    "AUTRE": 0.05,
+    "LA_POSTE": 0.03,
+    "JUSTICE": 0.02,
+}
 
 #: Which life situations each partner's requests fall under, and how often.
 PARTNER_SITUATIONS = {
@@ -53,8 +82,13 @@ PARTNER_SITUATIONS = {
     "MSA": {"AFFILIE_MSA": 0.7, "RETRAITE": 0.2, "REMBOURSEMENT_SOINS": 0.1},
     "LA_POSTE": {"SERVICE_POSTAL": 1.0},
     "JUSTICE": {"LITIGE_CONFLIT": 0.6, "VICTIME_INFRACTION": 0.4},
-    "AUTRE": {"ENERGIE": 0.3, "JEUNESSE": 0.2, "LITIGE_CONSOMMATION": 0.2, "DIFFICULTES_FINANCIERES": 0.15,
-              "HANDICAP": 0.15},
+    "AUTRE": {
+        "ENERGIE": 0.3,
+        "JEUNESSE": 0.2,
+        "LITIGE_CONSOMMATION": 0.2,
+        "DIFFICULTES_FINANCIERES": 0.15,
+        "HANDICAP": 0.15,
+    },
 }
 
 #: Share answered on the spot (≈ 82 %), passed to the partner's referent, redirected.

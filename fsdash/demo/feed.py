@@ -39,14 +39,20 @@ class SiteProfile:
     def index_of(self, site_ids: pl.Series) -> np.ndarray:
         """Row positions of the given sites in the profile arrays."""
         positions = self.sites.select("site_id").with_row_index("i")
-        return pl.DataFrame({"site_id": site_ids}).join(
-            positions, on="site_id", how="left", maintain_order="left")["i"].to_numpy()
+        return (
+            pl.DataFrame({"site_id": site_ids})
+            .join(positions, on="site_id", how="left", maintain_order="left")["i"]
+            .to_numpy()
+        )
 
 
 def pairs() -> list[tuple[str, str, float]]:
     """(partner, situation, share) for every pair the demo uses."""
-    return [(p, s, cal.PARTNER_SHARES[p] * w)
-            for p, situations in cal.PARTNER_SITUATIONS.items() for s, w in situations.items()]
+    return [
+        (p, s, cal.PARTNER_SHARES[p] * w)
+        for p, situations in cal.PARTNER_SITUATIONS.items()
+        for s, w in situations.items()
+    ]
 
 
 def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
@@ -54,8 +60,12 @@ def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
     mobile = sites["format"].is_in(MOBILE_FORMATS).to_numpy()
     antenna = (sites["type_site"] == "ANTENNE").to_numpy()
     poste = (sites["porteur"] == "LA_POSTE").to_numpy()
-    size = rng.lognormal(0.0, 0.45, n) * np.where(mobile, 0.6, 1.0) * np.where(antenna, 0.4, 1.0) \
+    size = (
+        rng.lognormal(0.0, 0.45, n)
+        * np.where(mobile, 0.6, 1.0)
+        * np.where(antenna, 0.4, 1.0)
         * np.where(poste, 0.75, 1.0)
+    )
     shares = np.array([w for _, _, w in pairs()])
     partner_p = rng.dirichlet(shares * 300, size=n)
     outcome_p = rng.dirichlet(np.array(list(cal.OUTCOME_SHARES.values())) * 120, size=n)
@@ -66,8 +76,18 @@ def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
     kiosk = np.zeros(n, dtype=bool)
     kiosk[rng.choice(n, size=min(cal.KIOSK_SITES, n), replace=False)] = True
     satisfaction = rng.beta(cal.KIOSK_SATISFACTION * 80, (1 - cal.KIOSK_SATISFACTION) * 80, n)
-    return SiteProfile(sites, size, partner_p, outcome_p, agents, hours.astype(float), days, kiosk,
-                       satisfaction, rng.normal(0, 0.04, n))
+    return SiteProfile(
+        sites,
+        size,
+        partner_p,
+        outcome_p,
+        agents,
+        hours.astype(float),
+        days,
+        kiosk,
+        satisfaction,
+        rng.normal(0, 0.04, n),
+    )
 
 
 def active_fraction(sites: pl.DataFrame, year: int, quarter: int) -> np.ndarray:
@@ -98,15 +118,23 @@ def year_scale(profile: SiteProfile, year: int, quarters: list[int]) -> float:
     """
     share_of_year = sum(cal.SEASONALITY[q] for q in quarters) / sum(cal.SEASONALITY.values())
     target = cal.REQUESTS_PER_YEAR[year] / (1 - cal.SHARE_MISSING_REPORTS) * share_of_year
-    weight = sum((profile.size * active_fraction(profile.sites, year, q) * ramp(profile.sites, year, q)
-                  * cal.SEASONALITY[q]).sum() for q in quarters)
+    weight = sum(
+        (
+            profile.size * active_fraction(profile.sites, year, q) * ramp(profile.sites, year, q) * cal.SEASONALITY[q]
+        ).sum()
+        for q in quarters
+    )
     return target / weight
 
 
 def expected_weight(profile: SiteProfile, year: int, quarter: int) -> np.ndarray:
     """Each site's expected requests in a quarter, per unit of scale."""
-    return (profile.size * active_fraction(profile.sites, year, quarter) * ramp(profile.sites, year, quarter)
-            * cal.SEASONALITY[quarter])
+    return (
+        profile.size
+        * active_fraction(profile.sites, year, quarter)
+        * ramp(profile.sites, year, quarter)
+        * cal.SEASONALITY[quarter]
+    )
 
 
 def share_factors(weights: np.ndarray, departements: np.ndarray, shares: dict[str, float]) -> np.ndarray:
@@ -126,8 +154,9 @@ def share_factors(weights: np.ndarray, departements: np.ndarray, shares: dict[st
     return factor[position]
 
 
-def activity(rng: np.random.Generator, profile: SiteProfile, year: int, quarter: int,
-             scale: float | np.ndarray) -> pl.DataFrame:
+def activity(
+    rng: np.random.Generator, profile: SiteProfile, year: int, quarter: int, scale: float | np.ndarray
+) -> pl.DataFrame:
     """The ``activite`` rows of one quarter (every site open during it).
 
     ``scale`` is requests per unit of site size: one number, or one per site (calibrated demo).
@@ -135,34 +164,42 @@ def activity(rng: np.random.Generator, profile: SiteProfile, year: int, quarter:
     frac = active_fraction(profile.sites, year, quarter)
     idx = np.flatnonzero(frac > 0)
     per_site = np.broadcast_to(np.asarray(scale, dtype=float), profile.size.shape)
-    mean = profile.size[idx] * frac[idx] * ramp(profile.sites, year, quarter)[idx] * cal.SEASONALITY[quarter] \
+    mean = (
+        profile.size[idx]
+        * frac[idx]
+        * ramp(profile.sites, year, quarter)[idx]
+        * cal.SEASONALITY[quarter]
         * per_site[idx]
+    )
     demandes = rng.poisson(mean)
     m = len(idx)
     agents = profile.agents[idx]
     emails = rng.poisson(demandes * 0.05)
     closures = rng.poisson(0.4, m)
-    return pl.DataFrame({
-        "site_id": profile.sites["site_id"].to_numpy()[idx],
-        "annee": year, "trimestre": quarter,
-        "usagers_accueillis": np.round(demandes / rng.uniform(1.15, 1.45, m)).astype(np.int64),
-        "demandes": demandes,
-        "appels_recus": rng.poisson(demandes * 0.35),
-        "courriels_recus": emails,
-        "courriels_repondus_72h": rng.binomial(emails, 0.9),
-        "visios_realisees": rng.poisson(demandes * 0.01),
-        "agents_accueil": agents,
-        "agents_etp": np.round(agents * rng.uniform(0.55, 1.0, m), 1),
-        "agents_formes": rng.binomial(agents, min(0.4 + 0.15 * (year - 2020), 0.95)),
-        "heures_ouverture_hebdo": profile.hours[idx],
-        "jours_ouverture_hebdo": profile.days[idx],
-        "fermetures_exceptionnelles": closures,
-        "fermetures_annoncees_7j": rng.binomial(closures, 0.85),
-        "postes_numeriques": np.clip(agents + rng.integers(0, 3, m), 1, None),
-        "pass_numeriques_remis": rng.poisson(demandes * 0.004),
-        "sessions_numeriques": rng.poisson(2.0, m),
-        "situations_non_recours": rng.poisson(demandes * 0.012),
-    })
+    return pl.DataFrame(
+        {
+            "site_id": profile.sites["site_id"].to_numpy()[idx],
+            "annee": year,
+            "trimestre": quarter,
+            "usagers_accueillis": np.round(demandes / rng.uniform(1.15, 1.45, m)).astype(np.int64),
+            "demandes": demandes,
+            "appels_recus": rng.poisson(demandes * 0.35),
+            "courriels_recus": emails,
+            "courriels_repondus_72h": rng.binomial(emails, 0.9),
+            "visios_realisees": rng.poisson(demandes * 0.01),
+            "agents_accueil": agents,
+            "agents_etp": np.round(agents * rng.uniform(0.55, 1.0, m), 1),
+            "agents_formes": rng.binomial(agents, min(0.4 + 0.15 * (year - 2020), 0.95)),
+            "heures_ouverture_hebdo": profile.hours[idx],
+            "jours_ouverture_hebdo": profile.days[idx],
+            "fermetures_exceptionnelles": closures,
+            "fermetures_annoncees_7j": rng.binomial(closures, 0.85),
+            "postes_numeriques": np.clip(agents + rng.integers(0, 3, m), 1, None),
+            "pass_numeriques_remis": rng.poisson(demandes * 0.004),
+            "sessions_numeriques": rng.poisson(2.0, m),
+            "situations_non_recours": rng.poisson(demandes * 0.012),
+        }
+    )
 
 
 def request_detail(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame) -> pl.DataFrame:
@@ -179,24 +216,27 @@ def request_detail(rng: np.random.Generator, profile: SiteProfile, act: pl.DataF
     pair_list = pairs()
     outcomes = list(cal.OUTCOME_SHARES)
     n_out = len(outcomes)
-    return pl.DataFrame({
-        "site_id": act["site_id"].to_numpy()[r],
-        "annee": act["annee"].to_numpy()[r],
-        "trimestre": act["trimestre"].to_numpy()[r],
-        "partenaire": np.array([x[0] for x in pair_list])[p],
-        "situation": np.array([x[1] for x in pair_list])[p],
-        "canal": np.array(channels)[k // n_out],
-        "issue": np.array(outcomes)[k % n_out],
-        "nb_demandes": cells[r, p, k],
-    })
+    return pl.DataFrame(
+        {
+            "site_id": act["site_id"].to_numpy()[r],
+            "annee": act["annee"].to_numpy()[r],
+            "trimestre": act["trimestre"].to_numpy()[r],
+            "partenaire": np.array([x[0] for x in pair_list])[p],
+            "situation": np.array([x[1] for x in pair_list])[p],
+            "canal": np.array(channels)[k // n_out],
+            "issue": np.array(outcomes)[k % n_out],
+            "nb_demandes": cells[r, p, k],
+        }
+    )
 
 
 def _logit(p: np.ndarray | float) -> np.ndarray:
     return np.log(p) - np.log1p(-np.asarray(p))
 
 
-def kiosk_answers(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame,
-                  targets: pl.DataFrame | None = None) -> pl.DataFrame:
+def kiosk_answers(
+    rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame, targets: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """``satisfaction_borne`` rows for the sites equipped with a kiosk.
 
     ``targets`` (``departement``, ``annee``, ``trimestre``, ``taux``; a null quarter is the
@@ -217,8 +257,10 @@ def kiosk_answers(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFr
     unhappy = answers - satisfied
     little = rng.binomial(unhappy, 0.6)
     return sub.select("site_id", "annee", "trimestre").with_columns(
-        pl.Series("reponses_tres_satisfait", very), pl.Series("reponses_satisfait", satisfied - very),
-        pl.Series("reponses_peu_satisfait", little), pl.Series("reponses_pas_satisfait", unhappy - little),
+        pl.Series("reponses_tres_satisfait", very),
+        pl.Series("reponses_satisfait", satisfied - very),
+        pl.Series("reponses_peu_satisfait", little),
+        pl.Series("reponses_pas_satisfait", unhappy - little),
     )
 
 
@@ -229,8 +271,9 @@ def _row_targets(profile: SiteProfile, rows: pl.DataFrame, targets: pl.DataFrame
     frame = rows.select("site_id", *keys).join(deps, on="site_id", how="left", maintain_order="left")
     by_quarter = targets.filter(pl.col("trimestre").is_not_null()).with_columns(keys)
     default = targets.filter(pl.col("trimestre").is_null()).select("departement", pl.col("taux").alias("defaut"))
-    frame = (frame.join(by_quarter, on=["departement", "annee", "trimestre"], how="left", maintain_order="left")
-             .join(default, on="departement", how="left", maintain_order="left"))
+    frame = frame.join(by_quarter, on=["departement", "annee", "trimestre"], how="left", maintain_order="left").join(
+        default, on="departement", how="left", maintain_order="left"
+    )
     return frame.select(pl.coalesce("taux", "defaut").cast(pl.Float64)).to_series().fill_null(np.nan).to_numpy()
 
 
@@ -267,8 +310,15 @@ def survey(rng: np.random.Generator, profile: SiteProfile, year: int, site_ids: 
         p = np.column_stack([np.tile(base[:4], (len(idx), 1)) * ((1 - top) / base[:4].sum())[:, None], top])
         answered = respondents - rng.binomial(respondents, 0.03)
         counts = rng.multinomial(answered, p)
-        frames.append(pl.DataFrame({
-            "site_id": profile.sites["site_id"].to_numpy()[idx], "annee": year, "question": question,
-            "repondants": respondents, **{f"reponses_{k + 1}": counts[:, k] for k in range(5)},
-        }))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "site_id": profile.sites["site_id"].to_numpy()[idx],
+                    "annee": year,
+                    "question": question,
+                    "repondants": respondents,
+                    **{f"reponses_{k + 1}": counts[:, k] for k in range(5)},
+                }
+            )
+        )
     return pl.concat(frames)

@@ -29,8 +29,13 @@ import polars as pl
 
 from fsdash import exports, geography
 from fsdash.catalogue import load_catalogue
-from fsdash.circulaire import (BDT_ENVELOPE, BDT_ENVELOPE_LINES, FLAT_FUNDING_PER_SITE_YEAR,
-                               LA_POSTE_INTEROPERATOR_SHARE, MSAP_ARREARS_2018)
+from fsdash.circulaire import (
+    BDT_ENVELOPE,
+    BDT_ENVELOPE_LINES,
+    FLAT_FUNDING_PER_SITE_YEAR,
+    LA_POSTE_INTEROPERATOR_SHARE,
+    MSAP_ARREARS_2018,
+)
 from fsdash.periods import quarter_end, quarters_between
 
 FIRST_FUNDING_YEAR = 2019
@@ -48,8 +53,11 @@ TRANCHES = [(1, 0.4), (3, 0.4), (6, 0.2)]
 ARREARS_LEFT = 4
 DEMO_ARREARS_PER_MSAP = 7_500
 
-_LINE_LABELS = {"LA_POSTE": "Montée en gamme des structures postales", "ANIMATION": "Animation du réseau",
-                "BUS": "Déploiement de bus France Services"}
+_LINE_LABELS = {
+    "LA_POSTE": "Montée en gamme des structures postales",
+    "ANIMATION": "Animation du réseau",
+    "BUS": "Déploiement de bus France Services",
+}
 
 
 def _amount(year: int) -> int:
@@ -83,11 +91,19 @@ def rates(last_year: int) -> pl.DataFrame:
                 fnadt = round(amount * DEMO_FNADT_SHARE)
                 interop, postal = amount - fnadt, 0
                 split = "répartition FNADT / fonds inter-opérateurs de démonstration (la circulaire ne la fixe pas)"
-            rows.append({"annee": year, "porteur": carrier, "montant_forfait": amount, "part_fnadt": fnadt,
-                         "part_fonds_interoperateurs": interop, "part_fonds_postal": postal,
-                         "abattement_heberge_etat": reduction,
-                         "origine": f"{_amount_origin(year)} ; {split} ; abattement État de démonstration "
-                                    f"({DEMO_STATE_HOSTED_REDUCTION:.0%} du forfait)".replace("%", "\u00a0%")})
+            rows.append(
+                {
+                    "annee": year,
+                    "porteur": carrier,
+                    "montant_forfait": amount,
+                    "part_fnadt": fnadt,
+                    "part_fonds_interoperateurs": interop,
+                    "part_fonds_postal": postal,
+                    "abattement_heberge_etat": reduction,
+                    "origine": f"{_amount_origin(year)} ; {split} ; abattement État de démonstration "
+                    f"({DEMO_STATE_HOSTED_REDUCTION:.0%} du forfait)".replace("%", "\u00a0%"),
+                }
+            )
     return pl.DataFrame(rows)
 
 
@@ -107,8 +123,10 @@ def envelope(rng: np.random.Generator, last_quarter: tuple[int, int]) -> pl.Data
     rows = []
     for line, rule in BDT_ENVELOPE_LINES.items():
         envelope_k = rule.value / 1000
-        periods = [(quarters_between((2019, 4), (2022, 4)), COMMITTED_BY_END_2022[line]),
-                   (quarters_between((2023, 1), (2023, 4)), COMMITTED_IN_2023[line])]
+        periods = [
+            (quarters_between((2019, 4), (2022, 4)), COMMITTED_BY_END_2022[line]),
+            (quarters_between((2023, 1), (2023, 4)), COMMITTED_IN_2023[line]),
+        ]
         number = 0
         for quarters, share in periods:
             if share <= 0:
@@ -121,17 +139,30 @@ def envelope(rng: np.random.Generator, last_quarter: tuple[int, int]) -> pl.Data
                 number += 1
                 code = f"BDT-{line}-{number:03d}"
                 signed = _day_in(rng, year, quarter)
-                rows.append({"code_operation": code, "date_operation": signed, "ligne": line,
-                             "engagement": float(amount), "paiement": 0.0,
-                             "libelle": f"{_LINE_LABELS[line]} — convention n° {number}"})
+                rows.append(
+                    {
+                        "code_operation": code,
+                        "date_operation": signed,
+                        "ligne": line,
+                        "engagement": float(amount),
+                        "paiement": 0.0,
+                        "libelle": f"{_LINE_LABELS[line]} — convention n° {number}",
+                    }
+                )
                 paid = 0.0
                 for k, (lag, part) in enumerate(TRANCHES, start=1):
                     tranche = round(amount * part, 1) if k < len(TRANCHES) else round(amount - paid, 1)
                     paid += tranche
-                    rows.append({"code_operation": f"{code}-P{k}",
-                                 "date_operation": _day_in(rng, *_shift(year, quarter, lag)), "ligne": line,
-                                 "engagement": 0.0, "paiement": tranche,
-                                 "libelle": f"{_LINE_LABELS[line]} — convention n° {number}, paiement {k}"})
+                    rows.append(
+                        {
+                            "code_operation": f"{code}-P{k}",
+                            "date_operation": _day_in(rng, *_shift(year, quarter, lag)),
+                            "ligne": line,
+                            "engagement": 0.0,
+                            "paiement": tranche,
+                            "libelle": f"{_LINE_LABELS[line]} — convention n° {number}, paiement {k}",
+                        }
+                    )
     frame = pl.DataFrame(rows).filter(pl.col("date_operation") <= cutoff).sort("date_operation", "code_operation")
     assert frame["engagement"].sum() <= BDT_ENVELOPE.value / 1000
     return frame
@@ -151,13 +182,21 @@ def arrears(rng: np.random.Generator, last_quarter: tuple[int, int]) -> pl.DataF
             continue
         count -= sum(1 for d in left if d == dep)
         first = min(count, int(rng.integers(max(1, count // 2), count + 1))) if count else 0
-        batches = [(first, _day_in(rng, 2019, 4) if rng.random() < 0.7 else _day_in(rng, 2020, 1)),
-                   (count - first, _day_in(rng, 2020, int(rng.integers(2, 5))))]
+        batches = [
+            (first, _day_in(rng, 2019, 4) if rng.random() < 0.7 else _day_in(rng, 2020, 1)),
+            (count - first, _day_in(rng, 2020, int(rng.integers(2, 5)))),
+        ]
         for n, day in batches:
             if n > 0:
-                rows.append({"departement": dep, "date_delegation": day, "msap_regularisees": n,
-                             "montant_verse": n * DEMO_ARREARS_PER_MSAP,
-                             "libelle": "part 2018 du fonds inter-opérateurs (montant de démonstration)"})
+                rows.append(
+                    {
+                        "departement": dep,
+                        "date_delegation": day,
+                        "msap_regularisees": n,
+                        "montant_verse": n * DEMO_ARREARS_PER_MSAP,
+                        "libelle": "part 2018 du fonds inter-opérateurs (montant de démonstration)",
+                    }
+                )
     cutoff = quarter_end(*last_quarter)
     return pl.DataFrame(rows).filter(pl.col("date_delegation") <= cutoff).sort("date_delegation", "departement")
 
@@ -167,8 +206,11 @@ def funding_files(rng: np.random.Generator, folder: Path, last_quarter: tuple[in
 
     Deterministic for a given generator state; draws from ``rng``.
     """
-    frames = {"forfaits": rates(last_quarter[0]), "enveloppe_bdt": envelope(rng, last_quarter),
-              "regularisation_msap_2018": arrears(rng, last_quarter)}
+    frames = {
+        "forfaits": rates(last_quarter[0]),
+        "enveloppe_bdt": envelope(rng, last_quarter),
+        "regularisation_msap_2018": arrears(rng, last_quarter),
+    }
     paths = []
     for table, frame in frames.items():
         if frame.is_empty():

@@ -79,9 +79,13 @@ def _wave_stocks(stocks: pl.DataFrame, day: dt.date, cumulative: int) -> dict[st
     count (the latest on a tie; the last snapshot, scaled, for waves after the series ends).
     """
     month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-    totals = (stocks.filter(pl.col("date") <= month_end).group_by("date").agg(pl.col("sites").sum())
-              .with_columns((pl.col("sites") - cumulative).abs().alias("distance"))
-              .sort(["distance", "date"], descending=[False, True]))
+    totals = (
+        stocks.filter(pl.col("date") <= month_end)
+        .group_by("date")
+        .agg(pl.col("sites").sum())
+        .with_columns((pl.col("sites") - cumulative).abs().alias("distance"))
+        .sort(["distance", "date"], descending=[False, True])
+    )
     if totals.is_empty():
         totals = stocks.group_by("date").agg(pl.col("sites").sum()).sort("date").head(1)
     snapshot, total = totals.row(0)[:2]
@@ -89,8 +93,9 @@ def _wave_stocks(stocks: pl.DataFrame, day: dt.date, cumulative: int) -> dict[st
     return {dep: n * cumulative / total for dep, n in rows.select("departement", "sites").iter_rows()}
 
 
-def allocate_waves(stocks: pl.DataFrame,
-                   waves: list[tuple[dt.date, int]] = cal.LABEL_WAVES) -> dict[str, list[dt.date]]:
+def allocate_waves(
+    stocks: pl.DataFrame, waves: list[tuple[dt.date, int]] = cal.LABEL_WAVES
+) -> dict[str, list[dt.date]]:
     """Label dates of each département's sites, wave by wave, following official stocks.
 
     ``stocks``: ``departement``, ``date`` (as published), ``sites``. Each wave's new sites go to
@@ -163,30 +168,33 @@ def _registry(rng: np.random.Generator, labels: np.ndarray, places: pl.DataFrame
         names.append(f"{kind}{' La Poste' if c == 'LA_POSTE' else ''} de {nom}")
     jitter = rng.normal(0, 0.002, size=(n, 2))
     hours, days = opening_hours(rng, n)
-    return pl.DataFrame({
-        "site_id": [f"DEMO{i + 1:05d}" for i in range(n)],
-        "nom": names,
-        "code_commune": places["code_insee"],
-        "departement": places["departement"],
-        "format": fmt,
-        "type_site": np.where(antenna, "ANTENNE", "PRINCIPAL"),
-        "porteur": carrier,
-        "date_labellisation": pl.Series(list(labels), dtype=pl.Date),
-        "date_fermeture": pl.Series(_closures(rng, labels), dtype=pl.Date),
-        "latitude": (places["latitude"].to_numpy() + jitter[:, 0]).round(5),
-        "longitude": (places["longitude"].to_numpy() + jitter[:, 1]).round(5),
-        "ancienne_msap": (np.array([d < dt.date(2021, 1, 1) for d in labels]) & (rng.random(n) < 0.75)),
-        "heberge_etat": (carrier == "ETAT") | (rng.random(n) < 0.01),
-        "la_poste": carrier == "LA_POSTE",
-        "heures_ouverture_hebdo": hours,
-        "jours_ouverture_hebdo": days,
-    })
+    return pl.DataFrame(
+        {
+            "site_id": [f"DEMO{i + 1:05d}" for i in range(n)],
+            "nom": names,
+            "code_commune": places["code_insee"],
+            "departement": places["departement"],
+            "format": fmt,
+            "type_site": np.where(antenna, "ANTENNE", "PRINCIPAL"),
+            "porteur": carrier,
+            "date_labellisation": pl.Series(list(labels), dtype=pl.Date),
+            "date_fermeture": pl.Series(_closures(rng, labels), dtype=pl.Date),
+            "latitude": (places["latitude"].to_numpy() + jitter[:, 0]).round(5),
+            "longitude": (places["longitude"].to_numpy() + jitter[:, 1]).round(5),
+            "ancienne_msap": (np.array([d < dt.date(2021, 1, 1) for d in labels]) & (rng.random(n) < 0.75)),
+            "heberge_etat": (carrier == "ETAT") | (rng.random(n) < 0.01),
+            "la_poste": carrier == "LA_POSTE",
+            "heures_ouverture_hebdo": hours,
+            "jours_ouverture_hebdo": days,
+        }
+    )
 
 
 def opening_hours(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Weekly hours and open days; a few sites fall short of charter 2.4 (a realistic defect)."""
     under_24 = rng.random(n) < cal.SHARE_SITES_UNDER_24H
-    hours = np.where(under_24, rng.choice([18.0, 20.0, 21.5], n),
-                     rng.choice([24.0, 26.5, 28.0, 30.0, 32.0, 35.0, 37.5], n))
+    hours = np.where(
+        under_24, rng.choice([18.0, 20.0, 21.5], n), rng.choice([24.0, 26.5, 28.0, 30.0, 32.0, 35.0, 37.5], n)
+    )
     days = np.where(under_24 & (rng.random(n) < 0.5), 4, np.where(rng.random(n) < 0.1, 6, 5))
     return hours, days

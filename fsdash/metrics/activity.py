@@ -27,10 +27,12 @@ def activity_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL)
 
 def requests_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Requests declared per calendar year: ``annee``, ``demandes``, ``trimestres``."""
-    return (activity_by_quarter(con, scope)
-            .group_by(pl.col("periode").dt.year().alias("annee"))
-            .agg(pl.col("demandes").sum(), pl.len().alias("trimestres"))
-            .sort("annee"))
+    return (
+        activity_by_quarter(con, scope)
+        .group_by(pl.col("periode").dt.year().alias("annee"))
+        .agg(pl.col("demandes").sum(), pl.len().alias("trimestres"))
+        .sort("annee")
+    )
 
 
 def requests_by_partner(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
@@ -47,20 +49,20 @@ def requests_by_partner(con: duckdb.DuckDBPyConnection, year: int, scope: Scope 
                     WHERE {where} AND year(r.periode) = ? GROUP BY partenaire"""
         params = [*params, year]
     frame = con.sql(query, params=params).pl()
-    return frame.with_columns(
-        (pl.col("nb_demandes") / pl.col("nb_demandes").sum()).alias("part")
-    ).sort("nb_demandes", descending=True)
+    return frame.with_columns((pl.col("nb_demandes") / pl.col("nb_demandes").sum()).alias("part")).sort(
+        "nb_demandes", descending=True
+    )
 
 
-def reporting_completeness(con: duckdb.DuckDBPyConnection, period: dt.date,
-                           scope: Scope = NATIONAL) -> pl.DataFrame:
+def reporting_completeness(con: duckdb.DuckDBPyConnection, period: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Sites expected to report a quarter (open at some point in it) vs sites that did.
 
     One row: ``attendus``, ``declarants``, ``taux``.
     """
     where, params = scope.sites_filter()
     end = "(CAST(? AS DATE) + INTERVAL 3 MONTH - INTERVAL 1 DAY)"
-    return con.sql(f"""
+    return con.sql(
+        f"""
         WITH expected AS (
             SELECT s.site_id FROM sites s
             WHERE s.date_labellisation <= {end} AND (s.date_fermeture IS NULL OR s.date_fermeture > ?)
@@ -70,13 +72,15 @@ def reporting_completeness(con: duckdb.DuckDBPyConnection, period: dt.date,
                count(a.site_id) / nullif(count(*), 0) AS taux
         FROM expected e LEFT JOIN activite a
           ON a.site_id = e.site_id AND a.periode = ? AND a.is_current""",
-        params=[period, period, *params, period]).pl()
+        params=[period, period, *params, period],
+    ).pl()
 
 
 def open_sites_at(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> int:
     where, params = scope.sites_filter()
-    return con.sql(f"SELECT count(*) FROM sites s WHERE {OPEN_AT.format(d='?')} AND {where}",
-                   params=[day, day, *params]).fetchall()[0][0]
+    return con.sql(
+        f"SELECT count(*) FROM sites s WHERE {OPEN_AT.format(d='?')} AND {where}", params=[day, day, *params]
+    ).fetchall()[0][0]
 
 
 def quarter_headline(con: duckdb.DuckDBPyConnection, quarter: dt.date, scope: Scope = NATIONAL) -> dict:

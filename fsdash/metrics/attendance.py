@@ -65,13 +65,15 @@ def _where(scope: Scope, first: dt.date | None, last: dt.date | None) -> tuple[s
     return f"a.is_current AND {sites_where} AND {period_where}", [*sites_params, *period_params]
 
 
-def attendance_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                          last: dt.date | None = None) -> pl.DataFrame:
+def attendance_by_quarter(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """Per quarter: ``usagers``, ``demandes``, ``sites_declarants``, ``agents_etp`` (sum), ``heures_ouverture``
     (hours open in the quarter, summed), ``usagers_par_site``, ``demandes_par_site``, ``demandes_par_etp``,
     ``demandes_par_heure``. Quarters nobody reported are absent."""
     where, params = _where(scope, first, last)
-    return con.sql(f"""
+    return con.sql(
+        f"""
         SELECT a.periode,
                sum(a.usagers_accueillis)::BIGINT AS usagers,
                sum(a.demandes)::BIGINT AS demandes,
@@ -83,16 +85,20 @@ def attendance_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONA
                {_RATIOS}
         FROM activite a JOIN sites s ON s.site_id = a.site_id
         WHERE {where}
-        GROUP BY a.periode ORDER BY a.periode""", params=params).pl()
+        GROUP BY a.periode ORDER BY a.periode""",
+        params=params,
+    ).pl()
 
 
-def attendance_summary(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                       last: dt.date | None = None) -> pl.DataFrame:
+def attendance_summary(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """One row for the whole period: ``usagers``, ``demandes``, ``sites_declarants`` (distinct sites),
     ``site_trimestres``, ``trimestres``, ``usagers_par_site``, ``demandes_par_site`` (per site-quarter),
     ``demandes_par_etp``, ``demandes_par_heure``. Ratios are null when nothing was reported."""
     where, params = _where(scope, first, last)
-    return con.sql(f"""
+    return con.sql(
+        f"""
         SELECT coalesce(sum(a.usagers_accueillis), 0)::BIGINT AS usagers,
                coalesce(sum(a.demandes), 0)::BIGINT AS demandes,
                count(DISTINCT a.site_id) AS sites_declarants,
@@ -102,11 +108,14 @@ def attendance_summary(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, 
                sum(a.demandes) / nullif(count(*), 0) AS demandes_par_site,
                {_RATIOS}
         FROM activite a JOIN sites s ON s.site_id = a.site_id
-        WHERE {where}""", params=params).pl()
+        WHERE {where}""",
+        params=params,
+    ).pl()
 
 
-def site_attendance(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                    last: dt.date | None = None) -> pl.DataFrame:
+def site_attendance(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """One row per site that reported in the period, with its context.
 
     ``site_id``, ``nom``, ``departement``, ``region``, ``format``, ``latitude``, ``longitude``,
@@ -115,7 +124,8 @@ def site_attendance(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, fir
     ``usagers_par_trimestre``, ``demandes_par_etp``, ``demandes_par_heure``. Ordered by site.
     """
     where, params = _where(scope, first, last)
-    return con.sql(f"""
+    return con.sql(
+        f"""
         SELECT s.site_id, any_value(s.nom) AS nom, any_value(s.departement) AS departement,
                any_value(s.region) AS region, any_value(s.format) AS format,
                any_value(s.latitude) AS latitude, any_value(s.longitude) AS longitude,
@@ -129,31 +139,49 @@ def site_attendance(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, fir
                {_RATIOS}
         FROM activite a JOIN sites s ON s.site_id = a.site_id
         WHERE {where}
-        GROUP BY s.site_id ORDER BY s.site_id""", params=params).pl()
+        GROUP BY s.site_id ORDER BY s.site_id""",
+        params=params,
+    ).pl()
 
 
 # --- pure derivations -------------------------------------------------------------------------
+
 
 def distribution(sites: pl.DataFrame, measure: str = "demandes_par_etp") -> pl.DataFrame:
     """Spread of a per-site measure: one row ``sites``, ``minimum``, ``q1``, ``mediane``, ``q3``, ``maximum``,
     ``moyenne``. Quartiles by linear interpolation (NumPy's default); null below
     :data:`MIN_SITES_FOR_QUARTILES` sites with a value (the minimum and maximum are still given)."""
-    values = (sites.get_column(measure).drop_nulls().drop_nans() if measure in sites.columns
-              else pl.Series([], dtype=pl.Float64))
+    values = (
+        sites.get_column(measure).drop_nulls().drop_nans()
+        if measure in sites.columns
+        else pl.Series([], dtype=pl.Float64)
+    )
     n = values.len()
     enough = n >= MIN_SITES_FOR_QUARTILES
 
     def q(p: float) -> float | None:
         return float(values.quantile(p, interpolation="linear")) if enough else None
 
-    return pl.DataFrame({
-        "sites": [n],
-        "minimum": [float(values.min()) if n else None],
-        "q1": [q(0.25)], "mediane": [q(0.5)], "q3": [q(0.75)],
-        "maximum": [float(values.max()) if n else None],
-        "moyenne": [float(values.mean()) if n else None],
-    }, schema={"sites": pl.Int64, "minimum": pl.Float64, "q1": pl.Float64, "mediane": pl.Float64,
-               "q3": pl.Float64, "maximum": pl.Float64, "moyenne": pl.Float64})
+    return pl.DataFrame(
+        {
+            "sites": [n],
+            "minimum": [float(values.min()) if n else None],
+            "q1": [q(0.25)],
+            "mediane": [q(0.5)],
+            "q3": [q(0.75)],
+            "maximum": [float(values.max()) if n else None],
+            "moyenne": [float(values.mean()) if n else None],
+        },
+        schema={
+            "sites": pl.Int64,
+            "minimum": pl.Float64,
+            "q1": pl.Float64,
+            "mediane": pl.Float64,
+            "q3": pl.Float64,
+            "maximum": pl.Float64,
+            "moyenne": pl.Float64,
+        },
+    )
 
 
 def classify(sites: pl.DataFrame, measure: str = "demandes_par_etp") -> pl.DataFrame:
@@ -165,12 +193,19 @@ def classify(sites: pl.DataFrame, measure: str = "demandes_par_etp") -> pl.DataF
         classe = pl.lit(None, dtype=pl.String)
     else:
         iqr = stats["q3"] - stats["q1"]
-        classe = (pl.when(value.is_null()).then(None)
-                  .when(value > stats["q3"] + FENCE * iqr).then(pl.lit("tres_haut"))
-                  .when(value > stats["q3"]).then(pl.lit("haut"))
-                  .when(value < stats["q1"] - FENCE * iqr).then(pl.lit("tres_bas"))
-                  .when(value < stats["q1"]).then(pl.lit("bas"))
-                  .otherwise(pl.lit("milieu")))
+        classe = (
+            pl.when(value.is_null())
+            .then(None)
+            .when(value > stats["q3"] + FENCE * iqr)
+            .then(pl.lit("tres_haut"))
+            .when(value > stats["q3"])
+            .then(pl.lit("haut"))
+            .when(value < stats["q1"] - FENCE * iqr)
+            .then(pl.lit("tres_bas"))
+            .when(value < stats["q1"])
+            .then(pl.lit("bas"))
+            .otherwise(pl.lit("milieu"))
+        )
     return sites.with_columns(
         classe.alias("classe"),
         value.rank(method="min", descending=True).cast(pl.Int64).alias("rang"),
@@ -197,23 +232,32 @@ def histogram(sites: pl.DataFrame, measure: str = "demandes_par_etp", bins: int 
         return pl.DataFrame(schema=schema)
     low = min(0.0, float(values.min()))
     step = _nice_step(float(values.max()) - low, bins)
-    counts = (pl.DataFrame({"v": values})
-              .with_columns(((pl.col("v") - low) / step).floor().cast(pl.Int64).alias("k"))
-              .group_by("k").agg(pl.len().cast(pl.Int64).alias("sites")))
+    counts = (
+        pl.DataFrame({"v": values})
+        .with_columns(((pl.col("v") - low) / step).floor().cast(pl.Int64).alias("k"))
+        .group_by("k")
+        .agg(pl.len().cast(pl.Int64).alias("sites"))
+    )
     top = int(counts["k"].max())
-    return (pl.DataFrame({"k": list(range(top + 1))}, schema={"k": pl.Int64})
-            .join(counts, on="k", how="left")
-            .select((low + pl.col("k") * step).cast(pl.Float64).alias("debut"),
-                    (low + (pl.col("k") + 1) * step).cast(pl.Float64).alias("fin"),
-                    pl.col("sites").fill_null(0).cast(pl.Int64)))
+    return (
+        pl.DataFrame({"k": list(range(top + 1))}, schema={"k": pl.Int64})
+        .join(counts, on="k", how="left")
+        .select(
+            (low + pl.col("k") * step).cast(pl.Float64).alias("debut"),
+            (low + (pl.col("k") + 1) * step).cast(pl.Float64).alias("fin"),
+            pl.col("sites").fill_null(0).cast(pl.Int64),
+        )
+    )
 
 
-def extremes(sites: pl.DataFrame, measure: str = "demandes_par_etp", n: int = 10,
-             min_quarters: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
+def extremes(
+    sites: pl.DataFrame, measure: str = "demandes_par_etp", n: int = 10, min_quarters: int = 1
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``n`` most and least solicited sites on a measure (ties broken by site id), among sites
     with a value and at least ``min_quarters`` quarters declared."""
-    eligible = sites.filter(pl.col(measure).is_not_null() & ~pl.col(measure).is_nan()
-                            & (pl.col("trimestres") >= min_quarters))
+    eligible = sites.filter(
+        pl.col(measure).is_not_null() & ~pl.col(measure).is_nan() & (pl.col("trimestres") >= min_quarters)
+    )
     top = eligible.sort([measure, "site_id"], descending=[True, False]).head(n)
     bottom = eligible.sort([measure, "site_id"]).head(n)
     return top, bottom
@@ -222,14 +266,19 @@ def extremes(sites: pl.DataFrame, measure: str = "demandes_par_etp", n: int = 10
 def seasonal_profile(by_quarter: pl.DataFrame, value: str = "demandes_par_site") -> pl.DataFrame:
     """Seasonality: ``annee``, ``trimestre`` (1-4), the value, and ``indice`` = value / mean of that year's
     quarters × 100 (a year with fewer than four quarters gets an index on the quarters it has)."""
-    return (by_quarter
-            .select(pl.col("periode").dt.year().cast(pl.Int64).alias("annee"),
-                    pl.col("periode").dt.quarter().cast(pl.Int64).alias("trimestre"), pl.col(value))
-            .with_columns((pl.col(value) / pl.col(value).mean().over("annee") * 100).alias("indice"))
-            .sort("annee", "trimestre"))
+    return (
+        by_quarter.select(
+            pl.col("periode").dt.year().cast(pl.Int64).alias("annee"),
+            pl.col("periode").dt.quarter().cast(pl.Int64).alias("trimestre"),
+            pl.col(value),
+        )
+        .with_columns((pl.col(value) / pl.col(value).mean().over("annee") * 100).alias("indice"))
+        .sort("annee", "trimestre")
+    )
 
 
-def seasonality(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                last: dt.date | None = None) -> pl.DataFrame:
+def seasonality(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """:func:`seasonal_profile` of requests per reporting site (growth of the network removed)."""
     return seasonal_profile(attendance_by_quarter(con, scope, first, last), "demandes_par_site")

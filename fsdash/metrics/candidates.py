@@ -62,9 +62,17 @@ PETITE_CENTRALITE_MAX = 20_000
 WEIGHTS = {"gain": 50.0, "canton": 30.0, "centralite": 15.0, "outre_mer": 5.0}
 """Points of each criterion (see the module docstring)."""
 
-_SCHEMA = {"rang": pl.Int64, "code_insee": pl.String, "nom": pl.String, "population": pl.Int64,
-           "canton": pl.String, "distance_km": pl.Float64, "gain_population": pl.Int64,
-           "score": pl.Float64, "raisons": pl.String}
+_SCHEMA = {
+    "rang": pl.Int64,
+    "code_insee": pl.String,
+    "nom": pl.String,
+    "population": pl.Int64,
+    "canton": pl.String,
+    "distance_km": pl.Float64,
+    "gain_population": pl.Int64,
+    "score": pl.Float64,
+    "raisons": pl.String,
+}
 
 
 def is_overseas(departement: str) -> bool:
@@ -75,8 +83,9 @@ def _km(value: float) -> str:
     return number(value, 0 if float(value).is_integer() else 1)
 
 
-def opening_candidates(con: duckdb.DuckDBPyConnection, day: dt.date, departement: str, n: int = 10,
-                       radius_km: float = 10) -> pl.DataFrame:
+def opening_candidates(
+    con: duckdb.DuckDBPyConnection, day: dt.date, departement: str, n: int = 10, radius_km: float = 10
+) -> pl.DataFrame:
     """The ``n`` best communes of ``departement`` for a new site or bus stop, best first.
 
     Columns: ``rang``, ``code_insee``, ``nom``, ``population``, ``canton``, ``distance_km`` (from
@@ -91,8 +100,7 @@ def opening_candidates(con: duckdb.DuckDBPyConnection, day: dt.date, departement
         return pl.DataFrame(schema=_SCHEMA)
     hosts = set(open_sites(con, day)["commune"].drop_nulls().to_list())
     cantons = canton_coverage(con, day, scope)
-    uncovered = dict(cantons.filter(~pl.col("couvert") & ~pl.col("incertain"))
-                     .select("code", "nom").iter_rows())
+    uncovered = dict(cantons.filter(~pl.col("couvert") & ~pl.col("incertain")).select("code", "nom").iter_rows())
 
     pop = access["population"].fill_null(0).to_numpy().astype(np.int64)
     dist = access["distance_km"].to_numpy()
@@ -117,24 +125,39 @@ def opening_candidates(con: duckdb.DuckDBPyConnection, day: dt.date, departement
         eligible = available & ((gain > 0) | canton_bonus)
         if not eligible.any():
             break
-        score = (WEIGHTS["gain"] * (gain / far_total if far_total else 0.0)
-                 + WEIGHTS["canton"] * canton_bonus + WEIGHTS["centralite"] * centre
-                 + (WEIGHTS["outre_mer"] if overseas else 0.0))
+        score = (
+            WEIGHTS["gain"] * (gain / far_total if far_total else 0.0)
+            + WEIGHTS["canton"] * canton_bonus
+            + WEIGHTS["centralite"] * centre
+            + (WEIGHTS["outre_mer"] if overseas else 0.0)
+        )
         order = np.lexsort((np.arange(len(codes)), -pop, -gain, -np.where(eligible, score, -np.inf)))
         pick = int(order[0])
         reasons = []
         if gain[pick] > 0:
-            reasons.append(f"{number(int(gain[pick]))} habitants à plus de {_km(radius_km)} km d'un site, "
-                           f"rapprochés à moins de {_km(radius_km)} km")
+            reasons.append(
+                f"{number(int(gain[pick]))} habitants à plus de {_km(radius_km)} km d'un site, "
+                f"rapprochés à moins de {_km(radius_km)} km"
+            )
         if centre[pick]:
             reasons.append(f"petite centralité ({number(known_pop[pick])} habitants)")
         if canton_bonus[pick]:
             reasons.append(f"canton non couvert : {uncovered[canton_of[pick]]}")
         if overseas:
             reasons.append("outre-mer (priorité v de l'annexe 2)")
-        rows.append((rank, codes[pick], access["nom"][pick], known_pop[pick], canton_of[pick],
-                     None if np.isnan(dist[pick]) else float(dist[pick]), int(gain[pick]),
-                     round(float(score[pick]), 2), " ; ".join(reasons)))
+        rows.append(
+            (
+                rank,
+                codes[pick],
+                access["nom"][pick],
+                known_pop[pick],
+                canton_of[pick],
+                None if np.isnan(dist[pick]) else float(dist[pick]),
+                int(gain[pick]),
+                round(float(score[pick]), 2),
+                " ; ".join(reasons),
+            )
+        )
         remaining &= ~within[pick]
         open_cantons.discard(canton_of[pick])
         available[pick] = False

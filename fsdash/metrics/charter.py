@@ -27,7 +27,8 @@ def charter_commitments(con: duckdb.DuckDBPyConnection, period: dt.date, scope: 
     """One row per commitment for one quarter: ``engagement``, ``source``, ``valeur`` (a share),
     ``numerateur``, ``denominateur`` (sites or counts behind the share)."""
     where, params = scope.sites_filter()
-    row = con.sql(f"""
+    row = con.sql(
+        f"""
         SELECT count(*) AS sites,
                count(*) FILTER (WHERE a.agents_accueil >= ?) AS sites_2_agents,
                count(*) FILTER (WHERE a.heures_ouverture_hebdo >= ? AND a.jours_ouverture_hebdo >= ?) AS sites_horaires,
@@ -37,21 +38,46 @@ def charter_commitments(con: duckdb.DuckDBPyConnection, period: dt.date, scope: 
                sum(a.agents_formes)::BIGINT AS formes, sum(a.agents_accueil)::BIGINT AS agents
         FROM activite a JOIN sites s ON s.site_id = a.site_id
         WHERE a.is_current AND a.periode = ? AND {where}""",
-        params=[MIN_FRONT_OFFICE_AGENTS.value, MIN_OPENING_HOURS_PER_WEEK.value, MIN_OPEN_DAYS_PER_WEEK.value,
-                period, *params]).fetchall()[0]
+        params=[
+            MIN_FRONT_OFFICE_AGENTS.value,
+            MIN_OPENING_HOURS_PER_WEEK.value,
+            MIN_OPEN_DAYS_PER_WEEK.value,
+            period,
+            *params,
+        ],
+    ).fetchall()[0]
     sites, two_agents, hours, visio, answered, received, announced, closures, trained, agents = row
     rows = [
-        (f"Sites avec au moins {MIN_FRONT_OFFICE_AGENTS.value:g} agents d'accueil", MIN_FRONT_OFFICE_AGENTS.source,
-         two_agents, sites),
-        (f"Sites ouverts au moins {MIN_OPENING_HOURS_PER_WEEK.value:g} h sur {MIN_OPEN_DAYS_PER_WEEK.value:g} jours",
-         MIN_OPENING_HOURS_PER_WEEK.source, hours, sites),
+        (
+            f"Sites avec au moins {MIN_FRONT_OFFICE_AGENTS.value:g} agents d'accueil",
+            MIN_FRONT_OFFICE_AGENTS.source,
+            two_agents,
+            sites,
+        ),
+        (
+            f"Sites ouverts au moins {MIN_OPENING_HOURS_PER_WEEK.value:g} h sur {MIN_OPEN_DAYS_PER_WEEK.value:g} jours",
+            MIN_OPENING_HOURS_PER_WEEK.source,
+            hours,
+            sites,
+        ),
         (f"Courriels répondus sous {EMAIL_ANSWER_HOURS.value:g} h", EMAIL_ANSWER_HOURS.source, answered, received),
-        (f"Fermetures exceptionnelles annoncées {CLOSURE_NOTICE_DAYS.value:g} jours avant", CLOSURE_NOTICE_DAYS.source,
-         announced, closures),
+        (
+            f"Fermetures exceptionnelles annoncées {CLOSURE_NOTICE_DAYS.value:g} jours avant",
+            CLOSURE_NOTICE_DAYS.source,
+            announced,
+            closures,
+        ),
         (f"Agents formés aux {TRAINING_MODULES.value:g} modules du CNFPT", TRAINING_MODULES.source, trained, agents),
         ("Sites ayant tenu au moins un rendez-vous en visio-conférence", VISIO_EQUIPPED.source, visio, sites),
     ]
     return pl.DataFrame(
         [(label, source, (num / den) if den else None, num or 0, den or 0) for label, source, num, den in rows],
-        schema={"engagement": pl.String, "source": pl.String, "valeur": pl.Float64, "numerateur": pl.Int64,
-                "denominateur": pl.Int64}, orient="row")
+        schema={
+            "engagement": pl.String,
+            "source": pl.String,
+            "valeur": pl.Float64,
+            "numerateur": pl.Int64,
+            "denominateur": pl.Int64,
+        },
+        orient="row",
+    )

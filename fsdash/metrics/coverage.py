@@ -85,8 +85,7 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance (km) between paired points, element-wise (arrays broadcast)."""
-    lat1, lon1, lat2, lon2 = np.broadcast_arrays(
-        *(np.asarray(x, dtype=np.float64) for x in (lat1, lon1, lat2, lon2)))
+    lat1, lon1, lat2, lon2 = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (lat1, lon1, lat2, lon2)))
     a = unit_vectors(lat1.ravel(), lon1.ravel())
     b = unit_vectors(lat2.ravel(), lon2.ravel())
     return (EARTH_RADIUS_KM * _angle(a, b)).reshape(lat1.shape)
@@ -104,8 +103,9 @@ def distance_matrix_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
 
-def nearest(lat: np.ndarray, lon: np.ndarray, target_lat: np.ndarray,
-            target_lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest(
+    lat: np.ndarray, lon: np.ndarray, target_lat: np.ndarray, target_lon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For every point, the index of the nearest target and its great-circle distance (km).
 
     Vectorised: the nearest target maximises the dot product of unit vectors, found by a
@@ -121,7 +121,7 @@ def nearest(lat: np.ndarray, lon: np.ndarray, target_lat: np.ndarray,
     targets_t = np.ascontiguousarray(targets.T)
     best = np.empty(n, dtype=np.int64)
     for start in range(0, n, _CHUNK):
-        best[start:start + _CHUNK] = (points[start:start + _CHUNK] @ targets_t).argmax(axis=1)
+        best[start : start + _CHUNK] = (points[start : start + _CHUNK] @ targets_t).argmax(axis=1)
     return best, EARTH_RADIUS_KM * _angle(points, targets[best])
 
 
@@ -157,25 +157,48 @@ def open_sites(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
     (the point used, null when the site cannot be placed), ``point_source`` (``site`` or
     ``commune``).
     """
-    sites = con.sql(f"""
+    sites = con.sql(
+        f"""
         SELECT s.site_id, s.nom, s.departement, s.format, s.code_commune,
                s.latitude AS site_lat, s.longitude AS site_lon
-        FROM sites s WHERE {OPEN_AT.format(d='?')} ORDER BY s.site_id""", params=[day, day]).pl()
+        FROM sites s WHERE {OPEN_AT.format(d="?")} ORDER BY s.site_id""",
+        params=[day, day],
+    ).pl()
     communes = geography.communes().select(
-        pl.col("code_insee").alias("commune"), "canton",
-        pl.col("latitude").alias("com_lat"), pl.col("longitude").alias("com_lon"),
-        pl.lit(True).alias("commune_connue"))
+        pl.col("code_insee").alias("commune"),
+        "canton",
+        pl.col("latitude").alias("com_lat"),
+        pl.col("longitude").alias("com_lon"),
+        pl.lit(True).alias("commune_connue"),
+    )
     has_point = pl.col("site_lat").is_not_null() & pl.col("site_lon").is_not_null()
-    return (sites.with_columns(commune_code().alias("commune"))
-            .join(communes, on="commune", how="left")
-            .with_columns(
-                pl.col("commune_connue").fill_null(False),
-                pl.when(has_point).then("site_lat").otherwise("com_lat").alias("latitude"),
-                pl.when(has_point).then("site_lon").otherwise("com_lon").alias("longitude"),
-                pl.when(has_point).then(pl.lit("site"))
-                .when(pl.col("com_lat").is_not_null()).then(pl.lit("commune")).alias("point_source"))
-            .select("site_id", "nom", "departement", "format", "code_commune", "commune", "commune_connue",
-                    "canton", "latitude", "longitude", "point_source"))
+    return (
+        sites.with_columns(commune_code().alias("commune"))
+        .join(communes, on="commune", how="left")
+        .with_columns(
+            pl.col("commune_connue").fill_null(False),
+            pl.when(has_point).then("site_lat").otherwise("com_lat").alias("latitude"),
+            pl.when(has_point).then("site_lon").otherwise("com_lon").alias("longitude"),
+            pl.when(has_point)
+            .then(pl.lit("site"))
+            .when(pl.col("com_lat").is_not_null())
+            .then(pl.lit("commune"))
+            .alias("point_source"),
+        )
+        .select(
+            "site_id",
+            "nom",
+            "departement",
+            "format",
+            "code_commune",
+            "commune",
+            "commune_connue",
+            "canton",
+            "latitude",
+            "longitude",
+            "point_source",
+        )
+    )
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -195,18 +218,25 @@ def commune_access(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = 
     """
     communes = geography.communes().filter(territory_filter(scope))
     sites = open_sites(con, day).filter(pl.col("latitude").is_not_null())
-    idx, dist = nearest(communes["latitude"].to_numpy(), communes["longitude"].to_numpy(),
-                        sites["latitude"].to_numpy(), sites["longitude"].to_numpy())
+    idx, dist = nearest(
+        communes["latitude"].to_numpy(),
+        communes["longitude"].to_numpy(),
+        sites["latitude"].to_numpy(),
+        sites["longitude"].to_numpy(),
+    )
     site_ids = sites["site_id"].to_numpy()
     nearest_ids = site_ids[idx] if len(site_ids) else np.full(len(idx), None, dtype=object)
-    return communes.select("code_insee", "nom", "departement", "region", "population", "canton",
-                           "latitude", "longitude").with_columns(
+    return communes.select(
+        "code_insee", "nom", "departement", "region", "population", "canton", "latitude", "longitude"
+    ).with_columns(
         pl.Series("distance_km", dist, dtype=pl.Float64).fill_nan(None),
-        pl.Series("nearest_site_id", nearest_ids, dtype=pl.String))
+        pl.Series("nearest_site_id", nearest_ids, dtype=pl.String),
+    )
 
 
-def population_within(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL,
-                      radii: tuple[float, ...] = DEFAULT_RADII_KM) -> pl.DataFrame:
+def population_within(
+    con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL, radii: tuple[float, ...] = DEFAULT_RADII_KM
+) -> pl.DataFrame:
     """Population living within each radius of an open site, and its share.
 
     One row per radius: ``radius_km``, ``population_within`` (communes whose point is at most
@@ -221,20 +251,32 @@ def population_within(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope
     for radius in radii:
         within = int(access.filter(pl.col("distance_km") <= radius)["population"].sum())
         rows.append((float(radius), within, total, within / total if total else None))
-    return pl.DataFrame(rows, schema={"radius_km": pl.Float64, "population_within": pl.Int64,
-                                      "population_total": pl.Int64, "share": pl.Float64}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "radius_km": pl.Float64,
+            "population_within": pl.Int64,
+            "population_total": pl.Int64,
+            "share": pl.Float64,
+        },
+        orient="row",
+    )
 
 
-def farthest_communes(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL,
-                      n: int = 20) -> pl.DataFrame:
+def farthest_communes(
+    con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL, n: int = 20
+) -> pl.DataFrame:
     """The ``n`` communes of the scope farthest from any open site (criterion i of annex 2).
 
     Columns of :func:`commune_access` plus ``nearest_site_nom``; farthest first.
     """
     access = commune_access(con, day, scope)
     names = con.sql("SELECT site_id AS nearest_site_id, nom AS nearest_site_nom FROM sites").pl()
-    return (access.sort(["distance_km", "code_insee"], descending=[True, False], nulls_last=True).head(n)
-            .join(names, on="nearest_site_id", how="left", maintain_order="left"))
+    return (
+        access.sort(["distance_km", "code_insee"], descending=[True, False], nulls_last=True)
+        .head(n)
+        .join(names, on="nearest_site_id", how="left", maintain_order="left")
+    )
 
 
 # --- cantons --------------------------------------------------------------------------------
@@ -253,11 +295,14 @@ def _shared_cities(cantons: pl.DataFrame) -> pl.DataFrame:
     recognised by their name, « <ville>-<n> » (the bureau centralisateur), accents ignored.
     """
     cities = cantons.filter(pl.col("type") == "V").select(
-        pl.col("code").alias("ville_partagee"), "departement", _fold(pl.col("nom")).alias("_base"))
-    return (cantons.filter((pl.col("type") == "C") & pl.col("nom").str.contains(r"-\d+$"))
-            .with_columns(_fold(pl.col("nom").str.replace(r"-\d+$", "")).alias("_base"))
-            .join(cities, on=["_base", "departement"], how="inner")
-            .select("code", "ville_partagee"))
+        pl.col("code").alias("ville_partagee"), "departement", _fold(pl.col("nom")).alias("_base")
+    )
+    return (
+        cantons.filter((pl.col("type") == "C") & pl.col("nom").str.contains(r"-\d+$"))
+        .with_columns(_fold(pl.col("nom").str.replace(r"-\d+$", "")).alias("_base"))
+        .join(cities, on=["_base", "departement"], how="inner")
+        .select("code", "ville_partagee")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -284,13 +329,20 @@ def _site_cantons(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
     sites = open_sites(con, day)
     unknown = sites.filter(~pl.col("commune_connue") & pl.col("latitude").is_not_null())
     if unknown.height:
-        located = unknown.select("site_id").with_columns(pl.Series(
-            "_located", _locate_cantons(unknown["latitude"].to_numpy(), unknown["longitude"].to_numpy()),
-            dtype=pl.String))
+        located = unknown.select("site_id").with_columns(
+            pl.Series(
+                "_located",
+                _locate_cantons(unknown["latitude"].to_numpy(), unknown["longitude"].to_numpy()),
+                dtype=pl.String,
+            )
+        )
         sites = sites.join(located, on="site_id", how="left").with_columns(pl.coalesce("canton", "_located"))
-    return sites.select("site_id", "canton",
-                        (pl.col("commune_connue") & pl.col("canton").is_null()).alias("commune_sans_canton"),
-                        "commune")
+    return sites.select(
+        "site_id",
+        "canton",
+        (pl.col("commune_connue") & pl.col("canton").is_null()).alias("commune_sans_canton"),
+        "commune",
+    )
 
 
 def canton_coverage(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
@@ -326,21 +378,32 @@ def canton_coverage(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope =
     """
     all_cantons = geography.cantons()
     cantons = all_cantons.filter(territory_filter(scope))
-    counts = (_site_cantons(con, day).filter(pl.col("canton").is_not_null())
-              .group_by("canton").agg(pl.len().cast(pl.Int64).alias("sites")))
-    frame = (cantons.select("code", "nom", "type", "departement", "region", "population")
-             .join(counts, left_on="code", right_on="canton", how="left")
-             .with_columns(pl.col("sites").fill_null(0))
-             .with_columns((pl.col("sites") > 0).alias("couvert"))
-             .join(_shared_cities(all_cantons), on="code", how="left"))
+    counts = (
+        _site_cantons(con, day)
+        .filter(pl.col("canton").is_not_null())
+        .group_by("canton")
+        .agg(pl.len().cast(pl.Int64).alias("sites"))
+    )
+    frame = (
+        cantons.select("code", "nom", "type", "departement", "region", "population")
+        .join(counts, left_on="code", right_on="canton", how="left")
+        .with_columns(pl.col("sites").fill_null(0))
+        .with_columns((pl.col("sites") > 0).alias("couvert"))
+        .join(_shared_cities(all_cantons), on="code", how="left")
+    )
     # Sites of each shared city, read nationally (a scope always holds its own cities anyway).
-    cities = (all_cantons.filter(pl.col("type") == "V").select(pl.col("code").alias("ville_partagee"))
-              .join(counts, left_on="ville_partagee", right_on="canton", how="left")
-              .select("ville_partagee", pl.col("sites").fill_null(0).alias("_city_sites")))
-    return (frame.join(cities, on="ville_partagee", how="left")
-            .with_columns((~pl.col("couvert") & (pl.col("_city_sites").fill_null(0) > 0)).alias("incertain"))
-            .drop("_city_sites")
-            .sort(["couvert", "code"]))
+    cities = (
+        all_cantons.filter(pl.col("type") == "V")
+        .select(pl.col("code").alias("ville_partagee"))
+        .join(counts, left_on="ville_partagee", right_on="canton", how="left")
+        .select("ville_partagee", pl.col("sites").fill_null(0).alias("_city_sites"))
+    )
+    return (
+        frame.join(cities, on="ville_partagee", how="left")
+        .with_columns((~pl.col("couvert") & (pl.col("_city_sites").fill_null(0) > 0)).alias("incertain"))
+        .drop("_city_sites")
+        .sort(["couvert", "code"])
+    )
 
 
 def canton_coverage_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
@@ -361,26 +424,44 @@ def canton_coverage_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope:
     uncertain = int(frame["incertain"].sum())
     pseudo = frame.filter(pl.col("type") == "V")
     no_canton = geography.communes().filter(territory_filter(scope) & pl.col("canton").is_null())
-    sites_no_canton = (_site_cantons(con, day).filter(pl.col("commune_sans_canton"))
-                       .join(no_canton.select(pl.col("code_insee").alias("commune")), on="commune", how="semi").height)
-    return pl.DataFrame([{
-        "cantons_total": total,
-        "cantons_covered": covered,
-        "share": covered / total if total else None,
-        "cantons_incertains": uncertain,
-        "share_max": (covered + uncertain) / total if total else None,
-        "pseudo_cantons": pseudo.height,
-        "pseudo_cantons_covered": int(pseudo["couvert"].sum()),
-        "communes_sans_canton": no_canton.height,
-        "population_sans_canton": int(no_canton["population"].sum()),
-        "sites_sans_canton": sites_no_canton,
-        "objectif": EVERY_CANTON_COVERED.value,
-        "echeance": EVERY_CANTON_COVERED.date,
-    }], schema={"cantons_total": pl.Int64, "cantons_covered": pl.Int64, "share": pl.Float64,
-                "cantons_incertains": pl.Int64, "share_max": pl.Float64, "pseudo_cantons": pl.Int64,
-                "pseudo_cantons_covered": pl.Int64, "communes_sans_canton": pl.Int64,
-                "population_sans_canton": pl.Int64, "sites_sans_canton": pl.Int64, "objectif": pl.Float64,
-                "echeance": pl.Date})
+    sites_no_canton = (
+        _site_cantons(con, day)
+        .filter(pl.col("commune_sans_canton"))
+        .join(no_canton.select(pl.col("code_insee").alias("commune")), on="commune", how="semi")
+        .height
+    )
+    return pl.DataFrame(
+        [
+            {
+                "cantons_total": total,
+                "cantons_covered": covered,
+                "share": covered / total if total else None,
+                "cantons_incertains": uncertain,
+                "share_max": (covered + uncertain) / total if total else None,
+                "pseudo_cantons": pseudo.height,
+                "pseudo_cantons_covered": int(pseudo["couvert"].sum()),
+                "communes_sans_canton": no_canton.height,
+                "population_sans_canton": int(no_canton["population"].sum()),
+                "sites_sans_canton": sites_no_canton,
+                "objectif": EVERY_CANTON_COVERED.value,
+                "echeance": EVERY_CANTON_COVERED.date,
+            }
+        ],
+        schema={
+            "cantons_total": pl.Int64,
+            "cantons_covered": pl.Int64,
+            "share": pl.Float64,
+            "cantons_incertains": pl.Int64,
+            "share_max": pl.Float64,
+            "pseudo_cantons": pl.Int64,
+            "pseudo_cantons_covered": pl.Int64,
+            "communes_sans_canton": pl.Int64,
+            "population_sans_canton": pl.Int64,
+            "sites_sans_canton": pl.Int64,
+            "objectif": pl.Float64,
+            "echeance": pl.Date,
+        },
+    )
 
 
 # --- sites outside their département --------------------------------------------------------
@@ -395,8 +476,9 @@ def _departement_polygons() -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
     return codes, geoms, shapely.STRtree(geoms)
 
 
-def sites_outside_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL,
-                              day: dt.date | None = None) -> pl.DataFrame:
+def sites_outside_departement(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, day: dt.date | None = None
+) -> pl.DataFrame:
     """Sites whose coordinates fall outside the polygon of their own département.
 
     Columns: ``site_id``, ``nom``, ``departement`` (registered), ``departement_found`` (the
@@ -415,12 +497,22 @@ def sites_outside_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NAT
     if day is not None:
         open_at = f" AND {OPEN_AT.format(d='?')}"
         params = [*params, day, day]
-    sites = con.sql(f"""
+    sites = con.sql(
+        f"""
         SELECT s.site_id, s.nom, s.departement, s.latitude, s.longitude FROM sites s
         WHERE s.latitude IS NOT NULL AND s.longitude IS NOT NULL AND {where}{open_at}
-        ORDER BY s.site_id""", params=params).pl()
-    schema = {"site_id": pl.String, "nom": pl.String, "departement": pl.String, "departement_found": pl.String,
-              "latitude": pl.Float64, "longitude": pl.Float64, "distance_km": pl.Float64}
+        ORDER BY s.site_id""",
+        params=params,
+    ).pl()
+    schema = {
+        "site_id": pl.String,
+        "nom": pl.String,
+        "departement": pl.String,
+        "departement_found": pl.String,
+        "latitude": pl.Float64,
+        "longitude": pl.Float64,
+        "distance_km": pl.Float64,
+    }
     if sites.is_empty():
         return pl.DataFrame(schema=schema)
     codes, geoms, tree = _departement_polygons()
@@ -442,9 +534,14 @@ def sites_outside_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NAT
         lines = shapely.shortest_line(points[check], geoms[own_index[check]])
         ends = shapely.get_coordinates(shapely.get_point(lines, 1))
         distance[check] = great_circle_km(lat[check], lon[check], ends[:, 1], ends[:, 0])
-    flagged = np.where(has_polygon, ~inside_own & (distance > BORDER_TOLERANCE_KM),
-                       np.array([f is not None for f in found]))
-    return (sites.with_columns(pl.Series("departement_found", found, dtype=pl.String),
-                               pl.Series("distance_km", distance, dtype=pl.Float64).fill_nan(None))
-            .filter(pl.Series(flagged))
-            .select(list(schema)))
+    flagged = np.where(
+        has_polygon, ~inside_own & (distance > BORDER_TOLERANCE_KM), np.array([f is not None for f in found])
+    )
+    return (
+        sites.with_columns(
+            pl.Series("departement_found", found, dtype=pl.String),
+            pl.Series("distance_km", distance, dtype=pl.Float64).fill_nan(None),
+        )
+        .filter(pl.Series(flagged))
+        .select(list(schema))
+    )

@@ -49,11 +49,24 @@ FALLBACK_CARRIER = "AUTRE"
 POSTAL_CARRIER = "LA_POSTE"
 
 _SITE_FUNDING_SCHEMA = {
-    "annee": pl.Int64, "site_id": pl.String, "nom": pl.String, "departement": pl.String, "region": pl.String,
-    "porteur": pl.String, "heberge_etat": pl.Boolean, "jours_ouverts": pl.Int64, "jours_annee": pl.Int64,
-    "prorata": pl.Float64, "bareme": pl.Boolean, "montant_forfait": pl.Float64, "abattement": pl.Float64,
-    "montant_du": pl.Float64, "FNADT": pl.Float64, "FONDS_INTEROPERATEURS": pl.Float64,
-    "FONDS_POSTAL": pl.Float64, "NON_REPARTI": pl.Float64,
+    "annee": pl.Int64,
+    "site_id": pl.String,
+    "nom": pl.String,
+    "departement": pl.String,
+    "region": pl.String,
+    "porteur": pl.String,
+    "heberge_etat": pl.Boolean,
+    "jours_ouverts": pl.Int64,
+    "jours_annee": pl.Int64,
+    "prorata": pl.Float64,
+    "bareme": pl.Boolean,
+    "montant_forfait": pl.Float64,
+    "abattement": pl.Float64,
+    "montant_du": pl.Float64,
+    "FNADT": pl.Float64,
+    "FONDS_INTEROPERATEURS": pl.Float64,
+    "FONDS_POSTAL": pl.Float64,
+    "NON_REPARTI": pl.Float64,
 }
 
 
@@ -65,13 +78,22 @@ def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 # --- the flat amount per site and year --------------------------------------------------------
 
+
 def funding_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The rates as loaded (``forfaits``), by year then carrier."""
     if not _has_rows(con, "forfaits"):
-        return pl.DataFrame(schema={"annee": pl.Int64, "porteur": pl.String, "montant_forfait": pl.Int64,
-                                    "part_fnadt": pl.Int64, "part_fonds_interoperateurs": pl.Int64,
-                                    "part_fonds_postal": pl.Int64, "abattement_heberge_etat": pl.Int64,
-                                    "origine": pl.String})
+        return pl.DataFrame(
+            schema={
+                "annee": pl.Int64,
+                "porteur": pl.String,
+                "montant_forfait": pl.Int64,
+                "part_fnadt": pl.Int64,
+                "part_fonds_interoperateurs": pl.Int64,
+                "part_fonds_postal": pl.Int64,
+                "abattement_heberge_etat": pl.Int64,
+                "origine": pl.String,
+            }
+        )
     return con.sql("""SELECT annee, porteur, montant_forfait, part_fnadt, part_fonds_interoperateurs,
                              part_fonds_postal, abattement_heberge_etat, origine
                       FROM forfaits ORDER BY annee, porteur""").pl()
@@ -82,8 +104,9 @@ def funding_years(con: duckdb.DuckDBPyConnection) -> list[int]:
     return sorted(set(funding_rates(con)["annee"].to_list()))
 
 
-def site_funding(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int,
-                 scope: Scope = NATIONAL) -> pl.DataFrame:
+def site_funding(
+    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """One row per site open at least one day of each year from ``first_year`` to ``last_year``.
 
     ``jours_ouverts`` / ``jours_annee`` = ``prorata``; ``bareme`` is false when no rate is loaded
@@ -94,7 +117,8 @@ def site_funding(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int
     if not _has_rows(con, "forfaits") or first_year > last_year:
         return pl.DataFrame(schema=_SITE_FUNDING_SCHEMA)
     where, params = scope.sites_filter()
-    frame = con.sql(f"""
+    frame = con.sql(
+        f"""
         WITH years AS (SELECT range::BIGINT AS annee FROM range(?, ? + 1)),
         s AS (
             SELECT s.site_id, s.nom, s.departement, s.region, coalesce(s.heberge_etat, false) AS heberge_etat,
@@ -120,9 +144,14 @@ def site_funding(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int
         FROM days d LEFT JOIN forfaits f ON f.annee = d.annee
              AND f.porteur = CASE WHEN d.porteur = '{UNKNOWN_CARRIER}' THEN '{FALLBACK_CARRIER}' ELSE d.porteur END
         WHERE d.jours_ouverts > 0
-        ORDER BY d.annee, d.site_id""", params=[first_year, last_year, *params]).pl()
-    kept = pl.when(pl.col("montant_forfait") > 0).then(
-        (pl.col("montant_forfait") - pl.col("abattement")) / pl.col("montant_forfait")).otherwise(0.0)
+        ORDER BY d.annee, d.site_id""",
+        params=[first_year, last_year, *params],
+    ).pl()
+    kept = (
+        pl.when(pl.col("montant_forfait") > 0)
+        .then((pl.col("montant_forfait") - pl.col("abattement")) / pl.col("montant_forfait"))
+        .otherwise(0.0)
+    )
     parts = {code: column for code, (column, _) in SOURCES.items() if column}
     frame = frame.with_columns(
         (pl.col("prorata") * (pl.col("montant_forfait") - pl.col("abattement"))).alias("montant_du"),
@@ -134,23 +163,31 @@ def site_funding(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int
 
 
 def _totals(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    return frame.group_by(keys).agg(
-        pl.len().alias("sites"), pl.col("prorata").sum().alias("sites_equivalent"),
-        pl.col("heberge_etat").sum().alias("sites_heberges_etat"),
-        (~pl.col("bareme")).sum().alias("sites_sans_bareme"),
-        pl.col("abattement").mul(pl.col("prorata")).sum().alias("abattements"),
-        pl.col("montant_du").sum(), *[pl.col(code).sum() for code in SOURCES],
-    ).sort(keys)
+    return (
+        frame.group_by(keys)
+        .agg(
+            pl.len().alias("sites"),
+            pl.col("prorata").sum().alias("sites_equivalent"),
+            pl.col("heberge_etat").sum().alias("sites_heberges_etat"),
+            (~pl.col("bareme")).sum().alias("sites_sans_bareme"),
+            pl.col("abattement").mul(pl.col("prorata")).sum().alias("abattements"),
+            pl.col("montant_du").sum(),
+            *[pl.col(code).sum() for code in SOURCES],
+        )
+        .sort(keys)
+    )
 
 
-def funding_by_year(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int,
-                    scope: Scope = NATIONAL) -> pl.DataFrame:
+def funding_by_year(
+    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """Per year: sites, site-years (``sites_equivalent``), amount due and its sources."""
     return _totals(site_funding(con, first_year, last_year, scope), ["annee"])
 
 
-def funding_by_carrier(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int,
-                       scope: Scope = NATIONAL) -> pl.DataFrame:
+def funding_by_carrier(
+    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """Per year × carrier (``NON_RENSEIGNE`` when unknown): sites, site-years, amount and sources."""
     return _totals(site_funding(con, first_year, last_year, scope), ["annee", "porteur"])
 
@@ -160,26 +197,40 @@ def funding_by_departement(con: duckdb.DuckDBPyConnection, year: int, scope: Sco
     return _totals(site_funding(con, year, year, scope), ["departement"])
 
 
-def funding_by_source(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int,
-                      scope: Scope = NATIONAL) -> pl.DataFrame:
+def funding_by_source(
+    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """Long form for stacked bars: ``annee``, ``source`` (code of :data:`SOURCES`), ``montant``."""
     by_year = funding_by_year(con, first_year, last_year, scope)
-    return (by_year.unpivot(index="annee", on=list(SOURCES), variable_name="source", value_name="montant")
-            .filter(pl.col("montant").round(2) > 0).sort("annee"))
+    return (
+        by_year.unpivot(index="annee", on=list(SOURCES), variable_name="source", value_name="montant")
+        .filter(pl.col("montant").round(2) > 0)
+        .sort("annee")
+    )
 
 
 # --- the Banque des Territoires envelope ------------------------------------------------------
 
-_OPERATIONS_SCHEMA = {"code_operation": pl.String, "date_operation": pl.Date, "ligne": pl.String,
-                      "engagement": pl.Float64, "paiement": pl.Float64, "libelle": pl.String}
+_OPERATIONS_SCHEMA = {
+    "code_operation": pl.String,
+    "date_operation": pl.Date,
+    "ligne": pl.String,
+    "engagement": pl.Float64,
+    "paiement": pl.Float64,
+    "libelle": pl.String,
+}
 
 
 def envelope_operations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every operation, oldest first (amounts in k€, as loaded)."""
     if not _has_rows(con, "enveloppe_bdt"):
         return pl.DataFrame(schema=_OPERATIONS_SCHEMA)
-    return con.sql("""SELECT code_operation, date_operation, ligne, engagement, paiement, libelle
-                      FROM enveloppe_bdt ORDER BY date_operation, code_operation""").pl().cast(_OPERATIONS_SCHEMA)
+    return (
+        con.sql("""SELECT code_operation, date_operation, ligne, engagement, paiement, libelle
+                      FROM enveloppe_bdt ORDER BY date_operation, code_operation""")
+        .pl()
+        .cast(_OPERATIONS_SCHEMA)
+    )
 
 
 def envelope_status(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pl.DataFrame:
@@ -193,19 +244,26 @@ def envelope_status(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
     ops = envelope_operations(con)
     if as_of is not None:
         ops = ops.filter(pl.col("date_operation") <= as_of)
-    sums = ops.group_by("ligne").agg((pl.col("engagement").sum() * 1000).alias("engage"),
-                                     (pl.col("paiement").sum() * 1000).alias("paye"))
-    lines = pl.DataFrame({"ligne": list(BDT_ENVELOPE_LINES),
-                          "enveloppe": [float(r.value) for r in BDT_ENVELOPE_LINES.values()]})
-    return lines.join(sums, on="ligne", how="left", maintain_order="left").with_columns(
-        pl.col("engage").fill_null(0.0), pl.col("paye").fill_null(0.0),
-    ).with_columns(
-        (pl.col("enveloppe") - pl.col("engage")).alias("reste_a_engager"),
-        (pl.col("engage") - pl.col("paye")).alias("reste_a_payer"),
-        (pl.col("engage") / pl.col("enveloppe")).alias("taux_engagement"),
-        (pl.col("paye") / pl.col("enveloppe")).alias("taux_paiement"),
-        (pl.col("engage") > pl.col("enveloppe") + 0.005).alias("depassement"),
-        (pl.col("paye") > pl.col("engage") + 0.005).alias("paye_sans_engagement"),
+    sums = ops.group_by("ligne").agg(
+        (pl.col("engagement").sum() * 1000).alias("engage"), (pl.col("paiement").sum() * 1000).alias("paye")
+    )
+    lines = pl.DataFrame(
+        {"ligne": list(BDT_ENVELOPE_LINES), "enveloppe": [float(r.value) for r in BDT_ENVELOPE_LINES.values()]}
+    )
+    return (
+        lines.join(sums, on="ligne", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("engage").fill_null(0.0),
+            pl.col("paye").fill_null(0.0),
+        )
+        .with_columns(
+            (pl.col("enveloppe") - pl.col("engage")).alias("reste_a_engager"),
+            (pl.col("engage") - pl.col("paye")).alias("reste_a_payer"),
+            (pl.col("engage") / pl.col("enveloppe")).alias("taux_engagement"),
+            (pl.col("paye") / pl.col("enveloppe")).alias("taux_paiement"),
+            (pl.col("engage") > pl.col("enveloppe") + 0.005).alias("depassement"),
+            (pl.col("paye") > pl.col("engage") + 0.005).alias("paye_sans_engagement"),
+        )
     )
 
 
@@ -216,31 +274,41 @@ def envelope_timeline(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     line has a row for every quarter from the first operation to the last, so steps read evenly.
     """
     ops = envelope_operations(con)
-    schema = {"date": pl.Date, "ligne": pl.String, "engage": pl.Float64, "paye": pl.Float64,
-              "enveloppe": pl.Float64}
+    schema = {"date": pl.Date, "ligne": pl.String, "engage": pl.Float64, "paye": pl.Float64, "enveloppe": pl.Float64}
     if ops.is_empty():
         return pl.DataFrame(schema=schema)
     ops = ops.with_columns(pl.col("date_operation").dt.month_end().alias("_m")).with_columns(
-        pl.date(pl.col("_m").dt.year(), ((pl.col("_m").dt.month() - 1) // 3 + 1) * 3, 1).dt.month_end().alias("date"))
+        pl.date(pl.col("_m").dt.year(), ((pl.col("_m").dt.month() - 1) // 3 + 1) * 3, 1).dt.month_end().alias("date")
+    )
     grid = pl.date_range(ops["date"].min().replace(day=1), ops["date"].max(), interval="3mo", eager=True)
     grid = pl.DataFrame({"date": grid}).with_columns(pl.col("date").dt.month_end())
-    lines = pl.DataFrame({"ligne": list(BDT_ENVELOPE_LINES),
-                          "enveloppe": [float(r.value) for r in BDT_ENVELOPE_LINES.values()]})
-    moves = ops.group_by("date", "ligne").agg((pl.col("engagement").sum() * 1000).alias("engage"),
-                                              (pl.col("paiement").sum() * 1000).alias("paye"))
-    return (grid.join(lines, how="cross")
-            .join(moves, on=["date", "ligne"], how="left")
-            .with_columns(pl.col("engage").fill_null(0.0), pl.col("paye").fill_null(0.0))
-            .sort("ligne", "date")
-            .with_columns(pl.col("engage").cum_sum().over("ligne"), pl.col("paye").cum_sum().over("ligne"))
-            .select(list(schema)).sort("date", "ligne"))
+    lines = pl.DataFrame(
+        {"ligne": list(BDT_ENVELOPE_LINES), "enveloppe": [float(r.value) for r in BDT_ENVELOPE_LINES.values()]}
+    )
+    moves = ops.group_by("date", "ligne").agg(
+        (pl.col("engagement").sum() * 1000).alias("engage"), (pl.col("paiement").sum() * 1000).alias("paye")
+    )
+    return (
+        grid.join(lines, how="cross")
+        .join(moves, on=["date", "ligne"], how="left")
+        .with_columns(pl.col("engage").fill_null(0.0), pl.col("paye").fill_null(0.0))
+        .sort("ligne", "date")
+        .with_columns(pl.col("engage").cum_sum().over("ligne"), pl.col("paye").cum_sum().over("ligne"))
+        .select(list(schema))
+        .sort("date", "ligne")
+    )
 
 
 # --- the 2018 arrears of the inter-operator fund ----------------------------------------------
 
+
 def _arrears_rows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
-    schema = {"departement": pl.String, "date_delegation": pl.Date, "msap_regularisees": pl.Int64,
-              "montant_verse": pl.Int64}
+    schema = {
+        "departement": pl.String,
+        "date_delegation": pl.Date,
+        "msap_regularisees": pl.Int64,
+        "montant_verse": pl.Int64,
+    }
     if not _has_rows(con, "regularisation_msap_2018"):
         return pl.DataFrame(schema=schema)
     if scope.level == "national":
@@ -248,9 +316,16 @@ def _arrears_rows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     else:
         sites_where, params = Scope(scope.level, scope.code).sites_filter()
         where = f"r.departement IN (SELECT DISTINCT s.departement FROM sites s WHERE {sites_where})"
-    return con.sql(f"""SELECT departement, date_delegation, msap_regularisees, montant_verse
+    return (
+        con.sql(
+            f"""SELECT departement, date_delegation, msap_regularisees, montant_verse
                        FROM regularisation_msap_2018 r WHERE {where}
-                       ORDER BY date_delegation, departement""", params=params).pl().cast(schema)
+                       ORDER BY date_delegation, departement""",
+            params=params,
+        )
+        .pl()
+        .cast(schema)
+    )
 
 
 def arrears_by_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
@@ -259,10 +334,16 @@ def arrears_by_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NATION
     The data are départemental: a site scope shows its département; format and carrier filters
     do not apply.
     """
-    return _arrears_rows(con, scope).group_by("departement").agg(
-        pl.col("msap_regularisees").sum(), pl.col("montant_verse").sum(),
-        pl.col("date_delegation").max().alias("derniere_regularisation"),
-    ).sort("departement")
+    return (
+        _arrears_rows(con, scope)
+        .group_by("departement")
+        .agg(
+            pl.col("msap_regularisees").sum(),
+            pl.col("montant_verse").sum(),
+            pl.col("date_delegation").max().alias("derniere_regularisation"),
+        )
+        .sort("departement")
+    )
 
 
 def arrears_timeline(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
@@ -275,5 +356,4 @@ def arrears_timeline(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) ->
     frame = rows.group_by(pl.col("date_delegation").alias("date")).agg(pl.col("msap_regularisees").sum()).sort("date")
     frame = frame.with_columns(pl.col("msap_regularisees").cum_sum())
     owed = int(MSAP_ARREARS_2018.value) if scope.level == "national" else None
-    return frame.with_columns(
-        (pl.lit(owed, pl.Int64) - pl.col("msap_regularisees")).alias("restant"))
+    return frame.with_columns((pl.lit(owed, pl.Int64) - pl.col("msap_regularisees")).alias("restant"))

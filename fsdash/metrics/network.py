@@ -17,17 +17,19 @@ def sites_total(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> int:
     return con.sql(f"SELECT count(*) FROM sites s WHERE {where}", params=params).fetchall()[0][0]
 
 
-def sites_labelled_at(con: duckdb.DuckDBPyConnection, dates: list[dt.date],
-                      scope: Scope = NATIONAL) -> pl.DataFrame:
+def sites_labelled_at(con: duckdb.DuckDBPyConnection, dates: list[dt.date], scope: Scope = NATIONAL) -> pl.DataFrame:
     """Sites labelled and not closed at each date: columns ``date``, ``sites``."""
     where, params = scope.sites_filter()
     frame = pl.DataFrame({"date": dates}, schema={"date": pl.Date})
     con.register("_dates", frame)
     try:
-        return con.sql(f"""
+        return con.sql(
+            f"""
             SELECT d.date, count(s.site_id) AS sites
-            FROM _dates d LEFT JOIN sites s ON {OPEN_AT.format(d='d.date')} AND {where}
-            GROUP BY d.date ORDER BY d.date""", params=params).pl()
+            FROM _dates d LEFT JOIN sites s ON {OPEN_AT.format(d="d.date")} AND {where}
+            GROUP BY d.date ORDER BY d.date""",
+            params=params,
+        ).pl()
     finally:
         con.unregister("_dates")
 
@@ -37,20 +39,21 @@ def trajectory_dates(today: dt.date) -> list[dt.date]:
     return [dt.date(2020, 1, 1)] + [dt.date(y, 12, 31) for y in range(2020, today.year) if dt.date(y, 12, 31) <= today]
 
 
-def labelled_by_month(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date,
-                      scope: Scope = NATIONAL) -> pl.DataFrame:
+def labelled_by_month(
+    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """Open sites on the first day of each month from ``first`` to ``last``: the trajectory."""
     months = pl.date_range(first.replace(day=1), last, interval="1mo", eager=True).to_list()
     return sites_labelled_at(con, months, scope)
 
 
 #: Site attributes the trajectory can be split by.
-BREAKDOWNS = {"format": "s.format", "type_site": "s.type_site",
-              "porteur": "coalesce(s.porteur, 'NON_RENSEIGNE')"}
+BREAKDOWNS = {"format": "s.format", "type_site": "s.type_site", "porteur": "coalesce(s.porteur, 'NON_RENSEIGNE')"}
 
 
-def labelled_by_month_by(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, by: str,
-                         scope: Scope = NATIONAL) -> pl.DataFrame:
+def labelled_by_month_by(
+    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, by: str, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """Open sites on the first day of each month, split by format, type or carrier.
 
     Columns ``date``, ``groupe``, ``sites`` (zero rows omitted).
@@ -60,10 +63,13 @@ def labelled_by_month_by(con: duckdb.DuckDBPyConnection, first: dt.date, last: d
     months = pl.DataFrame({"date": pl.date_range(first.replace(day=1), last, interval="1mo", eager=True)})
     con.register("_months", months)
     try:
-        return con.sql(f"""
+        return con.sql(
+            f"""
             SELECT m.date, {column} AS groupe, count(*) AS sites
-            FROM _months m JOIN sites s ON {OPEN_AT.format(d='m.date')} AND {where}
-            GROUP BY ALL ORDER BY m.date, groupe""", params=params).pl()
+            FROM _months m JOIN sites s ON {OPEN_AT.format(d="m.date")} AND {where}
+            GROUP BY ALL ORDER BY m.date, groupe""",
+            params=params,
+        ).pl()
     finally:
         con.unregister("_months")
 
@@ -75,12 +81,15 @@ def msap_conversion(con: duckdb.DuckDBPyConnection, deadline: dt.date, scope: Sc
     ``non_renseigne`` (sites whose source does not say whether they were an MSAP).
     """
     where, params = scope.sites_filter()
-    return con.sql(f"""
+    return con.sql(
+        f"""
         SELECT count(*) FILTER (WHERE s.ancienne_msap) AS msap_total,
                count(*) FILTER (WHERE s.ancienne_msap AND s.date_labellisation <= ?) AS avant_echeance,
                count(*) FILTER (WHERE s.ancienne_msap AND s.date_labellisation > ?) AS apres_echeance,
                count(*) FILTER (WHERE s.ancienne_msap IS NULL) AS non_renseigne
-        FROM sites s WHERE {where}""", params=[deadline, deadline, *params]).pl()
+        FROM sites s WHERE {where}""",
+        params=[deadline, deadline, *params],
+    ).pl()
 
 
 def territory_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:

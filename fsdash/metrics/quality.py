@@ -16,11 +16,14 @@ def batches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def quarantine(con: duckdb.DuckDBPyConnection, batch_id: int | None = None, limit: int = 1000) -> pl.DataFrame:
     """Rejected rows with their reasons (one row per problem), for one batch or all."""
-    return con.sql("""
+    return con.sql(
+        """
         SELECT q.batch_id, b.file_name, q.table_code, q.line, q.column_name, q.value, q.rule, q.message
         FROM quarantine q JOIN batches b USING (batch_id)
         WHERE ? IS NULL OR q.batch_id = ?
-        ORDER BY q.batch_id DESC, q.line LIMIT ?""", params=[batch_id, batch_id, limit]).pl()
+        ORDER BY q.batch_id DESC, q.line LIMIT ?""",
+        params=[batch_id, batch_id, limit],
+    ).pl()
 
 
 def rejections_by_rule(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -34,11 +34,23 @@ SMALL_COUNT = 200
 
 #: Short labels for axes; a ``short`` attribute on a catalogue value takes precedence.
 SHORT_LABELS = {
-    "partenaire": {"ANTS": "ANTS / France Titres", "CNAF": "Caf", "CNAM": "Assurance maladie",
-                   "CNAV": "Assurance retraite", "MSA": "MSA", "FRANCE_TRAVAIL": "France Travail",
-                   "DGFIP": "DGFiP", "JUSTICE": "Justice", "LA_POSTE": "La Poste", "AUTRE": "Autre / local"},
-    "issue": {"REPONDU_SUR_PLACE": "Réponse sur place", "TRANSMIS_REFERENT": "Transmise au référent",
-              "REORIENTE": "Réorientée"},
+    "partenaire": {
+        "ANTS": "ANTS / France Titres",
+        "CNAF": "Caf",
+        "CNAM": "Assurance maladie",
+        "CNAV": "Assurance retraite",
+        "MSA": "MSA",
+        "FRANCE_TRAVAIL": "France Travail",
+        "DGFIP": "DGFiP",
+        "JUSTICE": "Justice",
+        "LA_POSTE": "La Poste",
+        "AUTRE": "Autre / local",
+    },
+    "issue": {
+        "REPONDU_SUR_PLACE": "Réponse sur place",
+        "TRANSMIS_REFERENT": "Transmise au référent",
+        "REORIENTE": "Réorientée",
+    },
 }
 
 
@@ -48,17 +60,21 @@ def labels(dimension: str) -> pl.DataFrame:
     catalogue = load_catalogue()
     dim = catalogue.dimensions[dimension]
     short = SHORT_LABELS.get(dimension, {})
-    frame = pl.DataFrame({
-        "code": [v.code for v in dim.values],
-        "libelle": [v.label for v in dim.values],
-        "libelle_court": [v.extra.get("short", short.get(v.code, v.label)) for v in dim.values],
-        "ordre": list(range(len(dim.values))),
-    }, schema={"code": pl.String, "libelle": pl.String, "libelle_court": pl.String, "ordre": pl.Int64})
+    frame = pl.DataFrame(
+        {
+            "code": [v.code for v in dim.values],
+            "libelle": [v.label for v in dim.values],
+            "libelle_court": [v.extra.get("short", short.get(v.code, v.label)) for v in dim.values],
+            "ordre": list(range(len(dim.values))),
+        },
+        schema={"code": pl.String, "libelle": pl.String, "libelle_court": pl.String, "ordre": pl.Int64},
+    )
     if dimension == "situation":
         themes = catalogue.dimensions["theme"]
         frame = frame.with_columns(
             pl.Series("theme", [v.extra["theme"] for v in dim.values], dtype=pl.String),
-            pl.Series("theme_libelle", [themes.label_of(v.extra["theme"]) for v in dim.values], dtype=pl.String))
+            pl.Series("theme_libelle", [themes.label_of(v.extra["theme"]) for v in dim.values], dtype=pl.String),
+        )
     return frame
 
 
@@ -66,13 +82,16 @@ def _keeps_most_sites(con: duckdb.DuckDBPyConnection, scope: Scope) -> bool:
     """Whether a format/carrier filter keeps more sites of its territory than it leaves out."""
     kept_where, kept_params = scope.sites_filter("s")
     area_where, area_params = scope.territory().sites_filter("s")
-    kept, total = con.sql(f"SELECT count(*) FILTER (WHERE {kept_where}), count(*) FROM sites s WHERE {area_where}",
-                          params=[*kept_params, *area_params]).fetchall()[0]
+    kept, total = con.sql(
+        f"SELECT count(*) FILTER (WHERE {kept_where}), count(*) FROM sites s WHERE {area_where}",
+        params=[*kept_params, *area_params],
+    ).fetchall()[0]
     return kept > total - kept
 
 
-def _request_rows(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date | None, last: dt.date | None,
-          keys: tuple[str, ...]) -> tuple[str, list]:
+def _request_rows(
+    con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date | None, last: dt.date | None, keys: tuple[str, ...]
+) -> tuple[str, list]:
     """A subquery of rows ``(keys…, n)`` whose sums, over any grouping of the keys, are the scope's requests.
 
     Keys are rollup columns (``periode``, ``region``, ``departement``, ``partenaire``, ``situation``,
@@ -84,30 +103,39 @@ def _request_rows(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date |
     period, period_params = period_filter("r.periode", first, last)
     rollup_cols = ", ".join(f"r.{k}" for k in keys)
     detail_cols = ", ".join(f"s.{k}" if k in ("region", "departement") else f"r.{k}" for k in keys)
-    detail = ("FROM demandes_detail r JOIN sites s ON s.site_id = r.site_id "
-              "WHERE r.is_current AND {where} AND " + period)
+    detail = "FROM demandes_detail r JOIN sites s ON s.site_id = r.site_id WHERE r.is_current AND {where} AND " + period
     if scope.uses_rollup:
         where, params = scope.rollup_filter("r")
-        return (f"SELECT {rollup_cols}, r.nb_demandes AS n FROM {REQUESTS_ROLLUP} r WHERE {where} AND {period}",
-                [*params, *period_params])
+        return (
+            f"SELECT {rollup_cols}, r.nb_demandes AS n FROM {REQUESTS_ROLLUP} r WHERE {where} AND {period}",
+            [*params, *period_params],
+        )
     where, params = scope.sites_filter("s")
     if scope.level == "site" or not _keeps_most_sites(con, scope):
         return f"SELECT {detail_cols}, r.nb_demandes AS n " + detail.format(where=where), [*params, *period_params]
     area = scope.territory()
     area_rollup, area_rollup_params = area.rollup_filter("r")
     area_sites, area_sites_params = area.sites_filter("s")
-    return (f"SELECT {rollup_cols}, r.nb_demandes AS n FROM {REQUESTS_ROLLUP} r WHERE {area_rollup} AND {period} "
-            f"UNION ALL SELECT {detail_cols}, -r.nb_demandes AS n "
-            + detail.format(where=f"{area_sites} AND NOT ({where})"),
-            [*area_rollup_params, *period_params, *area_sites_params, *params, *period_params])
+    return (
+        f"SELECT {rollup_cols}, r.nb_demandes AS n FROM {REQUESTS_ROLLUP} r WHERE {area_rollup} AND {period} "
+        f"UNION ALL SELECT {detail_cols}, -r.nb_demandes AS n "
+        + detail.format(where=f"{area_sites} AND NOT ({where})"),
+        [*area_rollup_params, *period_params, *area_sites_params, *params, *period_params],
+    )
 
 
-_BREAKDOWN_SCHEMA = {"dimension": pl.String, "code": pl.String, "periode": pl.Date, "issue": pl.String,
-                     "nb_demandes": pl.Int64}
+_BREAKDOWN_SCHEMA = {
+    "dimension": pl.String,
+    "code": pl.String,
+    "periode": pl.Date,
+    "issue": pl.String,
+    "nb_demandes": pl.Int64,
+}
 
 
-def requests_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                       last: dt.date | None = None) -> pl.DataFrame:
+def requests_breakdown(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """Requests by quarter, for each of partner, situation and channel, crossed with the outcome.
 
     Long frame: ``dimension`` (``partenaire``/``situation``/``canal``), ``code``, ``periode``, ``issue``,
@@ -115,16 +143,22 @@ def requests_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, 
     A format/carrier filter keeping most sites reads rollup minus excluded detail (see :func:`_request_rows`).
     """
     rows, params = _request_rows(con, scope, first, last, ("periode", "partenaire", "situation", "canal", "issue"))
-    frame = con.sql(f"""
+    frame = con.sql(
+        f"""
         SELECT periode, partenaire, situation, canal, issue, sum(n)::BIGINT AS nb_demandes
         FROM ({rows})
         GROUP BY GROUPING SETS ((periode, partenaire, issue), (periode, situation, issue), (periode, canal, issue))
-        HAVING sum(n) <> 0""", params=params).pl()
+        HAVING sum(n) <> 0""",
+        params=params,
+    ).pl()
     if frame.is_empty():
         return pl.DataFrame(schema=_BREAKDOWN_SCHEMA)
-    parts = [frame.filter(pl.col(d).is_not_null()).select(
-        pl.lit(d).alias("dimension"), pl.col(d).alias("code"), "periode", "issue", "nb_demandes")
-        for d in BREAKDOWN_DIMENSIONS]
+    parts = [
+        frame.filter(pl.col(d).is_not_null()).select(
+            pl.lit(d).alias("dimension"), pl.col(d).alias("code"), "periode", "issue", "nb_demandes"
+        )
+        for d in BREAKDOWN_DIMENSIONS
+    ]
     return pl.concat(parts).cast(_BREAKDOWN_SCHEMA).sort("dimension", "code", "periode", "issue")
 
 
@@ -135,12 +169,18 @@ def _dimension_rows(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
     base = breakdown.filter(pl.col("dimension") == "situation")
     if dimension == "theme":
         themes = labels("situation").select("code", "theme")
-        return (base.join(themes, on="code", how="left")
-                .group_by("theme", "periode", "issue").agg(pl.col("nb_demandes").sum())
-                .select(pl.col("theme").alias("code"), "periode", "issue", "nb_demandes"))
+        return (
+            base.join(themes, on="code", how="left")
+            .group_by("theme", "periode", "issue")
+            .agg(pl.col("nb_demandes").sum())
+            .select(pl.col("theme").alias("code"), "periode", "issue", "nb_demandes")
+        )
     if dimension == "issue":
-        return (base.group_by("issue", "periode").agg(pl.col("nb_demandes").sum())
-                .select(pl.col("issue").alias("code"), "periode", "issue", "nb_demandes"))
+        return (
+            base.group_by("issue", "periode")
+            .agg(pl.col("nb_demandes").sum())
+            .select(pl.col("issue").alias("code"), "periode", "issue", "nb_demandes")
+        )
     raise ValueError(f"unknown dimension {dimension}")
 
 
@@ -156,13 +196,21 @@ def shares(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
     rows = _dimension_rows(breakdown, dimension)
     totals = rows.group_by("code").agg(
         pl.col("nb_demandes").sum().alias("nb_demandes"),
-        pl.col("nb_demandes").filter(pl.col("issue") == ON_THE_SPOT).sum().alias("sur_place"))
-    out = (labels(dimension).join(totals, on="code", how="left")
-           .with_columns(pl.col("nb_demandes").fill_null(0).cast(pl.Int64),
-                         pl.col("sur_place").fill_null(0).cast(pl.Int64))
-           .with_columns(_share(pl.col("nb_demandes"), pl.col("nb_demandes").sum()).alias("part"),
-                         _share(pl.col("sur_place"), pl.col("nb_demandes")).alias("part_sur_place"))
-           .sort("ordre").drop("ordre"))
+        pl.col("nb_demandes").filter(pl.col("issue") == ON_THE_SPOT).sum().alias("sur_place"),
+    )
+    out = (
+        labels(dimension)
+        .join(totals, on="code", how="left")
+        .with_columns(
+            pl.col("nb_demandes").fill_null(0).cast(pl.Int64), pl.col("sur_place").fill_null(0).cast(pl.Int64)
+        )
+        .with_columns(
+            _share(pl.col("nb_demandes"), pl.col("nb_demandes").sum()).alias("part"),
+            _share(pl.col("sur_place"), pl.col("nb_demandes")).alias("part_sur_place"),
+        )
+        .sort("ordre")
+        .drop("ordre")
+    )
     extra = [c for c in ("theme", "theme_libelle") if c in out.columns]
     return out.select("code", "libelle", "libelle_court", *extra, "nb_demandes", "part", "sur_place", "part_sur_place")
 
@@ -173,22 +221,28 @@ def by_quarter(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
     rows = _dimension_rows(breakdown, dimension).group_by("periode", "code").agg(pl.col("nb_demandes").sum())
     quarters = rows.select("periode").unique()
     names = labels(dimension).select("code", "libelle", "libelle_court", "ordre")
-    return (quarters.join(names, how="cross")
-            .join(rows, on=["periode", "code"], how="left")
-            .with_columns(pl.col("nb_demandes").fill_null(0).cast(pl.Int64))
-            .with_columns(_share(pl.col("nb_demandes"), pl.col("nb_demandes").sum().over("periode")).alias("part"))
-            .sort("periode", "ordre")
-            .select("periode", "code", "libelle", "libelle_court", "nb_demandes", "part"))
+    return (
+        quarters.join(names, how="cross")
+        .join(rows, on=["periode", "code"], how="left")
+        .with_columns(pl.col("nb_demandes").fill_null(0).cast(pl.Int64))
+        .with_columns(_share(pl.col("nb_demandes"), pl.col("nb_demandes").sum().over("periode")).alias("part"))
+        .sort("periode", "ordre")
+        .select("periode", "code", "libelle", "libelle_court", "nb_demandes", "part")
+    )
 
 
 def on_the_spot_by_quarter(breakdown: pl.DataFrame) -> pl.DataFrame:
     """Per quarter: ``periode``, ``nb_demandes``, ``sur_place``, ``part_sur_place``."""
     frame = by_quarter(breakdown, "issue")
-    return (frame.group_by("periode").agg(
-                pl.col("nb_demandes").sum(),
-                pl.col("nb_demandes").filter(pl.col("code") == ON_THE_SPOT).sum().alias("sur_place"))
-            .with_columns(_share(pl.col("sur_place"), pl.col("nb_demandes")).alias("part_sur_place"))
-            .sort("periode"))
+    return (
+        frame.group_by("periode")
+        .agg(
+            pl.col("nb_demandes").sum(),
+            pl.col("nb_demandes").filter(pl.col("code") == ON_THE_SPOT).sum().alias("sur_place"),
+        )
+        .with_columns(_share(pl.col("sur_place"), pl.col("nb_demandes")).alias("part_sur_place"))
+        .sort("periode")
+    )
 
 
 def outcome_by(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
@@ -197,33 +251,51 @@ def outcome_by(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
     Values without requests are left out."""
     rows = _dimension_rows(breakdown, dimension).group_by("code", "issue").agg(pl.col("nb_demandes").sum())
     names = labels(dimension).select("code", "libelle_court", "ordre")
-    issues = labels("issue").select(pl.col("code").alias("issue"), pl.col("libelle_court").alias("issue_libelle"),
-                                    pl.col("ordre").alias("ordre_issue"))
+    issues = labels("issue").select(
+        pl.col("code").alias("issue"),
+        pl.col("libelle_court").alias("issue_libelle"),
+        pl.col("ordre").alias("ordre_issue"),
+    )
     present = rows.group_by("code").agg(pl.col("nb_demandes").sum().alias("total")).filter(pl.col("total") > 0)
-    return (present.join(names, on="code").join(issues, how="cross")
-            .join(rows, on=["code", "issue"], how="left")
-            .with_columns(pl.col("nb_demandes").fill_null(0).cast(pl.Int64))
-            .with_columns((pl.col("nb_demandes") / pl.col("total")).alias("part"))
-            .sort("ordre", "ordre_issue")
-            .select("code", "libelle_court", "issue", "issue_libelle", "nb_demandes", "part"))
+    return (
+        present.join(names, on="code")
+        .join(issues, how="cross")
+        .join(rows, on=["code", "issue"], how="left")
+        .with_columns(pl.col("nb_demandes").fill_null(0).cast(pl.Int64))
+        .with_columns((pl.col("nb_demandes") / pl.col("total")).alias("part"))
+        .sort("ordre", "ordre_issue")
+        .select("code", "libelle_court", "issue", "issue_libelle", "nb_demandes", "part")
+    )
 
 
 # --- one-answer wrappers with the (con, scope, first, last) signature ----------------------------
 
-def requests_by(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                last: dt.date | None = None, dimension: str = "partenaire") -> pl.DataFrame:
+
+def requests_by(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope = NATIONAL,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    dimension: str = "partenaire",
+) -> pl.DataFrame:
     """:func:`shares` of one dimension (partenaire, situation, theme, canal, issue)."""
     return shares(requests_breakdown(con, scope, first, last), dimension)
 
 
-def requests_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                        last: dt.date | None = None, dimension: str = "partenaire") -> pl.DataFrame:
+def requests_by_quarter(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope = NATIONAL,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    dimension: str = "partenaire",
+) -> pl.DataFrame:
     """:func:`by_quarter` of one dimension."""
     return by_quarter(requests_breakdown(con, scope, first, last), dimension)
 
 
-def outcomes(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-             last: dt.date | None = None) -> pl.DataFrame:
+def outcomes(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """The three outcomes of the period with their shares (``code`` … ``part``): the on-the-spot share
     is the row ``REPONDU_SUR_PLACE``."""
     return shares(requests_breakdown(con, scope, first, last), "issue")
@@ -231,20 +303,30 @@ def outcomes(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.
 
 # --- other queries -----------------------------------------------------------------------------
 
-def detail_coverage(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None,
-                    last: dt.date | None = None) -> pl.DataFrame:
+
+def detail_coverage(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """How much of the declared activity the detail explains: one row ``demandes_declarees`` (activity
     feed), ``demandes_detaillees`` (detail by reason), ``taux`` (null without declared requests)."""
     sites_where, sites_params = scope.sites_filter("s")
     period, period_params = period_filter("a.periode", first, last)
-    declared = con.sql(f"""
+    declared = con.sql(
+        f"""
         SELECT coalesce(sum(a.demandes), 0)::BIGINT FROM activite a JOIN sites s ON s.site_id = a.site_id
-        WHERE a.is_current AND {sites_where} AND {period}""", params=[*sites_params, *period_params]).fetchall()[0][0]
+        WHERE a.is_current AND {sites_where} AND {period}""",
+        params=[*sites_params, *period_params],
+    ).fetchall()[0][0]
     rows, params = _request_rows(con, scope, first, last, ("periode",))
     detailed = con.sql(f"SELECT coalesce(sum(n), 0)::BIGINT FROM ({rows})", params=params).fetchall()[0][0]
-    return pl.DataFrame({"demandes_declarees": [declared], "demandes_detaillees": [detailed],
-                         "taux": [detailed / declared if declared else None]},
-                        schema={"demandes_declarees": pl.Int64, "demandes_detaillees": pl.Int64, "taux": pl.Float64})
+    return pl.DataFrame(
+        {
+            "demandes_declarees": [declared],
+            "demandes_detaillees": [detailed],
+            "taux": [detailed / declared if declared else None],
+        },
+        schema={"demandes_declarees": pl.Int64, "demandes_detaillees": pl.Int64, "taux": pl.Float64},
+    )
 
 
 def heatmap_area(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
@@ -264,8 +346,9 @@ def heatmap_area(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
     return Scope("region", region, scope.formats, scope.carriers)
 
 
-def departement_partner_shares(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL,
-                               first: dt.date | None = None, last: dt.date | None = None) -> pl.DataFrame:
+def departement_partner_shares(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.DataFrame:
     """Each département's requests by partner, against the whole scope's mix.
 
     ``departement``, ``departement_nom``, ``partenaire``, ``libelle_court``, ``nb_demandes``,
@@ -275,26 +358,49 @@ def departement_partner_shares(con: duckdb.DuckDBPyConnection, scope: Scope = NA
     requests. Pass the territory to compare (see :func:`heatmap_area`).
     """
     subquery, params = _request_rows(con, scope, first, last, ("departement", "partenaire"))
-    rows = con.sql(f"""SELECT departement, partenaire, sum(n)::BIGINT AS nb_demandes FROM ({subquery})
-                       GROUP BY ALL HAVING sum(n) <> 0""", params=params).pl()
-    schema = {"departement": pl.String, "departement_nom": pl.String, "partenaire": pl.String,
-              "libelle_court": pl.String, "nb_demandes": pl.Int64, "total_departement": pl.Int64,
-              "part": pl.Float64, "part_zone": pl.Float64, "ecart": pl.Float64, "petit_effectif": pl.Boolean}
+    rows = con.sql(
+        f"""SELECT departement, partenaire, sum(n)::BIGINT AS nb_demandes FROM ({subquery})
+                       GROUP BY ALL HAVING sum(n) <> 0""",
+        params=params,
+    ).pl()
+    schema = {
+        "departement": pl.String,
+        "departement_nom": pl.String,
+        "partenaire": pl.String,
+        "libelle_court": pl.String,
+        "nb_demandes": pl.Int64,
+        "total_departement": pl.Int64,
+        "part": pl.Float64,
+        "part_zone": pl.Float64,
+        "ecart": pl.Float64,
+        "petit_effectif": pl.Boolean,
+    }
     if rows.is_empty():
         return pl.DataFrame(schema=schema)
     partners = labels("partenaire").select(pl.col("code").alias("partenaire"), "libelle_court", "ordre")
     names = geography.departements().select(pl.col("code").alias("departement"), pl.col("nom").alias("departement_nom"))
     zone = rows.group_by("partenaire").agg(pl.col("nb_demandes").sum().alias("zone"))
-    out = (rows.select("departement").unique().join(partners, how="cross")
-           .join(rows, on=["departement", "partenaire"], how="left")
-           .join(zone, on="partenaire", how="left")
-           .join(names, on="departement", how="left")
-           .with_columns(pl.col("nb_demandes").fill_null(0), pl.col("zone").fill_null(0),
-                         pl.col("departement_nom").fill_null(pl.col("departement")))
-           .with_columns(pl.col("nb_demandes").sum().over("departement").alias("total_departement"),
-                         (pl.col("zone") / pl.col("zone").sum().over("departement")).alias("part_zone"))
-           .with_columns((pl.col("nb_demandes") / pl.col("total_departement")).alias("part"))
-           .with_columns((pl.col("part") - pl.col("part_zone")).alias("ecart"),
-                         (pl.col("total_departement") < SMALL_COUNT).alias("petit_effectif"))
-           .sort("departement", "ordre"))
+    out = (
+        rows.select("departement")
+        .unique()
+        .join(partners, how="cross")
+        .join(rows, on=["departement", "partenaire"], how="left")
+        .join(zone, on="partenaire", how="left")
+        .join(names, on="departement", how="left")
+        .with_columns(
+            pl.col("nb_demandes").fill_null(0),
+            pl.col("zone").fill_null(0),
+            pl.col("departement_nom").fill_null(pl.col("departement")),
+        )
+        .with_columns(
+            pl.col("nb_demandes").sum().over("departement").alias("total_departement"),
+            (pl.col("zone") / pl.col("zone").sum().over("departement")).alias("part_zone"),
+        )
+        .with_columns((pl.col("nb_demandes") / pl.col("total_departement")).alias("part"))
+        .with_columns(
+            (pl.col("part") - pl.col("part_zone")).alias("ecart"),
+            (pl.col("total_departement") < SMALL_COUNT).alias("petit_effectif"),
+        )
+        .sort("departement", "ordre")
+    )
     return out.select(list(schema)).cast(schema)

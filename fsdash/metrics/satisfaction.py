@@ -39,6 +39,7 @@ AREA_COLUMNS = {"region": ["region"], "departement": ["departement"], "site": ["
 
 # --- the Wilson score interval ---------------------------------------------------------------
 
+
 def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float | None, float | None]:
     """95 % Wilson score interval of a proportion ``successes / n`` (None, None when ``n`` is 0).
 
@@ -78,12 +79,14 @@ def with_rate(frame: pl.DataFrame, satisfied: str = "satisfaits", answers: str =
     low, high = wilson_exprs(satisfied, answers)
     return frame.with_columns(
         pl.when(pl.col(answers) > 0).then(pl.col(satisfied) / pl.col(answers)).alias("taux"),
-        low.alias("ic_bas"), high.alias("ic_haut"),
+        low.alias("ic_bas"),
+        high.alias("ic_haut"),
         (pl.col(answers) < MIN_ANSWERS).alias("fragile"),
     )
 
 
 # --- kiosk answers (satisfaction_borne, quarterly) --------------------------------------------
+
 
 def kiosk_levels() -> list[tuple[str, str, bool]]:
     """(column, French label, satisfied) of the kiosk answers, from the least to the most satisfied."""
@@ -91,8 +94,9 @@ def kiosk_levels() -> list[tuple[str, str, bool]]:
     return [(c.code, c.label, bool(c.attrs.get("satisfied"))) for c in reversed(table.measure_columns)]
 
 
-def _kiosk(con: duckdb.DuckDBPyConnection, group: dict[str, str], first: dt.date | None, last: dt.date | None,
-           scope: Scope) -> pl.DataFrame:
+def _kiosk(
+    con: duckdb.DuckDBPyConnection, group: dict[str, str], first: dt.date | None, last: dt.date | None, scope: Scope
+) -> pl.DataFrame:
     """Kiosk answers summed by ``group`` (alias -> SQL expression), with the rate and its interval."""
     levels = kiosk_levels()
     where, params = scope.sites_filter()
@@ -100,11 +104,14 @@ def _kiosk(con: duckdb.DuckDBPyConnection, group: dict[str, str], first: dt.date
     keys = "".join(f"{expr} AS {alias}, " for alias, expr in group.items())
     sums = ", ".join(f"coalesce(sum(b.{code}), 0)::BIGINT AS {code}" for code, _, _ in levels)
     grouping = f"GROUP BY ALL ORDER BY {', '.join(str(i + 1) for i in range(len(group)))}" if group else ""
-    frame = con.sql(f"""
+    frame = con.sql(
+        f"""
         SELECT {keys}count(DISTINCT b.site_id) AS sites, {sums}
         FROM satisfaction_borne b JOIN sites s ON s.site_id = b.site_id
         WHERE b.is_current AND {where} AND {period}
-        {grouping}""", params=[*params, *period_params]).pl()
+        {grouping}""",
+        params=[*params, *period_params],
+    ).pl()
     satisfied = [code for code, _, ok in levels if ok]
     frame = frame.with_columns(
         pl.sum_horizontal([pl.col(c) for c, _, _ in levels]).alias("reponses"),
@@ -117,20 +124,27 @@ def _area_group(level: str) -> dict[str, str]:
     return {c: f"s.{c}" for c in AREA_COLUMNS[level]}
 
 
-def kiosk_summary(con: duckdb.DuckDBPyConnection, first: dt.date | None = None, last: dt.date | None = None,
-                  scope: Scope = NATIONAL) -> pl.DataFrame:
+def kiosk_summary(
+    con: duckdb.DuckDBPyConnection, first: dt.date | None = None, last: dt.date | None = None, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """One row over the period: ``sites``, the four answer counts, ``reponses``, ``satisfaits``, rate, interval."""
     return _kiosk(con, {}, first, last, scope)
 
 
-def kiosk_by_quarter(con: duckdb.DuckDBPyConnection, first: dt.date | None = None, last: dt.date | None = None,
-                     scope: Scope = NATIONAL) -> pl.DataFrame:
+def kiosk_by_quarter(
+    con: duckdb.DuckDBPyConnection, first: dt.date | None = None, last: dt.date | None = None, scope: Scope = NATIONAL
+) -> pl.DataFrame:
     """Per quarter (``periode``): answers, rate and its interval — the evolution."""
     return _kiosk(con, {"periode": "b.periode"}, first, last, scope)
 
 
-def kiosk_by_area(con: duckdb.DuckDBPyConnection, level: str, first: dt.date | None = None,
-                  last: dt.date | None = None, scope: Scope = NATIONAL) -> pl.DataFrame:
+def kiosk_by_area(
+    con: duckdb.DuckDBPyConnection,
+    level: str,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    scope: Scope = NATIONAL,
+) -> pl.DataFrame:
     """Per région, département or site of the scope (``level``): answers, rate and interval."""
     return _kiosk(con, _area_group(level), first, last, scope)
 
@@ -142,11 +156,14 @@ def kiosk_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl
 
 # --- the yearly survey (enquete_annuelle) -----------------------------------------------------
 
+
 def survey_levels() -> list[tuple[str, str, int]]:
     """(column, French label, level) of the five-point scale, from 1 to 5."""
     table = load_catalogue().table("enquete_annuelle")
-    return sorted(((c.code, c.label, int(c.attrs["likert"])) for c in table.measure_columns if "likert" in c.attrs),
-                  key=lambda t: t[2])
+    return sorted(
+        ((c.code, c.label, int(c.attrs["likert"])) for c in table.measure_columns if "likert" in c.attrs),
+        key=lambda t: t[2],
+    )
 
 
 def survey_questions() -> dict[str, str]:
@@ -174,24 +191,33 @@ def _survey(con: duckdb.DuckDBPyConnection, group: dict[str, str], year: int | N
     year_filter, year_params = ("year(e.periode) = ?", [year]) if year is not None else ("TRUE", [])
     keys = {"annee": "year(e.periode)::BIGINT", "question": "e.question", **group}
     sums = ", ".join(f"sum(e.{code})::BIGINT AS {code}" for code, _, _ in levels)
-    frame = con.sql(f"""
+    frame = con.sql(
+        f"""
         SELECT {", ".join(f"{expr} AS {alias}" for alias, expr in keys.items())},
                count(DISTINCT e.site_id) AS sites, sum(e.repondants)::BIGINT AS repondants, {sums}
         FROM enquete_annuelle e JOIN sites s ON s.site_id = e.site_id
         WHERE e.is_current AND {where} AND {year_filter}
-        GROUP BY ALL""", params=[*params, *year_params]).pl()
+        GROUP BY ALL""",
+        params=[*params, *year_params],
+    ).pl()
     satisfied = [code for code, _, level in levels if level in SATISFIED_LEVELS]
     answers = pl.sum_horizontal([pl.col(c) for c, _, _ in levels])
     frame = frame.with_columns(
         answers.alias("reponses"),
         pl.sum_horizontal([pl.col(c) for c in satisfied]).alias("satisfaits"),
-        pl.when(answers > 0).then(pl.sum_horizontal([pl.col(c) * level for c, _, level in levels]) / answers)
+        pl.when(answers > 0)
+        .then(pl.sum_horizontal([pl.col(c) * level for c, _, level in levels]) / answers)
         .alias("note_moyenne"),
     )
     order = {code: i for i, code in enumerate(survey_questions())}
-    return with_rate(frame).with_columns(
-        pl.col("question").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_ordre")
-    ).sort(["annee", *group, "_ordre"]).drop("_ordre")
+    return (
+        with_rate(frame)
+        .with_columns(
+            pl.col("question").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_ordre")
+        )
+        .sort(["annee", *group, "_ordre"])
+        .drop("_ordre")
+    )
 
 
 def survey_by_question(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
@@ -212,6 +238,7 @@ def survey_by_area(con: duckdb.DuckDBPyConnection, level: str, year: int, scope:
 
 # --- the table each site publishes (charter 3.2) --------------------------------------------
 
+
 def published_results(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
     """The yearly results a site publishes: one row per site × indicator for ``year``.
 
@@ -219,21 +246,39 @@ def published_results(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = 
     Columns: ``annee``, ``site_id``, ``nom``, ``departement``, ``indicateur``, ``reponses``,
     ``satisfaits``, ``taux``, ``ic_bas``, ``ic_haut``, ``fragile``.
     """
-    cols = ["annee", "site_id", "nom", "departement", "indicateur", "reponses", "satisfaits", "taux", "ic_bas",
-            "ic_haut", "fragile"]
+    cols = [
+        "annee",
+        "site_id",
+        "nom",
+        "departement",
+        "indicateur",
+        "reponses",
+        "satisfaits",
+        "taux",
+        "ic_bas",
+        "ic_haut",
+        "fragile",
+    ]
     kiosk = kiosk_by_area(con, "site", dt.date(year, 1, 1), dt.date(year, 10, 1), scope).with_columns(
-        pl.lit(year, pl.Int64).alias("annee"), pl.lit("BORNE").alias("indicateur"))
+        pl.lit(year, pl.Int64).alias("annee"), pl.lit("BORNE").alias("indicateur")
+    )
     survey = survey_by_area(con, "site", year, scope).rename({"question": "indicateur"})
     order = {code: i for i, code in enumerate(["BORNE", *survey_questions()])}
     frames = [f.select(cols) for f in (kiosk, survey) if f.height]
     if not frames:
         return kiosk.select(cols).clear()
-    return pl.concat(frames, how="vertical_relaxed").with_columns(
-        pl.col("indicateur").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_ordre")
-    ).sort("departement", "nom", "site_id", "_ordre").drop("_ordre")
+    return (
+        pl.concat(frames, how="vertical_relaxed")
+        .with_columns(
+            pl.col("indicateur").replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_ordre")
+        )
+        .sort("departement", "nom", "site_id", "_ordre")
+        .drop("_ordre")
+    )
 
 
 def indicator_labels() -> dict[str, str]:
     """Indicator code of :func:`published_results` -> French label."""
     return {"BORNE": "Borne : satisfait de la démarche"} | {
-        code: f"Enquête : {label}" for code, label in survey_questions().items()}
+        code: f"Enquête : {label}" for code, label in survey_questions().items()
+    }

@@ -45,9 +45,9 @@ FIXED_FORMATS = ("FIXE", "MULTISITES", "FIXE_ANTENNES")
 FLAGS = {
     "sans_horaires": "aucun horaire publié (site fixe)",
     "moins_de_24h": f"moins de {number(MIN_OPENING_HOURS_PER_WEEK.value)} heures d'ouverture par semaine "
-                    f"({MIN_OPENING_HOURS_PER_WEEK.source})",
+    f"({MIN_OPENING_HOURS_PER_WEEK.source})",
     "moins_de_5_jours": f"ouvert moins de {number(MIN_OPEN_DAYS_PER_WEEK.value)} jours par semaine "
-                        f"({MIN_OPEN_DAYS_PER_WEEK.source})",
+    f"({MIN_OPEN_DAYS_PER_WEEK.source})",
     "nom_en_double": "même nom qu'un autre site ouvert",
     "coordonnees_en_double": "mêmes coordonnées qu'un autre site ouvert",
     "hors_departement": "coordonnées hors de son département",
@@ -73,12 +73,13 @@ def site_quality_flags(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scop
     """
     where, params = scope.sites_filter()
     formats = ", ".join("?" for _ in FIXED_FORMATS)
-    flags = con.sql(f"""
+    flags = con.sql(
+        f"""
         WITH open_sites AS (
             SELECT s.*,
                    trim(regexp_replace(lower(strip_accents(s.nom)), '[^a-z0-9]+', ' ', 'g')) AS nom_cle,
                    round(s.latitude, 5) AS lat_cle, round(s.longitude, 5) AS lon_cle
-            FROM sites s WHERE {OPEN_AT.format(d='?')}),
+            FROM sites s WHERE {OPEN_AT.format(d="?")}),
         flagged AS (
             SELECT site_id, nom, departement, format, region,
                    format IN ({formats}) AND nullif(trim(horaires), '') IS NULL
@@ -95,17 +96,30 @@ def site_quality_flags(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scop
         SELECT site_id, nom, departement, format, sans_horaires, moins_de_24h, moins_de_5_jours,
                nom_en_double, coordonnees_en_double
         FROM flagged s WHERE {where}""",
-        params=[day, day, *FIXED_FORMATS, MIN_OPENING_HOURS_PER_WEEK.value, MIN_OPEN_DAYS_PER_WEEK.value,
-                *FIXED_FORMATS, *FIXED_FORMATS, *params]).pl()
+        params=[
+            day,
+            day,
+            *FIXED_FORMATS,
+            MIN_OPENING_HOURS_PER_WEEK.value,
+            MIN_OPEN_DAYS_PER_WEEK.value,
+            *FIXED_FORMATS,
+            *FIXED_FORMATS,
+            *params,
+        ],
+    ).pl()
     outside = sites_outside_departement(con, scope, day).select("site_id")
     flags = flags.with_columns(pl.col("site_id").is_in(outside["site_id"].implode()).alias("hors_departement"))
     labels = [pl.when(pl.col(code)).then(pl.lit(label)) for code, label in FLAGS.items()]
-    return (flags.with_columns(pl.col(code).fill_null(False) for code in FLAGS)
-            .filter(pl.any_horizontal(*FLAGS))
-            .with_columns(pl.concat_str(labels, separator=" ; ", ignore_nulls=True).alias("signalements"),
-                          pl.sum_horizontal(pl.col(code).cast(pl.Int64) for code in FLAGS).alias("nb_signalements"))
-            .select("site_id", "nom", "departement", "format", *FLAGS, "signalements", "nb_signalements")
-            .sort(["departement", "site_id"]))
+    return (
+        flags.with_columns(pl.col(code).fill_null(False) for code in FLAGS)
+        .filter(pl.any_horizontal(*FLAGS))
+        .with_columns(
+            pl.concat_str(labels, separator=" ; ", ignore_nulls=True).alias("signalements"),
+            pl.sum_horizontal(pl.col(code).cast(pl.Int64) for code in FLAGS).alias("nb_signalements"),
+        )
+        .select("site_id", "nom", "departement", "format", *FLAGS, "signalements", "nb_signalements")
+        .sort(["departement", "site_id"])
+    )
 
 
 def site_quality_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> dict[str, int]:

@@ -30,9 +30,29 @@ from fsdash.readers import LINE_COLUMN, RawTable, ReadError, decode, normalise_h
 
 #: Columns of the published list, in the publisher's order.
 ANCT_COLUMNS: list[str] = [
-    "id_fs", "insee_dep", "lib_fs", "adresse", "complement_adresse", "insee_com", "code_postal", "lib_com",
-    "latitude", "longitude", "mail", "telephone", "h_lundi", "h_mardi", "h_mercredi", "h_jeudi",
-    "h_vendredi", "h_samedi", "prise_rdv", "commentaire", "type_fs", "format_fs", "groupe_fs",
+    "id_fs",
+    "insee_dep",
+    "lib_fs",
+    "adresse",
+    "complement_adresse",
+    "insee_com",
+    "code_postal",
+    "lib_com",
+    "latitude",
+    "longitude",
+    "mail",
+    "telephone",
+    "h_lundi",
+    "h_mardi",
+    "h_mercredi",
+    "h_jeudi",
+    "h_vendredi",
+    "h_samedi",
+    "prise_rdv",
+    "commentaire",
+    "type_fs",
+    "format_fs",
+    "groupe_fs",
     "labellisation_fs",
 ]
 
@@ -41,8 +61,16 @@ HOURS_COLUMNS: list[str] = ["h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_ve
 
 #: Columns without which a file is not the list (or not usable as the registry).
 REQUIRED_COLUMNS: list[str] = [
-    "id_fs", "insee_dep", "lib_fs", "insee_com", "latitude", "longitude", *HOURS_COLUMNS,
-    "type_fs", "format_fs", "labellisation_fs",
+    "id_fs",
+    "insee_dep",
+    "lib_fs",
+    "insee_com",
+    "latitude",
+    "longitude",
+    *HOURS_COLUMNS,
+    "type_fs",
+    "format_fs",
+    "labellisation_fs",
 ]
 
 #: Columns read when the file has them (the address is not needed to know the network).
@@ -50,8 +78,11 @@ OPTIONAL_COLUMNS: list[str] = ["adresse", "complement_adresse", "code_postal"]
 
 #: The list's ``format_fs`` -> catalogue dimension ``format``.
 FORMAT_CODES: dict[str, str] = {
-    "Fixe": "FIXE", "Multisites": "MULTISITES", "Bus_équivalent": "BUS",
-    "Fixe_antenne(s)": "FIXE_ANTENNES", "Itinérante": "ITINERANT",
+    "Fixe": "FIXE",
+    "Multisites": "MULTISITES",
+    "Bus_équivalent": "BUS",
+    "Fixe_antenne(s)": "FIXE_ANTENNES",
+    "Itinérante": "ITINERANT",
 }
 
 #: The list's ``type_fs`` -> catalogue dimension ``type_site``.
@@ -113,14 +144,22 @@ def _read_frame(data: bytes, file_name: str) -> pl.DataFrame:
     if separator not in (",", ";"):
         separator = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     try:
-        frame = pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False, quote_char='"',
-                            empty_string_is_null=True, truncate_ragged_lines=False)
+        frame = pl.read_csv(
+            io.StringIO(text),
+            separator=separator,
+            infer_schema=False,
+            quote_char='"',
+            empty_string_is_null=True,
+            truncate_ragged_lines=False,
+        )
     except pl.exceptions.PolarsError as exc:
         raise ReadError(f"{file_name} : structure CSV illisible ({exc})") from exc
     lines = _record_lines(text, separator)
     if len(lines) != frame.height:
-        raise ReadError(f"{file_name} : structure CSV illisible ({frame.height} lignes lues par Polars, "
-                        f"{len(lines)} par le module csv ; guillemets mal fermés ?)")
+        raise ReadError(
+            f"{file_name} : structure CSV illisible ({frame.height} lignes lues par Polars, "
+            f"{len(lines)} par le module csv ; guillemets mal fermés ?)"
+        )
     frame = frame.rename(_normalised_headers(frame.columns))
     frame = frame.with_columns(pl.Series(LINE_COLUMN, lines, dtype=pl.Int64))
     # Lines with no cell at all (blank lines, ";;;;" left by a spreadsheet) are not records.
@@ -146,8 +185,11 @@ def _text(column: str) -> pl.Expr:
 def _code(column: str, width: int) -> pl.Expr:
     """A numeric code whose leading zeros a spreadsheet dropped (``1033`` -> ``01033``)."""
     value = _text(column)
-    return pl.when(value.str.contains(r"^[0-9]+$") & (value.str.len_chars() < width)).then(
-        value.str.zfill(width)).otherwise(value)
+    return (
+        pl.when(value.str.contains(r"^[0-9]+$") & (value.str.len_chars() < width))
+        .then(value.str.zfill(width))
+        .otherwise(value)
+    )
 
 
 def _decimal(column: str) -> pl.Expr:
@@ -200,8 +242,10 @@ def _hours(frame: pl.DataFrame, where: str) -> tuple[pl.DataFrame, list[str]]:
                 try:
                     day_slots(text)
                 except HoursError as exc:
-                    warnings.append(f"{where}, ligne {record[LINE_COLUMN]}, colonne « {column} » : {exc} "
-                                    "— heures d'ouverture du site laissées vides")
+                    warnings.append(
+                        f"{where}, ligne {record[LINE_COLUMN]}, colonne « {column} » : {exc} "
+                        "— heures d'ouverture du site laissées vides"
+                    )
             hours, days, summary = None, None, None
         rows.append((summary, None if hours is None else f"{hours:g}", None if days is None else str(days)))
     return pl.DataFrame(rows, schema={c: pl.String for c in _HOURS_OUT}, orient="row"), warnings

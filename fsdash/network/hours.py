@@ -27,8 +27,13 @@ import re
 
 #: Day of the week -> short French label used in summaries, in week order.
 DAY_LABELS: dict[str, str] = {
-    "lundi": "lun.", "mardi": "mar.", "mercredi": "mer.", "jeudi": "jeu.",
-    "vendredi": "ven.", "samedi": "sam.", "dimanche": "dim.",
+    "lundi": "lun.",
+    "mardi": "mar.",
+    "mercredi": "mer.",
+    "jeudi": "jeu.",
+    "vendredi": "ven.",
+    "samedi": "sam.",
+    "dimanche": "dim.",
 }
 
 _MIDNIGHT = dt.time(0, 0)

@@ -19,6 +19,18 @@ LABELS = "nb-labellisations-france-services"
 ACTS = "IND-323"
 SATISFACTION = "IND-246"
 
-__all__ = ["ACTS", "LABELS", "SATISFACTION", "Definitions", "Indicator", "OfficialFileOutcome",
-           "OfficialImportResult", "OfficialRefused", "Source", "import_official_blobs", "import_official_paths",
-           "load_definitions", "report_lines"]
+__all__ = [
+    "ACTS",
+    "LABELS",
+    "SATISFACTION",
+    "Definitions",
+    "Indicator",
+    "OfficialFileOutcome",
+    "OfficialImportResult",
+    "OfficialRefused",
+    "Source",
+    "import_official_blobs",
+    "import_official_paths",
+    "load_definitions",
+    "report_lines",
+]

@@ -83,25 +83,37 @@ class Definitions:
 
 def _source(raw: dict) -> Source:
     return Source(
-        code=raw["code"], label=raw["label"], columns=dict(raw["columns"]), levels=dict(raw["levels"]),
-        zone_prefix=dict(raw.get("zone_prefix", {})), national_zone=str(raw["national_zone"]),
+        code=raw["code"],
+        label=raw["label"],
+        columns=dict(raw["columns"]),
+        levels=dict(raw["levels"]),
+        zone_prefix=dict(raw.get("zone_prefix", {})),
+        national_zone=str(raw["national_zone"]),
         month_shift={k: int(v) for k, v in raw.get("month_shift", {}).items()},
-        indicator=raw.get("indicator"), optional_columns=tuple(raw.get("optional_columns", ())),
+        indicator=raw.get("indicator"),
+        optional_columns=tuple(raw.get("optional_columns", ())),
     )
 
 
 def _indicator(raw: dict) -> Indicator:
     return Indicator(
-        code=raw["code"], label=raw["label"], unit=raw["unit"], source=raw["source"], period=raw["period"],
+        code=raw["code"],
+        label=raw["label"],
+        unit=raw["unit"],
+        source=raw["source"],
+        period=raw["period"],
         ranges={k: (float(v[0]), float(v[1])) for k, v in raw["ranges"].items()},
-        feed=FeedLink(**raw["feed"]), note=" ".join(raw["note"].split()),
+        feed=FeedLink(**raw["feed"]),
+        note=" ".join(raw["note"].split()),
         initial_is_measure=bool(raw.get("initial_is_measure", False)),
     )
 
 
 def parse_definitions(data: dict) -> Definitions:
     definitions = Definitions(
-        version=int(data["version"]), value_kinds=dict(data["value_kinds"]), zone_levels=dict(data["zone_levels"]),
+        version=int(data["version"]),
+        value_kinds=dict(data["value_kinds"]),
+        zone_levels=dict(data["zone_levels"]),
         sources={s["code"]: _source(s) for s in data["sources"]},
         indicators={i["code"]: _indicator(i) for i in data["indicators"]},
     )

@@ -30,8 +30,12 @@ from fsdash.readers import LINE_COLUMN, ReadError
 from fsdash.validation import describe_failure
 
 TABLE_CODE = "official_series"
-STATUS_LABELS = {"accepte": "chargé", "partiel": "chargé en partie", "rejete": "entièrement rejeté",
-                 "deja_charge": "déjà chargé, rien à faire"}
+STATUS_LABELS = {
+    "accepte": "chargé",
+    "partiel": "chargé en partie",
+    "rejete": "entièrement rejeté",
+    "deja_charge": "déjà chargé, rien à faire",
+}
 _KEY = ["indicator", "zone_level", "zone_code", "date", "value_kind"]
 
 
@@ -88,11 +92,12 @@ def _read_all(blobs: list[tuple[str, bytes, dt.date]], definitions: Definitions)
             continue
         pending.append(_Pending(name, data, hashlib.sha256(data).hexdigest(), table, file_date))
     if errors:
-        raise OfficialRefused(errors + ["aucun fichier n'a été chargé."])
+        raise OfficialRefused([*errors, "aucun fichier n'a été chargé."])
     return pending
 
 
 # --- writing -------------------------------------------------------------------------------
+
 
 def _stage_changes(con: duckdb.DuckDBPyConnection, values: pl.DataFrame) -> int:
     """Stage (temp table ``_official_changed``) values new or different from the current ones."""
@@ -110,54 +115,82 @@ def _write_changes(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     """The staged values become current; the values they revise are kept, no longer current."""
     match = " AND ".join(f"o.{k} = i.{k}" for k in _KEY)
     con.sql(f"UPDATE {TABLE_CODE} o SET is_current = false FROM _official_changed i WHERE o.is_current AND {match}")
-    con.sql(f"""INSERT INTO {TABLE_CODE} (indicator, source, zone_level, zone_code, date, reference_date,
+    con.sql(
+        f"""INSERT INTO {TABLE_CODE} (indicator, source, zone_level, zone_code, date, reference_date,
                                           value_kind, value, batch_id, line, is_current)
                 SELECT indicator, source, zone_level, zone_code, date, reference_date, value_kind, value, ?,
                        line, true
-                FROM _official_changed""", params=[batch_id])
+                FROM _official_changed""",
+        params=[batch_id],
+    )
 
 
 def _write_quarantine(con: duckdb.DuckDBPyConnection, result: ValidatedOfficial, batch_id: int) -> None:
     if result.failures.is_empty():
         return
     rows = result.rejected.select(
-        LINE_COLUMN, pl.struct(pl.exclude(LINE_COLUMN)).struct.json_encode().alias("row_json"))
+        LINE_COLUMN, pl.struct(pl.exclude(LINE_COLUMN)).struct.json_encode().alias("row_json")
+    )
     quarantine = result.failures.join(rows, on=LINE_COLUMN, how="left").with_columns(
-        pl.lit(TABLE_CODE).alias("table_code"))
+        pl.lit(TABLE_CODE).alias("table_code")
+    )
     con.register("_official_quarantine", quarantine)
-    con.sql("""INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
-               FROM _official_quarantine""", params=[batch_id])
+    con.sql(
+        """INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
+               FROM _official_quarantine""",
+        params=[batch_id],
+    )
     con.unregister("_official_quarantine")
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, item: _Pending, out: OfficialFileOutcome) -> None:
-    con.sql("""INSERT INTO official_files (sha256, file_name, source, file_date, batch_id, loaded_at, status,
+    con.sql(
+        """INSERT INTO official_files (sha256, file_name, source, file_date, batch_id, loaded_at, status,
                                            rows_read, rows_empty, rows_loaded, rows_rejected, values_written)
                VALUES (?, ?, ?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?)""",
-            params=[out.sha256, out.file_name, out.source, out.file_date, out.batch_id, out.status, out.rows_read,
-                    out.rows_empty, out.rows_loaded, out.rows_rejected, out.values_written])
-    con.sql("""INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
+        params=[
+            out.sha256,
+            out.file_name,
+            out.source,
+            out.file_date,
+            out.batch_id,
+            out.status,
+            out.rows_read,
+            out.rows_empty,
+            out.rows_loaded,
+            out.rows_rejected,
+            out.values_written,
+        ],
+    )
+    con.sql(
+        """INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
                (SELECT 1 FROM raw_files WHERE sha256 = ?)""",
-            params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256])
+        params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256],
+    )
 
 
 def _previous(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, int] | None:
     """Status and batch of the last load of this exact file, if any."""
-    rows = con.sql("""SELECT status, batch_id FROM official_files WHERE sha256 = ?
-                      ORDER BY batch_id DESC LIMIT 1""", params=[sha256]).fetchall()
+    rows = con.sql(
+        """SELECT status, batch_id FROM official_files WHERE sha256 = ?
+                      ORDER BY batch_id DESC LIMIT 1""",
+        params=[sha256],
+    ).fetchall()
     return rows[0] if rows else None
 
 
 def _same_rejections(con: duckdb.DuckDBPyConnection, batch_id: int, failures: pl.DataFrame) -> bool:
-    before = con.sql("SELECT line, rule FROM quarantine WHERE batch_id = ? AND table_code = ?",
-                     params=[batch_id, TABLE_CODE]).fetchall()
+    before = con.sql(
+        "SELECT line, rule FROM quarantine WHERE batch_id = ? AND table_code = ?", params=[batch_id, TABLE_CODE]
+    ).fetchall()
     now = failures.select(LINE_COLUMN, "regle").rows()
     return sorted(before, key=str) == sorted(now, key=str)
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, item: _Pending, definitions: Definitions) -> OfficialFileOutcome:
-    out = OfficialFileOutcome(item.name, item.sha256, item.table.source.code, item.file_date,
-                              ignored_columns=item.table.ignored_columns)
+    out = OfficialFileOutcome(
+        item.name, item.sha256, item.table.source.code, item.file_date, ignored_columns=item.table.ignored_columns
+    )
     previous = _previous(con, item.sha256)
     if previous is not None and previous[0] == "accepte":
         out.status = "deja_charge"
@@ -178,9 +211,13 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Pending, definitions: Defin
     return out
 
 
-def import_official_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str, bytes, dt.date | None]], *,
-                          definitions: Definitions | None = None,
-                          today: dt.date | None = None) -> OfficialImportResult:
+def import_official_blobs(
+    con: duckdb.DuckDBPyConnection,
+    blobs: list[tuple[str, bytes, dt.date | None]],
+    *,
+    definitions: Definitions | None = None,
+    today: dt.date | None = None,
+) -> OfficialImportResult:
     """Load named official files (name, content, publication date or None) through ``con`` (a writer).
 
     Raises :class:`OfficialRefused` before any write when a file cannot be read or has the wrong
@@ -199,8 +236,9 @@ def import_official_blobs(con: duckdb.DuckDBPyConnection, blobs: list[tuple[str,
     return OfficialImportResult(outcomes)
 
 
-def import_official_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], *, file_date: dt.date | None = None,
-                          **kwargs) -> OfficialImportResult:
+def import_official_paths(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], *, file_date: dt.date | None = None, **kwargs
+) -> OfficialImportResult:
     """Load official files from disk; their date is ``file_date`` or else their modification date."""
     blobs = []
     for path in paths:
@@ -208,14 +246,16 @@ def import_official_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], *, 
             data = path.read_bytes()
             day = file_date or dt.date.fromtimestamp(path.stat().st_mtime)
         except OSError as exc:
-            raise OfficialRefused([f"{path} : fichier illisible ({exc.strerror})",
-                                   "aucun fichier n'a été chargé."]) from exc
+            raise OfficialRefused(
+                [f"{path} : fichier illisible ({exc.strerror})", "aucun fichier n'a été chargé."]
+            ) from exc
         blobs.append((path.name, data, day))
     return import_official_blobs(con, blobs, **kwargs)
 
 
-def report_lines(result: OfficialImportResult, definitions: Definitions | None = None,
-                 max_messages: int = 50) -> list[str]:
+def report_lines(
+    result: OfficialImportResult, definitions: Definitions | None = None, max_messages: int = 50
+) -> list[str]:
     """The French summary printed by ``import-indicators``."""
     definitions = definitions or load_definitions()
     lines = []
@@ -224,8 +264,10 @@ def report_lines(result: OfficialImportResult, definitions: Definitions | None =
         if f.status == "deja_charge" and not f.rows_rejected:
             continue
         source = definitions.sources[f.source].label
-        lines.append(f"  {source} ; {f.rows_read} lignes lues, {f.rows_loaded} chargées, {f.rows_rejected} rejetées, "
-                     f"{f.rows_empty} sans valeur ignorées ; {f.values_written} valeurs nouvelles ou révisées")
+        lines.append(
+            f"  {source} ; {f.rows_read} lignes lues, {f.rows_loaded} chargées, {f.rows_rejected} rejetées, "
+            f"{f.rows_empty} sans valeur ignorées ; {f.values_written} valeurs nouvelles ou révisées"
+        )
         if f.ignored_columns:
             lines.append("  colonnes ignorées : " + ", ".join(f.ignored_columns))
         messages = f.messages()

@@ -48,8 +48,9 @@ def missing_columns(columns: list[str], definitions: Definitions) -> dict[str, l
 
 def match_source(columns: list[str], definitions: Definitions) -> Source | None:
     """The publication format whose columns are all present (the one with most columns wins)."""
-    fitting = [definitions.sources[code] for code, missing in missing_columns(columns, definitions).items()
-               if not missing]
+    fitting = [
+        definitions.sources[code] for code, missing in missing_columns(columns, definitions).items() if not missing
+    ]
     return max(fitting, key=lambda s: len(s.columns)) if fitting else None
 
 
@@ -60,9 +61,12 @@ def read_official(data: bytes, file_name: str, definitions: Definitions) -> Offi
     if source is None:
         per_format = "; ".join(
             f"format « {definitions.sources[code].label} » : il manque {', '.join(missing)}"
-            for code, missing in missing_columns(frame.columns, definitions).items())
-        raise ReadError(f"{file_name} : colonnes manquantes, le fichier ne correspond à aucun format de série "
-                        f"officielle ({per_format})")
+            for code, missing in missing_columns(frame.columns, definitions).items()
+        )
+        raise ReadError(
+            f"{file_name} : colonnes manquantes, le fichier ne correspond à aucun format de série "
+            f"officielle ({per_format})"
+        )
     known = set(source.columns) | set(source.optional_columns) | {LINE_COLUMN}
     ignored = [c for c in frame.columns if c not in known]
     return OfficialTable(file_name, source, frame.drop(ignored), ignored)

@@ -44,8 +44,15 @@ def _append_history(con: duckdb.DuckDBPyConnection, rows: list[tuple], batch_id:
     con.unregister("_history")
 
 
-def write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFrame, batch_id: int, *,
-                source: str = "fichier", keep_existing: tuple[str, ...] = ()) -> tuple[int, bool]:
+def write_sites(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    valid: pl.DataFrame,
+    batch_id: int,
+    *,
+    source: str = "fichier",
+    keep_existing: tuple[str, ...] = (),
+) -> tuple[int, bool]:
     """Upsert sites; returns (sites written, whether any changed département).
 
     ``keep_existing`` names columns the source does not carry (the ANCT list says nothing of the
@@ -58,37 +65,52 @@ def write_sites(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFram
     incoming = valid.select(cols)
     if keep_existing:
         known = existing.select("site_id", *[pl.col(c).alias(f"_old_{c}") for c in keep_existing])
-        incoming = incoming.join(known, on="site_id", how="left").with_columns(
-            pl.coalesce(c, f"_old_{c}").alias(c) for c in keep_existing
-        ).select(cols)
+        incoming = (
+            incoming.join(known, on="site_id", how="left")
+            .with_columns(pl.coalesce(c, f"_old_{c}").alias(c) for c in keep_existing)
+            .select(cols)
+        )
     changed = incoming.join(existing, on=cols, how="anti", nulls_equal=True).join(regions, on="departement", how="left")
     if changed.is_empty():
         return 0, False
     before = existing.join(changed.select("site_id"), on="site_id", how="semi")
     con.register("_incoming_sites", changed)
     con.sql("DELETE FROM sites WHERE site_id IN (SELECT site_id FROM _incoming_sites)")
-    con.sql(f"INSERT INTO sites ({', '.join(cols)}, region, batch_id, updated_at, source) "
-            f"SELECT {', '.join(cols)}, region, ?, current_timestamp, ? FROM _incoming_sites",
-            params=[batch_id, source])
+    con.sql(
+        f"INSERT INTO sites ({', '.join(cols)}, region, batch_id, updated_at, source) "
+        f"SELECT {', '.join(cols)}, region, ?, current_timestamp, ? FROM _incoming_sites",
+        params=[batch_id, source],
+    )
     con.unregister("_incoming_sites")
     _append_history(con, _history_rows(changed, before, cols), batch_id)
-    moved = changed.join(before.select("site_id", pl.col("departement").alias("_old")), on="site_id").filter(
-        pl.col("departement") != pl.col("_old")).height > 0
+    moved = (
+        changed.join(before.select("site_id", pl.col("departement").alias("_old")), on="site_id")
+        .filter(pl.col("departement") != pl.col("_old"))
+        .height
+        > 0
+    )
     return changed.height, moved
 
 
-def close_missing(con: duckdb.DuckDBPyConnection, listed: list[str], list_date: dt.date, source: str,
-                  batch_id: int) -> int:
+def close_missing(
+    con: duckdb.DuckDBPyConnection, listed: list[str], list_date: dt.date, source: str, batch_id: int
+) -> int:
     """Close the open sites of ``source`` that the new list no longer holds; returns how many."""
     con.register("_listed", pl.DataFrame({"site_id": listed}, schema={"site_id": pl.String}))
-    gone = con.sql("""SELECT site_id FROM sites WHERE source = ? AND date_fermeture IS NULL
-                      AND site_id NOT IN (SELECT site_id FROM _listed)""", params=[source]).pl()
+    gone = con.sql(
+        """SELECT site_id FROM sites WHERE source = ? AND date_fermeture IS NULL
+                      AND site_id NOT IN (SELECT site_id FROM _listed)""",
+        params=[source],
+    ).pl()
     con.unregister("_listed")
     if gone.is_empty():
         return 0
     con.register("_gone", gone)
-    con.sql("""UPDATE sites SET date_fermeture = ?, batch_id = ?, updated_at = current_timestamp
-               WHERE site_id IN (SELECT site_id FROM _gone)""", params=[list_date, batch_id])
+    con.sql(
+        """UPDATE sites SET date_fermeture = ?, batch_id = ?, updated_at = current_timestamp
+               WHERE site_id IN (SELECT site_id FROM _gone)""",
+        params=[list_date, batch_id],
+    )
     con.unregister("_gone")
     note = f"absent de la liste du {list_date.strftime('%d/%m/%Y')}"
     _append_history(con, [(s, "fermeture", list_date, note) for s in gone["site_id"].to_list()], batch_id)

@@ -15,7 +15,9 @@ from fsdash.catalogue import Catalogue, Table
 SCHEMA_VERSION = 3
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
-REVISION_COLUMNS = "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
+REVISION_COLUMNS = (
+    "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
+)
 
 #: The requests rollup kept at ingest: what national/regional/departmental pages read.
 REQUESTS_ROLLUP = "agg_demandes_departement"
@@ -51,8 +53,11 @@ def _column_ddl(table: Table) -> list[str]:
 
 def table_ddl(table: Table) -> str:
     if table.is_report:
-        cols = ["site_id VARCHAR NOT NULL", *[d for d in _column_ddl(table) if not d.startswith("site_id ")],
-                REVISION_COLUMNS]
+        cols = [
+            "site_id VARCHAR NOT NULL",
+            *[d for d in _column_ddl(table) if not d.startswith("site_id ")],
+            REVISION_COLUMNS,
+        ]
     else:
         extra = ["region VARCHAR"] if table.code == "sites" else []
         cols = [*_column_ddl(table), *extra, "batch_id BIGINT", "updated_at TIMESTAMP"]
@@ -60,15 +65,12 @@ def table_ddl(table: Table) -> str:
 
 
 def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.sql(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", params=[table]
-    ).fetchall()
+    rows = con.sql("SELECT column_name FROM information_schema.columns WHERE table_name = ?", params=[table]).fetchall()
     return {r[0] for r in rows}
 
 
 def _record(con: duckdb.DuckDBPyConnection, version: int, description: str) -> None:
-    con.sql("INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
-            params=[version, description])
+    con.sql("INSERT INTO schema_migrations (version, description) VALUES (?, ?)", params=[version, description])
 
 
 def _v1_initial(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
@@ -105,9 +107,11 @@ def _v3_official_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) ->
 
 
 #: Numbered structural migrations, applied in order to any warehouse older than them.
-MIGRATIONS = [(1, "schéma initial", _v1_initial),
-              (2, "provenance des sites et listes officielles importées", _v2_site_lists),
-              (3, "séries officielles publiées (DITP, Etalab), à part du flux des sites", _v3_official_series)]
+MIGRATIONS = [
+    (1, "schéma initial", _v1_initial),
+    (2, "provenance des sites et listes officielles importées", _v2_site_lists),
+    (3, "séries officielles publiées (DITP, Etalab), à part du flux des sites", _v3_official_series),
+]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
@@ -145,8 +149,13 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 def is_up_to_date(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> bool:
     """Whether a (read-only) warehouse already has the current schema and every catalogue column."""
-    row = con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() if _existing_columns(con, "meta") else []
+    row = (
+        con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        if _existing_columns(con, "meta")
+        else []
+    )
     if not row or int(row[0][0]) < MIGRATIONS[-1][0]:
         return False
-    return all({c.code for c in table.columns} <= _existing_columns(con, table.code)
-               for table in catalogue.tables.values())
+    return all(
+        {c.code for c in table.columns} <= _existing_columns(con, table.code) for table in catalogue.tables.values()
+    )
