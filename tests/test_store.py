@@ -9,7 +9,7 @@ import pytest
 
 from fsdash.catalogue import load_catalogue
 from fsdash.warehouse.schema import MIGRATIONS, SCHEMA_VERSION, set_meta
-from fsdash.warehouse.store import WarehouseMissing, connect_reader, version, writer
+from fsdash.warehouse.store import WarehouseMissing, connect_reader, reader, version, writer
 
 
 def _digest(path) -> str:
@@ -30,6 +30,22 @@ def test_readers_see_the_old_file_while_a_load_runs(tmp_path):
     with duckdb.connect(str(db), read_only=True) as probe:
         assert probe.sql("SELECT count(*) FROM t").fetchall() == [(2,)]
     assert version(db) != before
+
+
+def test_a_new_reader_sees_a_load_even_while_an_old_one_is_open(tmp_path):
+    """DuckDB's Python module shares one instance per path: an open reader must not pin the old file."""
+    db = tmp_path / "w.duckdb"
+    with writer(db) as con:
+        con.sql("CREATE TABLE t AS SELECT 1 AS x")
+    old = connect_reader(db)
+    try:
+        with writer(db) as con:
+            con.sql("INSERT INTO t VALUES (2)")
+        with reader(db) as fresh:
+            assert fresh.sql("SELECT count(*) FROM t").fetchall() == [(2,)]
+        assert old.sql("SELECT count(*) FROM t").fetchall() == [(1,)]
+    finally:
+        old.close()
 
 
 def test_failed_load_leaves_the_served_file_untouched(tmp_path):

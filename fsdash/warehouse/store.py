@@ -3,10 +3,28 @@
 DuckDB allows one read-write process *or* many read-only processes on a file. The dashboard
 must keep serving while a quarter loads, so a load never writes the served file: it copies it,
 writes the copy, and atomically renames the copy over the original once everything has been
-committed and checkpointed. Readers open short-lived read-only connections and see either the
-old or the new file, never a half-written one; a failed load leaves the served file untouched
-(the "no partial write" rule). A lock file serialises writers. The file's identity
-(inode, mtime, size) is the warehouse *version* used in every cache key.
+committed and checkpointed. Readers see either the old or the new file, never a half-written
+one; a failed load leaves the served file untouched (the "no partial write" rule). A lock file
+serialises writers. The file's identity (inode, mtime, size) is the warehouse *version* used in
+every cache key.
+
+Reading: opening a connection costs 20–50 ms on the real warehouse, more than a whole answer
+may take, so the dashboard keeps **one read-only connection per published version**
+(:class:`Reader`, obtained from :func:`current_reader`) and gives each thread its own cursor on
+it. Every connection is a fresh in-memory database that ``ATTACH``es the file: DuckDB's Python
+module caches database instances by path, and ``duckdb.connect(path)`` while another connection
+to that path is open returns the *same* instance, still reading the file a load has since
+replaced — stale figures under the new version's cache key.
+
+Retiring an old version: when a load publishes, :func:`current_reader` opens a Reader on the
+new file and the pool forgets the old one, without closing it. The old Reader is closed by
+Python's reference counting when the last query holding it ends (a metric function keeps its
+``con`` for the duration of its call; a relation keeps its cursor), so a query that started on
+the old version always finishes on it, however many loads follow, and the replaced file's
+space is released as soon as nobody reads it. A fixed window ("close versions two behind")
+would break a slow query caught by two quick loads, and an explicit reference count would ask
+every caller to release what it took. :func:`close_readers` closes everything at once, for
+tests and cold benchmark runs only.
 """
 
 from __future__ import annotations
@@ -15,8 +33,10 @@ import contextlib
 import fcntl
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -26,9 +46,21 @@ from fsdash.warehouse.schema import is_up_to_date, migrate
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DB = REPO_ROOT / "data" / "fsdash.duckdb"
 
+#: The catalog name the warehouse file is attached under in every reading connection.
+ALIAS = "wh"
+
+Version = tuple[int, int, int]
+
 
 class WarehouseMissing(Exception):
     """Raised when a reader asks for a warehouse file that does not exist."""
+
+
+def _missing(path: Path) -> WarehouseMissing:
+    return WarehouseMissing(
+        f"entrepôt introuvable : {path} (créez-le avec « python -m fsdash demo » "
+        "ou chargez des données avec « python -m fsdash ingest »)"
+    )
 
 
 def default_db_path() -> Path:
@@ -37,28 +69,168 @@ def default_db_path() -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def version(path: Path) -> tuple[int, int, int]:
+def version(path: Path) -> Version:
     """Changes whenever a load publishes a new file: put it in cache keys."""
     st = path.stat()
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection on the file published *now* (see the module docstring on ATTACH).
+
+    The file is attached as catalog ``wh`` and made the default, so unqualified table names
+    and ``information_schema`` queries behave as on a plain connection to the file.
+    """
     if not path.exists():
-        raise WarehouseMissing(
-            f"entrepôt introuvable : {path} (créez-le avec « python -m fsdash demo » "
-            "ou chargez des données avec « python -m fsdash ingest »)"
-        )
-    return duckdb.connect(str(path), read_only=True)
+        raise _missing(path)
+    con = duckdb.connect(":memory:")
+    try:
+        con.sql(f"ATTACH ? AS {ALIAS} (READ_ONLY)", params=[str(path)])
+        con.sql(f"USE {ALIAS}")
+    except duckdb.IOException as exc:
+        con.close()
+        if not path.exists():  # removed between the check and the attach
+            raise _missing(path) from exc
+        raise
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 @contextlib.contextmanager
 def reader(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection, for the command line and tests (no pooling)."""
     con = connect_reader(path or default_db_path())
     try:
         yield con
     finally:
         con.close()
+
+
+class Reader:
+    """One read-only connection on one published version of one warehouse file.
+
+    Shared by every thread of the dashboard; each thread queries through its own cursor (a
+    DuckDB connection is not meant for concurrent use, a cursor is cheap), so ``register`` of
+    one thread never shows in, or collides with, another's. ``cache_key`` names the version
+    the connection really reads, for :mod:`fsdash.cache`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con, self.version = self._open(path)
+        self.cache_key: tuple[str, Version] = (str(path), self.version)
+        self._local = threading.local()
+        self._cursor_lock = threading.Lock()
+        self.closed = False
+
+    @staticmethod
+    def _open(path: Path, attempts: int = 5) -> tuple[duckdb.DuckDBPyConnection, Version]:
+        """Attach the file and name its version, stat'ing before and after the attach.
+
+        A load may publish between the stat and the attach: labelling the connection with the
+        stat taken after it could put old figures under the new version. Equal stats on both
+        sides prove the attached file is the one named.
+        """
+        for _ in range(attempts):
+            try:
+                before = version(path)
+            except FileNotFoundError:
+                raise _missing(path) from None
+            con = connect_reader(path)
+            try:
+                after = version(path)
+            except FileNotFoundError:
+                con.close()
+                raise _missing(path) from None
+            if before == after:
+                return con, after
+            con.close()
+        raise RuntimeError(f"entrepôt {path} remplacé pendant chaque ouverture ({attempts} essais)")
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._cursor_lock:  # cursor() registers itself in the parent: not concurrently
+                cursor = self._con.cursor()
+            cursor.sql(f"USE {ALIAS}")  # a cursor starts on the in-memory catalog
+            self._local.cursor = cursor
+        return cursor
+
+    def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation | None:
+        """``DuckDBPyConnection.sql`` on the calling thread's cursor (bind values as ``params``)."""
+        return self._cursor().sql(query, params=params)
+
+    def register(self, name: str, frame: Any) -> None:
+        """Make a Polars frame queryable as ``name``, for the calling thread only."""
+        self._cursor().register(name, frame)
+
+    def unregister(self, name: str) -> None:
+        self._cursor().unregister(name)
+
+    def close(self) -> None:
+        """Close the connection and every thread's cursor: queries still running will fail."""
+        self.closed = True
+        self._con.close()
+
+    def __repr__(self) -> str:
+        state = "fermé" if self.closed else "ouvert"
+        return f"Reader({str(self.path)!r}, version={self.version}, {state})"
+
+
+_pool: dict[Path, Reader] = {}
+_pool_lock = threading.Lock()
+
+
+def _pool_key(path: Path | None) -> Path:
+    # Absolute, not resolved: a served path may be a symlink that a deployment switches.
+    return Path(os.path.abspath(path or default_db_path()))
+
+
+def current_reader(path: Path | None = None) -> Reader:
+    """The shared Reader of the version published now (``FSDASH_DB`` or the default file).
+
+    A stat per call (microseconds) notices a new load at once. A new version is opened once,
+    under a lock, however many threads ask together; the one it replaces is retired as the
+    module docstring explains.
+    """
+    key = _pool_key(path)
+    try:
+        now = version(key)
+    except FileNotFoundError:
+        with _pool_lock:
+            _pool.pop(key, None)
+        raise _missing(key) from None
+    found = _pool.get(key)
+    if found is not None and not found.closed and found.version == now:
+        return found
+    with _pool_lock:
+        found = _pool.get(key)
+        if found is not None and not found.closed:
+            # another thread may have opened a newer version while this one waited: stat again
+            try:
+                if found.version == version(key):
+                    return found
+            except FileNotFoundError:
+                _pool.pop(key, None)
+                raise _missing(key) from None
+        try:
+            opened = Reader(key)
+        except WarehouseMissing:
+            _pool.pop(key, None)
+            raise
+        _pool[key] = opened
+        return opened
+
+
+def close_readers() -> None:
+    """Close every pooled Reader (tests, cold benchmark runs): queries running on them fail."""
+    with _pool_lock:
+        readers = list(_pool.values())
+        _pool.clear()
+    for opened in readers:
+        opened.close()
 
 
 @contextlib.contextmanager
