@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import inspect
 import os
 import threading
 import weakref
@@ -204,23 +205,26 @@ def test_information_schema_and_unqualified_names_see_the_warehouse(loaded_db):
 
 
 @pytest.mark.parametrize(
-    "metric, args",
+    "metric, kwargs",
     [
-        (activity.quarters, ()),
-        (activity.activity_by_quarter, ()),
-        (activity.requests_by_partner, (2023,)),
-        (network.sites_labelled_at, ([dt.date(2020, 1, 1), dt.date(2023, 12, 31), dt.date(2024, 11, 1)],)),
-        (network.sites_total, (Scope(departement="2A"),)),
-        (funding.funding_rates, ()),
+        (activity.quarters, {}),
+        (activity.activity_by_quarter, {}),
+        (activity.requests_by_partner, {"year": 2023}),
+        (network.sites_labelled_at, {"dates": (dt.date(2020, 1, 1), dt.date(2023, 12, 31), dt.date(2024, 11, 1))}),
+        (network.sites_total, {"scope": Scope("departement", "2A")}),
+        (funding.funding_rates, {}),
     ],
-    ids=lambda v: getattr(v, "__name__", None),
+    ids=lambda v: getattr(v, "__name__", ""),
 )
-def test_a_metric_answers_on_a_reader_as_on_a_plain_connection(loaded_db, metric, args):
+def test_a_metric_answers_on_a_reader_as_on_a_plain_connection(loaded_db, metric, kwargs):
+    """Run uncached from four threads at once (a cached metric would compute only once), then cached."""
+    raw = inspect.unwrap(metric)
     with duckdb.connect(str(loaded_db), read_only=True) as plain:
-        expected = metric(plain, *args)
+        expected = raw(plain, **kwargs)
     shared = current_reader(loaded_db)
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: metric(shared, *args), range(4)))
+        answers = list(pool.map(lambda _: raw(shared, **kwargs), range(4)))
+    answers.append(metric(shared, **kwargs))
     for got in answers:
         if isinstance(expected, pl.DataFrame):
             assert_frame_equal(got, expected)
@@ -230,7 +234,7 @@ def test_a_metric_answers_on_a_reader_as_on_a_plain_connection(loaded_db, metric
 
 def test_the_known_figures_through_the_reader(loaded_db):
     shared = current_reader(loaded_db)
-    assert activity.quarters(shared) == [dt.date(2023, 10, 1), dt.date(2024, 1, 1)]
+    assert list(activity.quarters(shared)) == [dt.date(2023, 10, 1), dt.date(2024, 1, 1)]
     by_quarter = activity.activity_by_quarter(shared)
     assert by_quarter["demandes"].to_list() == [3150, 2600]
 
