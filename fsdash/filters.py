@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from fsdash.metrics.scope import NATIONAL, Scope
-from fsdash.periods import quarter_of, quarter_start
+from fsdash.periods import quarter_of, quarter_offset, quarter_start, shift_quarters
 
 COMPARISONS = {
     "aucune": "Aucune",
@@ -36,11 +36,6 @@ def parse_quarter_code(text: str | None) -> dt.date | None:
         return None
 
 
-def shift_quarters(day: dt.date, quarters: int) -> dt.date:
-    months = day.year * 12 + day.month - 1 + 3 * quarters
-    return dt.date(months // 12, months % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class Filters:
     scope: Scope = NATIONAL
@@ -52,7 +47,7 @@ class Filters:
     def quarter_count(self) -> int:
         if self.first is None or self.last is None:
             return 0
-        return (self.last.year - self.first.year) * 4 + (self.last.month - self.first.month) // 3 + 1
+        return quarter_offset(self.last, self.first) + 1
 
     def compared(self) -> Filters | None:
         """The filters of the comparison the viewer chose (None when there is none)."""
@@ -67,6 +62,8 @@ class Filters:
             return replace(
                 self, first=shift_quarters(self.first, -4), last=shift_quarters(self.last, -4), comparison="aucune"
             )
+        if self.scope.level == "national":
+            return None  # France entière against itself: nothing to compare
         return replace(self, scope=self.scope.national(), comparison="aucune")
 
     def to_params(self) -> dict[str, str]:

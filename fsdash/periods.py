@@ -34,6 +34,17 @@ def last_complete_quarter(today: dt.date) -> tuple[int, int]:
     return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
 
 
+def shift_quarters(day: dt.date, quarters: int) -> dt.date:
+    """The first day of the quarter ``quarters`` quarters after (or before) ``day``'s."""
+    months = day.year * 12 + day.month - 1 + 3 * quarters
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def quarter_offset(first: dt.date, other: dt.date) -> int:
+    """Quarters from ``other`` to ``first`` (4 for 'same period last year')."""
+    return (first.year - other.year) * 4 + (first.month - other.month) // 3
+
+
 def quarters_between(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
     out = []
     year, quarter = first

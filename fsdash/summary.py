@@ -15,12 +15,12 @@ from fsdash.warehouse.schema import get_meta
 def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dict[str, Any]:
     """The contract of ``summary --json`` (keys documented in the README)."""
     today = today or dt.date.today()
-    labelled = network.sites_labelled_at(con, network.trajectory_dates(today))
+    labelled = network.sites_labelled_at(con, NATIONAL, tuple(network.trajectory_dates(today)))
     quarters = activity.quarters(con)
     by_year = activity.requests_by_year(con)
     partners = activity.requests_by_partner(con, 2023)
     last = quarters[-1] if quarters else None
-    completeness = activity.reporting_completeness(con, last).row(0, named=True) if last else None
+    completeness = activity.reporting_completeness(con, NATIONAL, last).row(0, named=True) if last else None
     batches = con.sql("SELECT count(*), count(*) FILTER (WHERE status <> 'accepte') FROM batches").fetchall()[0]
     quarantined = con.sql("SELECT count(DISTINCT (batch_id, table_code, line)) FROM quarantine").fetchall()[0][0]
     cantons = coverage.canton_coverage_summary(con, today).row(0, named=True)

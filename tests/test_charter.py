@@ -10,7 +10,7 @@ import pytest
 
 from fsdash.catalogue import load_catalogue
 from fsdash.metrics.charter import charter_commitments
-from fsdash.metrics.scope import Scope
+from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.schema import migrate
 
 Q = dt.date(2024, 4, 1)
@@ -54,7 +54,7 @@ def con():
 
 
 def test_national_shares(con):
-    values = dict(charter_commitments(con, Q).select("engagement", "valeur").iter_rows())
+    values = dict(charter_commitments(con, NATIONAL, Q).select("engagement", "valeur").iter_rows())
     assert values["Sites avec au moins 2 agents d'accueil"] == pytest.approx(2 / 3)
     assert values["Sites ouverts au moins 24 h sur 5 jours"] == pytest.approx(2 / 3)
     assert values["Courriels répondus sous 72 h"] == pytest.approx(24 / 30)
@@ -64,7 +64,7 @@ def test_national_shares(con):
 
 
 def test_scope_and_empty_quarter(con):
-    dep = charter_commitments(con, Q, Scope("departement", "01"))
+    dep = charter_commitments(con, Scope("departement", "01"), Q)
     assert dep["denominateur"][0] == 2 and dep["valeur"][0] == pytest.approx(0.5)
-    empty = charter_commitments(con, dt.date(2023, 1, 1))
+    empty = charter_commitments(con, NATIONAL, dt.date(2023, 1, 1))
     assert empty["valeur"].is_null().all()

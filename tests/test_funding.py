@@ -31,7 +31,7 @@ import pytest
 
 from fsdash.circulaire import BDT_ENVELOPE_LINES, LA_POSTE_INTEROPERATOR_SHARE, MSAP_ARREARS_2018
 from fsdash.metrics import funding
-from fsdash.metrics.scope import Scope
+from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.validation import describe_failure
 from fsdash.warehouse.store import reader
 
@@ -133,7 +133,7 @@ def _site(frame: pl.DataFrame, site: str) -> dict:
 
 def test_commune_open_all_year_gets_the_whole_amount_split_fnadt_and_inter_operator(db):
     with reader(db) as con:
-        p1 = _site(funding.site_funding(con, 2023, 2023), "P1")
+        p1 = _site(funding.site_funding(con, NATIONAL, 2023, 2023), "P1")
     assert (p1["jours_ouverts"], p1["jours_annee"], p1["prorata"]) == (DAYS_2023, DAYS_2023, 1.0)
     assert (p1["montant_du"], p1["FNADT"], p1["FONDS_INTEROPERATEURS"], p1["FONDS_POSTAL"]) == (35000, 20000, 15000, 0)
     assert p1["porteur"] == "COMMUNE" and p1["bareme"] is True
@@ -142,7 +142,7 @@ def test_commune_open_all_year_gets_the_whole_amount_split_fnadt_and_inter_opera
 def test_la_poste_site_opened_mid_year_counts_pro_rata(db):
     """4 000 € from the inter-operator fund, the rest from the postal fund, for 184 days of 365."""
     with reader(db) as con:
-        p2 = _site(funding.site_funding(con, 2023, 2023), "P2")
+        p2 = _site(funding.site_funding(con, NATIONAL, 2023, 2023), "P2")
     share = 184 / 365
     assert p2["jours_ouverts"] == 184 and p2["prorata"] == pytest.approx(share)
     assert p2["montant_du"] == pytest.approx(35000 * share)
@@ -153,7 +153,7 @@ def test_la_poste_site_opened_mid_year_counts_pro_rata(db):
 
 def test_state_hosted_sites_get_the_reduced_amount(db):
     with reader(db) as con:
-        frame = funding.site_funding(con, 2023, 2023)
+        frame = funding.site_funding(con, NATIONAL, 2023, 2023)
     p5 = _site(frame, "P5")  # EPCI, all year, reduction 5 000 shared pro rata of the parts
     assert (p5["abattement"], p5["montant_du"]) == (5000, 30000)
     assert p5["FNADT"] == pytest.approx(20000 * 30 / 35)
@@ -166,7 +166,7 @@ def test_state_hosted_sites_get_the_reduced_amount(db):
 
 def test_unknown_carrier_follows_the_other_rates_and_flag_la_poste_wins(db):
     with reader(db) as con:
-        frame = funding.site_funding(con, 2023, 2023)
+        frame = funding.site_funding(con, NATIONAL, 2023, 2023)
     p4 = _site(frame, "P4")
     assert p4["porteur"] == "NON_RENSEIGNE"
     amounts = (p4["montant_du"], p4["FNADT"], p4["FONDS_INTEROPERATEURS"], p4["NON_REPARTI"])
@@ -177,18 +177,18 @@ def test_unknown_carrier_follows_the_other_rates_and_flag_la_poste_wins(db):
 
 def test_sites_closed_or_not_yet_labelled_are_left_out(db):
     with reader(db) as con:
-        ids_2022 = funding.site_funding(con, 2022, 2022)["site_id"].to_list()
-        ids_2024 = funding.site_funding(con, 2024, 2024)["site_id"].to_list()
+        ids_2022 = funding.site_funding(con, NATIONAL, 2022, 2022)["site_id"].to_list()
+        ids_2024 = funding.site_funding(con, NATIONAL, 2024, 2024)["site_id"].to_list()
     assert ids_2022 == ["P1", "P3", "P4", "P5", "P6"]  # P2 is labelled in 2023
     assert "P3" not in ids_2024  # closed in April 2023
 
 
 def test_totals_by_departement_carrier_and_year(db):
     with reader(db) as con:
-        deps = funding.funding_by_departement(con, 2023)
-        carriers = funding.funding_by_carrier(con, 2023, 2023)
-        years = funding.funding_by_year(con, 2023, 2024)
-        sources = funding.funding_by_source(con, 2023, 2023)
+        deps = funding.funding_by_departement(con, NATIONAL, 2023)
+        carriers = funding.funding_by_carrier(con, NATIONAL, 2023, 2023)
+        years = funding.funding_by_year(con, NATIONAL, 2023, 2024)
+        sources = funding.funding_by_source(con, NATIONAL, 2023, 2023)
     due = {"01": 35000 + 35000 * 184 / 365, "2A": 28000 * 90 / 365 + 35000 + 30000, "2B": 35000}
     assert deps["departement"].to_list() == ["01", "2A", "2B"]
     for row in deps.iter_rows(named=True):
@@ -207,9 +207,9 @@ def test_totals_by_departement_carrier_and_year(db):
 
 def test_funding_follows_the_scope(db):
     with reader(db) as con:
-        poste = funding.funding_by_year(con, 2023, 2023, Scope("national", None, carriers=("LA_POSTE",)))
-        corse = funding.funding_by_year(con, 2023, 2023, Scope("departement", "2A"))
-        site = funding.funding_by_year(con, 2023, 2023, Scope("site", "P1"))
+        poste = funding.funding_by_year(con, Scope("national", None, carriers=("LA_POSTE",)), 2023, 2023)
+        corse = funding.funding_by_year(con, Scope("departement", "2A"), 2023, 2023)
+        site = funding.funding_by_year(con, Scope("site", "P1"), 2023, 2023)
     assert poste["sites"][0] == 1  # the carrier filter reads the registry's carrier (P6 has none)
     assert corse["sites"][0] == 3
     assert site["montant_du"][0] == 35000
@@ -219,8 +219,8 @@ def test_empty_rates_give_empty_frames(db_path):
     _load(db_path, [("sites.csv", csv_bytes(SITES_HEADER, SITES))])
     with reader(db_path) as con:
         assert funding.funding_rates(con).is_empty()
-        assert funding.funding_years(con) == []
-        assert funding.funding_by_year(con, 2020, 2023).is_empty()
+        assert funding.funding_years(con) == ()
+        assert funding.funding_by_year(con, NATIONAL, 2020, 2023).is_empty()
         assert funding.envelope_operations(con).is_empty()
         assert funding.envelope_timeline(con).is_empty()
         assert funding.arrears_by_departement(con).is_empty()
@@ -279,7 +279,7 @@ def test_arrears_by_departement_and_over_time(db):
         deps = funding.arrears_by_departement(con)
         timeline = funding.arrears_timeline(con)
         ain = funding.arrears_timeline(con, Scope("departement", "01"))
-        site = funding.arrears_by_departement(con, Scope("site", "P4"))
+        site = funding.arrears_by_departement(con, resolve(con, Scope("site", "P4")))
     assert deps.select("departement", "msap_regularisees", "montant_verse").rows() == [
         ("01", 6, 45000),
         ("2A", 3, 22500),
@@ -331,7 +331,7 @@ def test_reference_tables_reload_and_correct_by_key(db):
     _load(db, [("forfaits-corrige.csv", csv_bytes(RATES_HEADER, corrected))])
     with reader(db) as con:
         rates = funding.funding_rates(con)
-        p1 = _site(funding.site_funding(con, 2023, 2023), "P1")
+        p1 = _site(funding.site_funding(con, NATIONAL, 2023, 2023), "P1")
     assert rates.height == len(RATES)
     assert rates.filter(pl.col("porteur") == "COMMUNE")["part_fnadt"][0] == 17500
     assert p1["FNADT"] == 17500

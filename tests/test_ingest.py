@@ -535,10 +535,11 @@ def test_quarter_headline_on_the_small_warehouse(loaded_db):
     import datetime as dt
 
     from fsdash.metrics.activity import quarter_headline
+    from fsdash.metrics.scope import NATIONAL
     from fsdash.warehouse.store import reader
 
     with reader(loaded_db) as con:
-        q1 = quarter_headline(con, dt.date(2024, 1, 1))
-        q4 = quarter_headline(con, dt.date(2023, 10, 1))
+        q1 = quarter_headline(con, NATIONAL, dt.date(2024, 1, 1))
+        q4 = quarter_headline(con, NATIONAL, dt.date(2023, 10, 1))
     assert q1 == {"demandes": 2600, "usagers": 2200, "demandes_an_passe": None, "evolution": None}
     assert q4["demandes"] == 3150 and q4["usagers"] == 2600

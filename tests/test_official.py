@@ -17,8 +17,9 @@ import polars as pl
 import pytest
 
 from fsdash.metrics import official as metrics
-from fsdash.metrics.scope import NATIONAL, Scope
-from fsdash.official import ACTS, LABELS, SATISFACTION, import_official_paths, load_definitions
+from fsdash.metrics.scope import NATIONAL, Scope, resolve
+from fsdash.official import ACTS, LABELS, SATISFACTION, load_definitions
+from fsdash.official.load import import_official_paths
 from fsdash.summary import build_summary
 from fsdash.warehouse.store import reader, writer
 
@@ -118,11 +119,11 @@ def test_every_row_of_the_real_files_is_loaded(real_db):
 @needs_reference
 def test_official_values_come_back_out(real_db):
     with reader(real_db) as con:
-        labels = {d: v for d, _, v, *_ in metrics.official_series(con, LABELS).iter_rows()}
-        acts = metrics.official_series(con, ACTS)
-        targets = metrics.official_targets(con, ACTS, NATIONAL)
-        ain = metrics.official_series(con, ACTS, Scope("departement", "01"))
-        satisfaction = metrics.official_series(con, SATISFACTION)
+        labels = {d: v for d, _, v, *_ in metrics.official_series(con, NATIONAL, LABELS).iter_rows()}
+        acts = metrics.official_series(con, NATIONAL, ACTS)
+        targets = metrics.official_targets(con, NATIONAL, ACTS)
+        ain = metrics.official_series(con, Scope("departement", "01"), ACTS)
+        satisfaction = metrics.official_series(con, NATIONAL, SATISFACTION)
     assert labels[dt.date(2020, 1, 31)] == 460
     assert labels[dt.date(2022, 12, 31)] == 2538
     july = acts.filter(pl.col("date") == dt.date(2024, 7, 1)).row(0, named=True)
@@ -141,7 +142,7 @@ def test_departmental_label_dates_move_one_month_later(real_db):
     """Etalab dates a departmental wave one month earlier: the Ain's 11 labels published at
     31/12/2020 are read at 31/01/2021, next to the national series' January wave (1,123)."""
     with reader(real_db) as con:
-        ain = metrics.official_series(con, LABELS, Scope("departement", "01"))
+        ain = metrics.official_series(con, Scope("departement", "01"), LABELS)
         by_date = {r["date"]: r for r in ain.iter_rows(named=True)}
         national = con.sql(
             """SELECT value FROM official_series WHERE indicator = ? AND zone_level = 'national'
@@ -338,8 +339,8 @@ def row_at(frame: pl.DataFrame, day: dt.date) -> dict:
 
 def test_requests_gap_on_a_hand_made_feed(reconciled_db):
     with reader(reconciled_db) as con:
-        frame = metrics.reconcile(con, ACTS, Scope("departement", "01"), tolerance=0.03)
-        loose = metrics.reconcile(con, ACTS, Scope("departement", "01"), tolerance=0.05)
+        frame = metrics.reconcile(con, Scope("departement", "01"), ACTS, tolerance=0.03)
+        loose = metrics.reconcile(con, Scope("departement", "01"), ACTS, tolerance=0.05)
     assert list(frame.columns) == list(metrics.RECONCILIATION_SCHEMA)
     q4 = row_at(frame, dt.date(2023, 10, 1))
     # Official: 800 + 900 + 850 (three months published) ; feed: 1,500 + 950 requests.
@@ -360,7 +361,7 @@ def test_requests_gap_on_a_hand_made_feed(reconciled_db):
 
 def test_satisfaction_gap_on_a_hand_made_feed(reconciled_db):
     with reader(reconciled_db) as con:
-        frame = metrics.reconcile(con, SATISFACTION, Scope("region", "84"))
+        frame = metrics.reconcile(con, Scope("region", "84"), SATISFACTION)
     # The initial 0 of 2023-01-01 is a placeholder, not a measure: only 2023 T4 is compared.
     assert frame.height == 1
     row = frame.row(0, named=True)
@@ -372,9 +373,9 @@ def test_satisfaction_gap_on_a_hand_made_feed(reconciled_db):
 
 def test_label_gap_on_a_hand_made_feed(reconciled_db):
     with reader(reconciled_db) as con:
-        ain = metrics.reconcile(con, LABELS, Scope("departement", "01"))
-        france = metrics.reconcile(con, LABELS, NATIONAL, by="scope")
-        narrowed = metrics.reconcile(con, LABELS, Scope("departement", "01", formats=("FIXE",)))
+        ain = metrics.reconcile(con, Scope("departement", "01"), LABELS)
+        france = metrics.reconcile(con, NATIONAL, LABELS, by="scope")
+        narrowed = metrics.reconcile(con, Scope("departement", "01", formats=("FIXE",)), LABELS)
     # Published 30/04/2021 (2 labels) -> compared on 31/05/2021, when only FS001 is labelled.
     may = row_at(ain, dt.date(2021, 5, 31))
     assert (may["official"], may["feed"], may["gap"], may["gap_relative"], may["flag"]) == (2, 1, -1, -0.5, True)
@@ -397,9 +398,11 @@ def test_label_gap_on_a_hand_made_feed(reconciled_db):
 
 def test_accessors_on_a_hand_made_file(reconciled_db):
     with reader(reconciled_db) as con:
-        series = metrics.official_series(con, ACTS, Scope("site", "FS001"))  # a site speaks for its département
-        targets = metrics.official_targets(con, ACTS)
-        everything = metrics.reconcile(con, None, Scope("departement", "01"))
+        series = metrics.official_series(
+            con, resolve(con, Scope("site", "FS001")), ACTS
+        )  # a site speaks for its département
+        targets = metrics.official_targets(con, None, ACTS)
+        everything = metrics.reconcile(con, Scope("departement", "01"), None)
         summary = build_summary(con, today=TODAY)
     assert row_at(series, dt.date(2024, 1, 1))["progress"] == 45.0
     assert row_at(series, dt.date(2023, 7, 1))["initial"] == 700
@@ -477,9 +480,9 @@ def test_demo_request_shares_follow_official_acts(official_demo):
 @pytest.mark.slow
 def test_demo_reconciliation_gaps_are_small(official_demo):
     with reader(official_demo) as con:
-        acts = metrics.reconcile(con, ACTS)
-        satisfaction = metrics.reconcile(con, SATISFACTION)
-        labels = metrics.reconcile(con, LABELS)
+        acts = metrics.reconcile(con, NATIONAL, ACTS)
+        satisfaction = metrics.reconcile(con, NATIONAL, SATISFACTION)
+        labels = metrics.reconcile(con, NATIONAL, LABELS)
         ain = con.sql("""SELECT sum(a.demandes) FROM activite a JOIN sites s USING (site_id)
                          WHERE a.is_current AND s.departement = '01' AND a.periode = DATE '2024-04-01'""").fetchall()
     ain_row = acts.filter((pl.col("zone_code") == "01") & (pl.col("date") == dt.date(2024, 4, 1))).row(0, named=True)

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from fsdash import formats
 from fsdash.metrics import activity, funding, satisfaction
-from fsdash.metrics.scope import Scope
+from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.store import reader, writer
 
 pytestmark = pytest.mark.slow
@@ -90,8 +90,8 @@ def _money(value: float) -> str:
 def _kiosk_departement(db: Path, first: dt.date, last: dt.date) -> tuple[str, dict]:
     """A département with kiosk answers whose rate differs from the national one."""
     with reader(db) as con:
-        national = satisfaction.kiosk_summary(con, first, last).row(0, named=True)
-        deps = satisfaction.kiosk_by_area(con, "departement", first, last)
+        national = satisfaction.kiosk_summary(con, NATIONAL, first, last).row(0, named=True)
+        deps = satisfaction.kiosk_by_area(con, NATIONAL, first, last, "departement")
     differs = (pl.col("reponses") > 0) & (pl.col("taux").round(3) != round(national["taux"], 3))
     pick = deps.filter(differs).row(0, named=True)
     return pick["departement"], national
@@ -126,7 +126,7 @@ def test_satisfaction_national_then_departement(funded_db, monkeypatch):
     at.selectbox(key="scope_code_departement").set_value(code).run()
     assert not at.exception
     with reader(funded_db) as con:
-        local = satisfaction.kiosk_summary(con, first, last, Scope("departement", code)).row(0, named=True)
+        local = satisfaction.kiosk_summary(con, Scope("departement", code), first, last).row(0, named=True)
     shown = _metric(at, "Usagers satisfaits (bornes)")
     assert shown == ("≈ " if local["fragile"] else "") + formats.percent(local["taux"], 1)
     assert shown != formats.percent(national["taux"], 1)
@@ -135,15 +135,15 @@ def test_satisfaction_national_then_departement(funded_db, monkeypatch):
 def test_satisfaction_period_from_the_url(funded_db, monkeypatch):
     at = _open(_app(funded_db, monkeypatch, du="2024-T1", au="2024-T4"), "pages/page_satisfaction.py")
     with reader(funded_db) as con:
-        row = satisfaction.kiosk_summary(con, dt.date(2024, 1, 1), dt.date(2024, 10, 1)).row(0, named=True)
+        row = satisfaction.kiosk_summary(con, NATIONAL, dt.date(2024, 1, 1), dt.date(2024, 10, 1)).row(0, named=True)
     assert _metric(at, "Réponses aux bornes") == formats.number(row["reponses"])
 
 
 def test_satisfaction_survey_year_and_published_table(funded_db, monkeypatch):
     with reader(funded_db) as con:
         years = satisfaction.survey_years(con)
-        by_year = {y: satisfaction.survey_by_question(con, y)["repondants"].max() for y in years}
-        published = satisfaction.published_results(con, years[0])
+        by_year = {y: satisfaction.survey_by_question(con, NATIONAL, y)["repondants"].max() for y in years}
+        published = satisfaction.published_results(con, NATIONAL, years[0])
     at = _open(_app(funded_db, monkeypatch), "pages/page_satisfaction.py")
     shown_year = at.selectbox(key="satisfaction_annee").value
     assert _metric(at, "Répondants") == formats.number(by_year[shown_year])
@@ -161,9 +161,9 @@ def test_financement_figures_follow_year_and_scope(funded_db, monkeypatch):
     with reader(funded_db) as con:
         quarters = activity.quarters(con)
         years = [y for y in funding.funding_years(con) if quarters[0].year <= y <= quarters[-1].year]
-        national = funding.funding_by_year(con, years[0], years[-1])
+        national = funding.funding_by_year(con, NATIONAL, years[0], years[-1])
         code = con.sql("SELECT min(departement) FROM sites").fetchall()[0][0]
-        local = funding.funding_by_year(con, years[0], years[-1], Scope("departement", code))
+        local = funding.funding_by_year(con, Scope("departement", code), years[0], years[-1])
     last = years[-1]
     at = _open(_app(funded_db, monkeypatch), "pages/page_financement.py")
     row = national.filter(pl.col("annee") == last).row(0, named=True)

@@ -146,8 +146,8 @@ def test_kiosk_summary(db):
 def test_kiosk_by_quarter_and_period_filter(db):
     with reader(db) as con:
         by_quarter = sat.kiosk_by_quarter(con)
-        only_2024 = sat.kiosk_summary(con, Q1_2024, Q1_2024).row(0, named=True)
-        nothing = sat.kiosk_summary(con, dt.date(2022, 1, 1), dt.date(2022, 7, 1)).row(0, named=True)
+        only_2024 = sat.kiosk_summary(con, NATIONAL, Q1_2024, Q1_2024).row(0, named=True)
+        nothing = sat.kiosk_summary(con, NATIONAL, dt.date(2022, 1, 1), dt.date(2022, 7, 1)).row(0, named=True)
     assert _counts(by_quarter, ["periode"]) == [(Q4_2023, 128, 112, False), (Q1_2024, 50, 50, False)]
     assert (only_2024["reponses"], only_2024["satisfaits"]) == (50, 50)
     assert nothing["reponses"] == 0 and nothing["taux"] is None and nothing["ic_bas"] is None
@@ -155,8 +155,8 @@ def test_kiosk_by_quarter_and_period_filter(db):
 
 def test_kiosk_by_departement_and_by_site(db):
     with reader(db) as con:
-        deps = sat.kiosk_by_area(con, "departement")
-        sites = sat.kiosk_by_area(con, "site", scope=Scope("departement", "01"))
+        deps = sat.kiosk_by_area(con, NATIONAL, level="departement")
+        sites = sat.kiosk_by_area(con, Scope("departement", "01"), level="site")
         years = sat.kiosk_by_year(con)
     assert _counts(deps, ["departement"]) == [("01", 158, 147, False), ("2A", 20, 15, True)]
     assert _counts(sites, ["site_id"]) == [("FS001", 150, 140, False), ("FS002", 8, 7, True)]
@@ -184,9 +184,9 @@ def test_survey_levels_and_questions_come_from_the_catalogue():
 
 def test_survey_by_question(db):
     with reader(db) as con:
-        frame = sat.survey_by_question(con, 2023)
-        assert sat.survey_years(con) == [2023]
-        assert sat.satisfaction_years(con) == [2023, 2024]
+        frame = sat.survey_by_question(con, NATIONAL, 2023)
+        assert sat.survey_years(con) == (2023,)
+        assert sat.satisfaction_years(con) == (2023, 2024)
     assert frame.select("question", "sites", "repondants", "reponses", "satisfaits").rows() == [
         ("ACCUEIL", 2, 60, 59, 46),
         ("RECOMMANDATION", 1, 50, 50, 45),
@@ -198,7 +198,7 @@ def test_survey_by_question(db):
 
 def test_survey_by_departement_flags_small_samples(db):
     with reader(db) as con:
-        frame = sat.survey_by_area(con, "departement", 2023)
+        frame = sat.survey_by_area(con, NATIONAL, 2023, "departement")
         evolution = sat.survey_by_year(con)
     assert frame.select("departement", "question", "reponses", "satisfaits", "fragile").rows() == [
         ("01", "ACCUEIL", 50, 40, False),
@@ -210,8 +210,8 @@ def test_survey_by_departement_flags_small_samples(db):
 
 def test_published_results_one_row_per_site_and_indicator(db):
     with reader(db) as con:
-        frame = sat.published_results(con, 2023, Scope("departement", "01"))
-        empty = sat.published_results(con, 2021)
+        frame = sat.published_results(con, Scope("departement", "01"), 2023)
+        empty = sat.published_results(con, NATIONAL, 2021)
     assert frame.select("site_id", "indicateur", "reponses", "satisfaits", "fragile").rows() == [
         ("FS002", "BORNE", 8, 7, True),  # sorted by name: « France Services d'Oyonnax » first
         ("FS001", "BORNE", 100, 90, False),

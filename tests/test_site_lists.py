@@ -14,6 +14,7 @@ import pytest
 
 from fsdash.ingest import IngestRefused, import_site_list
 from fsdash.metrics.network import sites_labelled_at
+from fsdash.metrics.scope import NATIONAL
 from fsdash.warehouse.store import reader, writer
 
 from conftest import REPO_ROOT, sha256_file, table_counts
@@ -162,7 +163,7 @@ def test_newer_list_records_new_changed_and_closed_sites(db_path):
         closed = con.sql("SELECT site_id, date_fermeture FROM sites WHERE date_fermeture IS NOT NULL").fetchall()
         hours = con.sql("SELECT heures_ouverture_hebdo FROM sites WHERE site_id = '1'").fetchall()
         total = con.sql("SELECT count(*) FROM sites").fetchall()
-        open_at = sites_labelled_at(con, [dt.date(2024, 1, 1), dt.date(2024, 8, 1)])["sites"].to_list()
+        open_at = sites_labelled_at(con, NATIONAL, (dt.date(2024, 1, 1), dt.date(2024, 8, 1)))["sites"].to_list()
         lists = con.sql("SELECT list_date, sites, new_sites, closed_sites FROM site_lists ORDER BY 1").fetchall()
     assert closed == [("2", dt.date(2024, 8, 1))]
     assert hours == [(15.0,)]
@@ -249,6 +250,6 @@ def test_real_list_loads_every_structure_and_the_trajectory(db_path):
     checkpoints = [dt.date(2020, 1, 1), dt.date(2020, 12, 31), dt.date(2022, 12, 31), dt.date(2024, 8, 1)]
     with reader(db_path) as con:
         total = con.sql("SELECT count(*) FROM sites").fetchall()[0][0]
-        trajectory = sites_labelled_at(con, checkpoints)["sites"].to_list()
+        trajectory = sites_labelled_at(con, NATIONAL, tuple(checkpoints))["sites"].to_list()
     assert total == len(dates) == 2845
     assert trajectory == [sum(d <= c for d in dates) for c in checkpoints]

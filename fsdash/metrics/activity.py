@@ -7,24 +7,27 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.metrics.attendance import attendance_by_quarter
-from fsdash.metrics.network import OPEN_AT
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.schema import REQUESTS_ROLLUP
 
 
-def quarters(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+@cached(maxsize=8)
+def quarters(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, ...]:
     """Quarters present in the activity feed, oldest first."""
     rows = con.sql("SELECT DISTINCT periode FROM activite WHERE is_current ORDER BY periode").fetchall()
-    return [r[0] for r in rows]
+    return tuple(r[0] for r in rows)
 
 
+@cached(maxsize=128)
 def activity_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Per quarter: ``usagers``, ``demandes`` and the number of reporting sites (the headline
     columns of :func:`fsdash.metrics.attendance.attendance_by_quarter`, over every quarter)."""
     return attendance_by_quarter(con, scope).select("periode", "usagers", "demandes", "sites_declarants")
 
 
+@cached(maxsize=16)
 def requests_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Requests declared per calendar year: ``annee``, ``demandes``, ``trimestres``."""
     return (
@@ -54,7 +57,8 @@ def requests_by_partner(con: duckdb.DuckDBPyConnection, year: int, scope: Scope 
     )
 
 
-def reporting_completeness(con: duckdb.DuckDBPyConnection, period: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=128)
+def reporting_completeness(con: duckdb.DuckDBPyConnection, scope: Scope, period: dt.date) -> pl.DataFrame:
     """Sites expected to report a quarter (open at some point in it) vs sites that did.
 
     One row: ``attendus``, ``declarants``, ``taux``.
@@ -76,14 +80,8 @@ def reporting_completeness(con: duckdb.DuckDBPyConnection, period: dt.date, scop
     ).pl()
 
 
-def open_sites_at(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> int:
-    where, params = scope.sites_filter()
-    return con.sql(
-        f"SELECT count(*) FROM sites s WHERE {OPEN_AT.format(d='?')} AND {where}", params=[day, day, *params]
-    ).fetchall()[0][0]
-
-
-def quarter_headline(con: duckdb.DuckDBPyConnection, quarter: dt.date, scope: Scope = NATIONAL) -> dict:
+@cached(maxsize=128)
+def quarter_headline(con: duckdb.DuckDBPyConnection, scope: Scope, quarter: dt.date) -> dict:
     """The home page's activity figures for one quarter: requests, users, and the change in
     requests against the same quarter a year before (None when either is missing)."""
     frame = activity_by_quarter(con, scope)

@@ -11,6 +11,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.circulaire import (
     CLOSURE_NOTICE_DAYS,
     EMAIL_ANSWER_HOURS,
@@ -20,10 +21,11 @@ from fsdash.circulaire import (
     TRAINING_MODULES,
     VISIO_EQUIPPED,
 )
-from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.metrics.scope import Scope
 
 
-def charter_commitments(con: duckdb.DuckDBPyConnection, period: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=128)
+def charter_commitments(con: duckdb.DuckDBPyConnection, scope: Scope, period: dt.date) -> pl.DataFrame:
     """One row per commitment for one quarter: ``engagement``, ``source``, ``valeur`` (a share),
     ``numerateur``, ``denominateur`` (sites or counts behind the share)."""
     where, params = scope.sites_filter()

@@ -34,6 +34,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.circulaire import BDT_ENVELOPE_LINES, MSAP_ARREARS_2018
 from fsdash.metrics.scope import NATIONAL, UNKNOWN_CARRIER, Scope
 
@@ -79,6 +80,7 @@ def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 # --- the flat amount per site and year --------------------------------------------------------
 
 
+@cached(maxsize=8)
 def funding_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The rates as loaded (``forfaits``), by year then carrier."""
     if not _has_rows(con, "forfaits"):
@@ -99,14 +101,14 @@ def funding_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                       FROM forfaits ORDER BY annee, porteur""").pl()
 
 
-def funding_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+@cached(maxsize=8)
+def funding_years(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
     """Years the rates table covers, oldest first."""
-    return sorted(set(funding_rates(con)["annee"].to_list()))
+    return tuple(sorted(set(funding_rates(con)["annee"].to_list())))
 
 
-def site_funding(
-    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
-) -> pl.DataFrame:
+@cached(maxsize=64)
+def site_funding(con: duckdb.DuckDBPyConnection, scope: Scope, first_year: int, last_year: int) -> pl.DataFrame:
     """One row per site open at least one day of each year from ``first_year`` to ``last_year``.
 
     ``jours_ouverts`` / ``jours_annee`` = ``prorata``; ``bareme`` is false when no rate is loaded
@@ -178,30 +180,28 @@ def _totals(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     )
 
 
-def funding_by_year(
-    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
-) -> pl.DataFrame:
+@cached(maxsize=64)
+def funding_by_year(con: duckdb.DuckDBPyConnection, scope: Scope, first_year: int, last_year: int) -> pl.DataFrame:
     """Per year: sites, site-years (``sites_equivalent``), amount due and its sources."""
-    return _totals(site_funding(con, first_year, last_year, scope), ["annee"])
+    return _totals(site_funding(con, scope, first_year, last_year), ["annee"])
 
 
-def funding_by_carrier(
-    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
-) -> pl.DataFrame:
+@cached(maxsize=64)
+def funding_by_carrier(con: duckdb.DuckDBPyConnection, scope: Scope, first_year: int, last_year: int) -> pl.DataFrame:
     """Per year × carrier (``NON_RENSEIGNE`` when unknown): sites, site-years, amount and sources."""
-    return _totals(site_funding(con, first_year, last_year, scope), ["annee", "porteur"])
+    return _totals(site_funding(con, scope, first_year, last_year), ["annee", "porteur"])
 
 
-def funding_by_departement(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=64)
+def funding_by_departement(con: duckdb.DuckDBPyConnection, scope: Scope, year: int) -> pl.DataFrame:
     """One year, per département: sites, site-years, State-hosted sites, reductions, amount and sources."""
-    return _totals(site_funding(con, year, year, scope), ["departement"])
+    return _totals(site_funding(con, scope, year, year), ["departement"])
 
 
-def funding_by_source(
-    con: duckdb.DuckDBPyConnection, first_year: int, last_year: int, scope: Scope = NATIONAL
-) -> pl.DataFrame:
+@cached(maxsize=64)
+def funding_by_source(con: duckdb.DuckDBPyConnection, scope: Scope, first_year: int, last_year: int) -> pl.DataFrame:
     """Long form for stacked bars: ``annee``, ``source`` (code of :data:`SOURCES`), ``montant``."""
-    by_year = funding_by_year(con, first_year, last_year, scope)
+    by_year = funding_by_year(con, scope, first_year, last_year)
     return (
         by_year.unpivot(index="annee", on=list(SOURCES), variable_name="source", value_name="montant")
         .filter(pl.col("montant").round(2) > 0)
@@ -221,6 +221,7 @@ _OPERATIONS_SCHEMA = {
 }
 
 
+@cached(maxsize=8)
 def envelope_operations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every operation, oldest first (amounts in k€, as loaded)."""
     if not _has_rows(con, "enveloppe_bdt"):
@@ -233,6 +234,7 @@ def envelope_operations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
+@cached(maxsize=16)
 def envelope_status(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pl.DataFrame:
     """Per line of annex 4 (always the three), at ``as_of`` (all operations when None), in euros.
 
@@ -267,6 +269,7 @@ def envelope_status(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
     )
 
 
+@cached(maxsize=8)
 def envelope_timeline(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Cumulated commitments and payments (euros) per line at the end of each quarter.
 
@@ -311,11 +314,11 @@ def _arrears_rows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     }
     if not _has_rows(con, "regularisation_msap_2018"):
         return pl.DataFrame(schema=schema)
-    if scope.level == "national":
+    departements = list(scope.departements)
+    if scope.territory().level == "national":
         where, params = "TRUE", []
     else:
-        sites_where, params = Scope(scope.level, scope.code).sites_filter()
-        where = f"r.departement IN (SELECT DISTINCT s.departement FROM sites s WHERE {sites_where})"
+        where, params = f"r.departement IN ({', '.join('?' * len(departements))})", departements
     return (
         con.sql(
             f"""SELECT departement, date_delegation, msap_regularisees, montant_verse
@@ -328,6 +331,7 @@ def _arrears_rows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     )
 
 
+@cached(maxsize=64)
 def arrears_by_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Per département of the territory: MSAP regularised, amount paid, last payment date.
 
@@ -346,6 +350,7 @@ def arrears_by_departement(con: duckdb.DuckDBPyConnection, scope: Scope = NATION
     )
 
 
+@cached(maxsize=64)
 def arrears_timeline(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Cumulated MSAP regularised by date (``date``, ``msap_regularisees``, ``restant``).
 

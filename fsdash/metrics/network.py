@@ -7,20 +7,25 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.metrics.scope import NATIONAL, Scope
 
 OPEN_AT = "s.date_labellisation <= {d} AND (s.date_fermeture IS NULL OR s.date_fermeture > {d})"
 
 
+@cached(maxsize=64)
 def sites_total(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> int:
     where, params = scope.sites_filter()
     return con.sql(f"SELECT count(*) FROM sites s WHERE {where}", params=params).fetchall()[0][0]
 
 
-def sites_labelled_at(con: duckdb.DuckDBPyConnection, dates: list[dt.date], scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=128)
+def sites_labelled_at(
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, dates: tuple[dt.date, ...] = ()
+) -> pl.DataFrame:
     """Sites labelled and not closed at each date: columns ``date``, ``sites``."""
     where, params = scope.sites_filter()
-    frame = pl.DataFrame({"date": dates}, schema={"date": pl.Date})
+    frame = pl.DataFrame({"date": list(dates)}, schema={"date": pl.Date})
     con.register("_dates", frame)
     try:
         return con.sql(
@@ -39,20 +44,20 @@ def trajectory_dates(today: dt.date) -> list[dt.date]:
     return [dt.date(2020, 1, 1)] + [dt.date(y, 12, 31) for y in range(2020, today.year) if dt.date(y, 12, 31) <= today]
 
 
-def labelled_by_month(
-    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, scope: Scope = NATIONAL
-) -> pl.DataFrame:
+@cached(maxsize=64)
+def labelled_by_month(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last: dt.date) -> pl.DataFrame:
     """Open sites on the first day of each month from ``first`` to ``last``: the trajectory."""
     months = pl.date_range(first.replace(day=1), last, interval="1mo", eager=True).to_list()
-    return sites_labelled_at(con, months, scope)
+    return sites_labelled_at(con, scope, tuple(months))
 
 
 #: Site attributes the trajectory can be split by.
 BREAKDOWNS = {"format": "s.format", "type_site": "s.type_site", "porteur": "coalesce(s.porteur, 'NON_RENSEIGNE')"}
 
 
+@cached(maxsize=64)
 def labelled_by_month_by(
-    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, by: str, scope: Scope = NATIONAL
+    con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last: dt.date, by: str
 ) -> pl.DataFrame:
     """Open sites on the first day of each month, split by format, type or carrier.
 
@@ -74,7 +79,8 @@ def labelled_by_month_by(
         con.unregister("_months")
 
 
-def msap_conversion(con: duckdb.DuckDBPyConnection, deadline: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=64)
+def msap_conversion(con: duckdb.DuckDBPyConnection, scope: Scope, deadline: dt.date) -> pl.DataFrame:
     """Former MSAP labelled France Services by the homologation deadline, and after it.
 
     One row: ``msap_total`` (sites flagged as former MSAP), ``avant_echeance``, ``apres_echeance``,
@@ -90,16 +96,3 @@ def msap_conversion(con: duckdb.DuckDBPyConnection, deadline: dt.date, scope: Sc
         FROM sites s WHERE {where}""",
         params=[deadline, deadline, *params],
     ).pl()
-
-
-def territory_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
-    """The territory a scope lies in: a site's département (France if the site is unknown), else
-    the scope's own territory without format/carrier narrowing.
-
-    Coverage and official series are measured on territories, so a site-level view shows its
-    département's.
-    """
-    if scope.level == "site":
-        rows = con.sql("SELECT departement FROM sites WHERE site_id = ?", params=[scope.code]).fetchall()
-        return Scope("departement", rows[0][0]) if rows and rows[0][0] else NATIONAL
-    return scope.territory()

@@ -19,15 +19,14 @@ import duckdb
 import polars as pl
 
 from fsdash import geography
-from fsdash.metrics.network import OPEN_AT, territory_of
-from fsdash.metrics.scope import NATIONAL, Scope
-from fsdash.official import ACTS, LABELS, SATISFACTION
-from fsdash.official.definitions import Indicator, load_definitions
+from fsdash.cache import cached
+from fsdash.metrics.network import OPEN_AT
+from fsdash.metrics.scope import NATIONAL, NATIONAL_ZONE, Scope
+from fsdash.official.definitions import ACTS, LABELS, SATISFACTION, Indicator, load_definitions
 
 #: Default tolerance of the flag: a relative gap beyond 5 % is worth a look.
 DEFAULT_TOLERANCE = 0.05
 BY_LEVELS = ("departement", "scope")
-NATIONAL_CODE = "FR"
 
 RECONCILIATION_SCHEMA = {
     "indicator": pl.String,
@@ -53,22 +52,15 @@ _ZONE_MATCH = """(z.zone_level = 'national'
 # --- zones -----------------------------------------------------------------------------------
 
 
-def scope_zone(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, str]:
-    """(zone_level, zone_code) of the official series for a scope (France entière is ``FR``)."""
-    territory = territory_of(con, scope)
-    return (territory.level, territory.code) if territory.level != "national" else ("national", NATIONAL_CODE)
-
-
-def _zones(con: duckdb.DuckDBPyConnection, scope: Scope, by: str) -> tuple[str, list[str] | None]:
+def _zones(scope: Scope, by: str) -> tuple[str, list[str] | None]:
     """Zone level and codes compared: the scope itself, or the départements inside it (None: all)."""
     if by not in BY_LEVELS:
         raise ValueError(f"by must be one of {BY_LEVELS}")
-    level, code = scope_zone(con, scope)
+    level, code = scope.official_zone
     if by == "scope" or level == "departement":
         return level, [code]
     if level == "region":
-        deps = geography.departements().filter(pl.col("region") == code)["code"].to_list()
-        return "departement", deps
+        return "departement", list(scope.territory().departements)
     return "departement", None
 
 
@@ -80,7 +72,7 @@ def zone_names() -> pl.DataFrame:
     regs = geography.regions().select(
         pl.lit("region").alias("zone_level"), pl.col("code").alias("zone_code"), pl.col("nom").alias("zone_name")
     )
-    nat = pl.DataFrame({"zone_level": ["national"], "zone_code": [NATIONAL_CODE], "zone_name": ["France"]})
+    nat = pl.DataFrame({"zone_level": ["national"], "zone_code": [NATIONAL_ZONE], "zone_name": ["France"]})
     return pl.concat([nat, regs, deps])
 
 
@@ -93,16 +85,18 @@ def _zone_filter(level: str, codes: list[str] | None) -> tuple[str, list]:
 # --- plain accessors -------------------------------------------------------------------------
 
 
+@cached(maxsize=8)
 def has_official_series(con: duckdb.DuckDBPyConnection) -> bool:
     """False for a warehouse older than the official series (schema version < 3)."""
     rows = con.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'official_series'").fetchall()
     return rows[0][0] > 0
 
 
-def official_series(con: duckdb.DuckDBPyConnection, indicator: str, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=128)
+def official_series(con: duckdb.DuckDBPyConnection, scope: Scope, indicator: str) -> pl.DataFrame:
     """One official series for the scope's zone: ``date`` (reference date, national convention),
     ``published_date`` (as in the file), ``value``, ``target``, ``initial``, ``progress`` (in %)."""
-    level, code = scope_zone(con, scope)
+    level, code = scope.official_zone
     return con.sql(
         """
         SELECT reference_date AS date, min(date) AS published_date,
@@ -117,15 +111,15 @@ def official_series(con: duckdb.DuckDBPyConnection, indicator: str, scope: Scope
     ).pl()
 
 
-def official_targets(con: duckdb.DuckDBPyConnection, indicator: str, scope: Scope | None = None) -> pl.DataFrame:
+def official_targets(con: duckdb.DuckDBPyConnection, scope: Scope | None, indicator: str) -> pl.DataFrame:
     """Targets of an indicator: ``zone_level``, ``zone_code``, ``zone_name``, ``date``, ``target``.
 
     Every zone when ``scope`` is None; else the scope's zone and the départements inside it.
     """
     where, params = "TRUE", []
     if scope is not None:
-        level, code = scope_zone(con, scope)
-        inner_level, codes = _zones(con, scope, "departement")
+        level, code = scope.official_zone
+        inner_level, codes = _zones(scope, "departement")
         own, own_params = _zone_filter(level, [code])
         inner, inner_params = _zone_filter(inner_level, codes)
         where, params = f"(({own}) OR ({inner}))", [*own_params, *inner_params]
@@ -240,7 +234,7 @@ def reconcile_labels(
     the published date, see the YAML), national stocks at their published date.
     """
     indicator = load_definitions().by_feed("sites_labellises")
-    level, codes = _zones(con, scope, by)
+    level, codes = _zones(scope, by)
     measured, params = _measured(indicator, level, codes)
     frame = con.sql(
         f"""
@@ -280,7 +274,7 @@ def reconcile_requests(
     the mean of the published months times three, an estimate (``months_published`` says how many).
     """
     indicator = load_definitions().by_feed("demandes")
-    level, codes = _zones(con, scope, by)
+    level, codes = _zones(scope, by)
     measured, params = _measured(indicator, level, codes)
     quarterly = _quarterly(measured, "CASE WHEN count(*) = 3 THEN sum(official) ELSE avg(official) * 3 END")
     frame = con.sql(
@@ -315,7 +309,7 @@ def reconcile_satisfaction(
     Several official months in one quarter are averaged.
     """
     indicator = load_definitions().by_feed("satisfaction_borne")
-    level, codes = _zones(con, scope, by)
+    level, codes = _zones(scope, by)
     measured, params = _measured(indicator, level, codes)
     quarterly = _quarterly(measured, "avg(official)")
     frame = con.sql(
@@ -344,10 +338,11 @@ def reconcile_satisfaction(
 _RECONCILERS = {LABELS: reconcile_labels, ACTS: reconcile_requests, SATISFACTION: reconcile_satisfaction}
 
 
+@cached(maxsize=64)
 def reconcile(
     con: duckdb.DuckDBPyConnection,
-    indicator: str | None = None,
     scope: Scope = NATIONAL,
+    indicator: str | None = None,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     by: str = "departement",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -30,3 +32,13 @@ def rejections_by_rule(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql("""
         SELECT rule, table_code, count(*) AS problemes, count(DISTINCT (batch_id, line)) AS lignes
         FROM quarantine GROUP BY ALL ORDER BY problemes DESC""").pl()
+
+
+def registry_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The date the site registry speaks for: the latest official list imported, else the day the
+    last file holding sites was loaded (None when no site was ever loaded)."""
+    listed = con.sql("SELECT max(list_date) FROM site_lists").fetchall()[0][0]
+    if listed is not None:
+        return listed
+    loaded = con.sql("SELECT max(loaded_at) FROM batches WHERE tables LIKE '%sites%'").fetchall()[0][0]
+    return loaded.date() if loaded is not None else None

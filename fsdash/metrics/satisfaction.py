@@ -22,6 +22,7 @@ import math
 import duckdb
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.catalogue import load_catalogue
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.periods import period_filter
@@ -124,31 +125,35 @@ def _area_group(level: str) -> dict[str, str]:
     return {c: f"s.{c}" for c in AREA_COLUMNS[level]}
 
 
+@cached(maxsize=128)
 def kiosk_summary(
-    con: duckdb.DuckDBPyConnection, first: dt.date | None = None, last: dt.date | None = None, scope: Scope = NATIONAL
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
 ) -> pl.DataFrame:
     """One row over the period: ``sites``, the four answer counts, ``reponses``, ``satisfaits``, rate, interval."""
     return _kiosk(con, {}, first, last, scope)
 
 
+@cached(maxsize=128)
 def kiosk_by_quarter(
-    con: duckdb.DuckDBPyConnection, first: dt.date | None = None, last: dt.date | None = None, scope: Scope = NATIONAL
+    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
 ) -> pl.DataFrame:
     """Per quarter (``periode``): answers, rate and its interval — the evolution."""
     return _kiosk(con, {"periode": "b.periode"}, first, last, scope)
 
 
+@cached(maxsize=128)
 def kiosk_by_area(
     con: duckdb.DuckDBPyConnection,
-    level: str,
+    scope: Scope = NATIONAL,
     first: dt.date | None = None,
     last: dt.date | None = None,
-    scope: Scope = NATIONAL,
+    level: str = "departement",
 ) -> pl.DataFrame:
     """Per région, département or site of the scope (``level``): answers, rate and interval."""
     return _kiosk(con, _area_group(level), first, last, scope)
 
 
+@cached(maxsize=64)
 def kiosk_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Per calendar year (``annee``): answers, rate and interval."""
     return _kiosk(con, {"annee": "year(b.periode)::BIGINT"}, None, None, scope)
@@ -172,17 +177,19 @@ def survey_questions() -> dict[str, str]:
     return {v.code: v.label for v in dim.values}
 
 
-def survey_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+@cached(maxsize=8)
+def survey_years(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
     rows = con.sql("SELECT DISTINCT year(periode) FROM enquete_annuelle WHERE is_current ORDER BY 1").fetchall()
-    return [int(r[0]) for r in rows]
+    return tuple(int(r[0]) for r in rows)
 
 
-def satisfaction_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+@cached(maxsize=8)
+def satisfaction_years(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
     """Years with kiosk answers or survey results, oldest first (the years a site publishes)."""
     rows = con.sql("""SELECT DISTINCT year(periode) FROM satisfaction_borne WHERE is_current
                       UNION SELECT DISTINCT year(periode) FROM enquete_annuelle WHERE is_current
                       ORDER BY 1""").fetchall()
-    return [int(r[0]) for r in rows]
+    return tuple(int(r[0]) for r in rows)
 
 
 def _survey(con: duckdb.DuckDBPyConnection, group: dict[str, str], year: int | None, scope: Scope) -> pl.DataFrame:
@@ -220,18 +227,21 @@ def _survey(con: duckdb.DuckDBPyConnection, group: dict[str, str], year: int | N
     )
 
 
-def survey_by_question(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=128)
+def survey_by_question(con: duckdb.DuckDBPyConnection, scope: Scope, year: int) -> pl.DataFrame:
     """One year, per question: respondents, answers per level, ``reponses``, ``satisfaits``,
     ``note_moyenne`` (1 to 5), rate and interval."""
     return _survey(con, {}, year, scope)
 
 
+@cached(maxsize=64)
 def survey_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Every year × question: the evolution of each question's satisfaction rate."""
     return _survey(con, {}, None, scope)
 
 
-def survey_by_area(con: duckdb.DuckDBPyConnection, level: str, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=128)
+def survey_by_area(con: duckdb.DuckDBPyConnection, scope: Scope, year: int, level: str) -> pl.DataFrame:
     """One year, per région, département or site (``level``) × question."""
     return _survey(con, _area_group(level), year, scope)
 
@@ -239,7 +249,8 @@ def survey_by_area(con: duckdb.DuckDBPyConnection, level: str, year: int, scope:
 # --- the table each site publishes (charter 3.2) --------------------------------------------
 
 
-def published_results(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=32)
+def published_results(con: duckdb.DuckDBPyConnection, scope: Scope, year: int) -> pl.DataFrame:
     """The yearly results a site publishes: one row per site × indicator for ``year``.
 
     Indicators: ``BORNE`` (kiosk answers of the year's quarters) and each survey question.
@@ -259,10 +270,10 @@ def published_results(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = 
         "ic_haut",
         "fragile",
     ]
-    kiosk = kiosk_by_area(con, "site", dt.date(year, 1, 1), dt.date(year, 10, 1), scope).with_columns(
+    kiosk = kiosk_by_area(con, scope, dt.date(year, 1, 1), dt.date(year, 10, 1), "site").with_columns(
         pl.lit(year, pl.Int64).alias("annee"), pl.lit("BORNE").alias("indicateur")
     )
-    survey = survey_by_area(con, "site", year, scope).rename({"question": "indicateur"})
+    survey = survey_by_area(con, scope, year, "site").rename({"question": "indicateur"})
     order = {code: i for i, code in enumerate(["BORNE", *survey_questions()])}
     frames = [f.select(cols) for f in (kiosk, survey) if f.height]
     if not frames:

@@ -1,36 +1,12 @@
-"""Official series published by the State (DITP and Etalab baromètres): read, validate, load.
+"""Official series published by the State (DITP and Etalab baromètres).
 
-The import path of ``python -m fsdash import-indicators`` and of ``demo --official``; the
-reconciliation with the sites' feed lives in :mod:`fsdash.metrics.official`.
+The read side (the dashboard's reconciliation, :mod:`fsdash.metrics.official`) needs only the
+declarative definitions (:mod:`fsdash.official.definitions`); the import path of
+``python -m fsdash import-indicators`` and of ``demo --official`` is :mod:`fsdash.official.load`,
+imported explicitly by the write side so that the dashboard never loads the ingest, the
+validation or Pandera.
 """
 
-from fsdash.official.definitions import Definitions, Indicator, Source, load_definitions
-from fsdash.official.load import (
-    OfficialFileOutcome,
-    OfficialImportResult,
-    OfficialRefused,
-    import_official_blobs,
-    import_official_paths,
-    report_lines,
-)
+from fsdash.official.definitions import ACTS, LABELS, SATISFACTION, Definitions, Indicator, Source, load_definitions
 
-#: Codes of the official indicators the dashboard reconciles (see schemas/series_officielles.yaml).
-LABELS = "nb-labellisations-france-services"
-ACTS = "IND-323"
-SATISFACTION = "IND-246"
-
-__all__ = [
-    "ACTS",
-    "LABELS",
-    "SATISFACTION",
-    "Definitions",
-    "Indicator",
-    "OfficialFileOutcome",
-    "OfficialImportResult",
-    "OfficialRefused",
-    "Source",
-    "import_official_blobs",
-    "import_official_paths",
-    "load_definitions",
-    "report_lines",
-]
+__all__ = ["ACTS", "LABELS", "SATISFACTION", "Definitions", "Indicator", "Source", "load_definitions"]

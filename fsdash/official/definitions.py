@@ -14,6 +14,11 @@ import yaml
 
 DEFINITIONS_PATH = Path(__file__).resolve().parent.parent.parent / "schemas" / "series_officielles.yaml"
 
+#: Codes of the official indicators the dashboard reconciles (see schemas/series_officielles.yaml).
+LABELS = "nb-labellisations-france-services"
+ACTS = "IND-323"
+SATISFACTION = "IND-246"
+
 #: Roles a file column can play besides carrying a value.
 KEY_ROLES = ("indicator", "zone", "date", "level")
 
