@@ -5,39 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from fsdash import ui
+from fsdash.routes import ROUTES
 from fsdash.warehouse.store import WarehouseMissing
 
-#: (file, French title, icon, url path). The only list of pages.
-ROUTES = [
-    ("pages/page_accueil.py", "Accueil", ":material/home:", "accueil"),
-    ("pages/page_frequentation.py", "Fréquentation", ":material/groups:", "frequentation"),
-    ("pages/page_motifs.py", "Motifs de contact", ":material/forum:", "motifs"),
-    ("pages/page_satisfaction.py", "Satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
-    ("pages/page_maillage.py", "Trajectoire et maillage", ":material/map:", "maillage"),
-    ("pages/page_financement.py", "Financement", ":material/euro:", "financement"),
-    ("pages/page_dictionnaire.py", "Dictionnaire des indicateurs", ":material/menu_book:", "dictionnaire"),
-    ("pages/page_chargements.py", "Chargements et qualité", ":material/fact_check:", "chargements"),
-]
-
 st.set_page_config(page_title="France Services — pilotage", layout="wide")
-
-pages = [
-    st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
-    for i, (path, title, icon, url) in enumerate(ROUTES)
-]
-page = st.navigation(pages)
-
+page = st.navigation(
+    [st.Page(r.path, title=r.title, icon=r.icon, url_path=r.url_path, default=(i == 0)) for i, r in enumerate(ROUTES)]
+)
 st.sidebar.markdown("**France Services** · tableau de bord de pilotage")
 try:
-    ui.warehouse_version()
-except FileNotFoundError:
+    ui.start(page)
+except WarehouseMissing as exc:
     st.error(
         f"Entrepôt introuvable : {ui.db_path()}. Construisez l'entrepôt de démonstration avec "
-        "« python -m fsdash demo » ou chargez des données avec « python -m fsdash ingest »."
+        "« python -m fsdash demo » ou chargez des données avec « python -m fsdash ingest ». "
+        f"({exc})"
     )
-    st.stop()
-try:
-    st.session_state["filters"] = ui.filter_bar()
-    page.run()
-except WarehouseMissing as exc:
-    st.error(str(exc))

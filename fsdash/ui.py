@@ -1,185 +1,189 @@
-"""Streamlit glue shared by the pages: the warehouse handle, cached queries, the scope filter.
+"""Streamlit glue shared by the pages: the warehouse of this view, the shared filter bar, and
+:func:`render`, which draws a section (:mod:`fsdash.views`) on screen.
 
-Pages stay thin: they call :func:`query` with a metric function and pass the frame to a chart
-builder. Queries are cached on (metric, arguments, warehouse version), so a new load shows at
-once and a filter change reuses earlier answers.
+Pages stay short lists of sections. Everything expensive — queries, formatting, chart specs —
+happens in the sections, cached per warehouse version and filters (:mod:`fsdash.cache`); what
+runs here on every rerun is widget drawing, and downloads are built only when clicked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from fsdash import formats, geography
+from fsdash import exports, formats
 from fsdash.catalogue import load_catalogue
 from fsdash.filters import COMPARISONS, Filters, parse_quarter_code
-from fsdash.metrics import activity, network, quality
-from fsdash.metrics.scope import NATIONAL, UNKNOWN_CARRIER, Scope
-from fsdash.warehouse.schema import get_meta
-from fsdash.warehouse.store import default_db_path, reader, version
+from fsdash.metrics import activity
+from fsdash.metrics.scope import LEVEL_LABELS, LEVELS, Directory, Resolution, carrier_labels, directory, resolve_scope
+from fsdash.views.common import is_demo, period_text
+from fsdash.views.section import Section, Table
+from fsdash.warehouse.store import Reader, current_reader, default_db_path
 
-LEVEL_LABELS = {"national": "France entière", "region": "Région", "departement": "Département", "site": "Site"}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def db_path() -> Path:
     return default_db_path()
 
 
-def warehouse_version() -> tuple[int, int, int]:
-    return version(db_path())
+def warehouse() -> Reader:
+    """The published warehouse, one pooled read-only connection per version (a cursor per thread)."""
+    return current_reader(db_path())
 
 
-@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _cached(module: str, name: str, db: str, wh_version: tuple, args: tuple, kwargs: tuple = ()) -> Any:
-    import importlib
-
-    fn = getattr(importlib.import_module(module), name)
-    with reader(Path(db)) as con:
-        return fn(con, *args, **dict(kwargs))
+def start(page) -> None:
+    """Run the frame's part of every page: the filter bar, then the page itself."""
+    wh = warehouse()
+    st.session_state["filters"] = filter_bar(wh)
+    page.run()
 
 
-def query(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a metric function on a read-only connection, cached per warehouse version."""
-    return _cached(fn.__module__, fn.__name__, str(db_path()), warehouse_version(), args, tuple(sorted(kwargs.items())))
+def context() -> tuple[Reader, Filters]:
+    """What a page draws from: the warehouse and the shared filters."""
+    return warehouse(), st.session_state.get("filters", Filters())
 
 
-def is_demo() -> bool:
-    return query(_nature) == "demo"
-
-
-def _nature(con) -> str | None:
-    return get_meta(con, "nature")
-
-
-def demo_banner() -> None:
-    if is_demo():
-        st.warning(
-            "**Données de démonstration** — chiffres synthétiques générés par fsdash "
-            "(python -m fsdash demo), calés sur les ordres de grandeur publics du programme.",
-            icon=":material/science:",
-        )
-
-
-def _scope_options(level: str) -> dict[str, str]:
-    sites = query(_site_areas)
-    if level == "region":
-        names = dict(geography.regions().select("code", "nom").iter_rows())
-        codes = sorted(sites["region"].drop_nulls().unique().to_list())
-    else:
-        names = dict(geography.departements().select("code", "nom").iter_rows())
-        codes = sorted(sites["departement"].drop_nulls().unique().to_list())
-    return {code: f"{code} — {names.get(code, code)}" for code in codes}
-
-
-def _site_areas(con) -> pl.DataFrame:
-    return con.sql("SELECT DISTINCT region, departement FROM sites").pl()
-
-
-def _sites_of(con, departement: str) -> pl.DataFrame:
-    return con.sql("SELECT site_id, nom FROM sites WHERE departement = ? ORDER BY nom", params=[departement]).pl()
-
-
-def _site_departement(con, site_id: str) -> str | None:
-    rows = con.sql("SELECT departement FROM sites WHERE site_id = ?", params=[site_id]).fetchall()
-    return rows[0][0] if rows else None
+# --- the shared filter bar ----------------------------------------------------------------------
 
 
 def _index(options: list, wanted: object) -> int:
     return options.index(wanted) if wanted in options else 0
 
 
-def _scope_widget(params) -> Scope:
-    levels = list(LEVEL_LABELS)
+def _list_param(params, key: str) -> tuple[str, ...]:
+    return tuple(v for v in (params.get(key) or "").split(",") if v)
+
+
+def _linked_view(d: Directory, params, first_run: bool) -> Resolution:
+    """The view the URL describes, checked by the resolver. The URL mirrors the widgets, so it
+    also gives their defaults; on a session's first run, what a link asked that cannot be shown
+    (a mistyped code) is kept to be said, not guessed."""
+    resolution = resolve_scope(
+        d,
+        params.get("perimetre", "national"),
+        params.get("code"),
+        _list_param(params, "formats"),
+        _list_param(params, "porteurs"),
+    )
+    if first_run:
+        st.session_state["scope_problems"] = resolution.problems
+    return resolution
+
+
+def _scope_widgets(d: Directory, wanted: Resolution) -> tuple[str, str | None]:
+    """Périmètre, then the région or département, then the site: (level, code)."""
     level = st.sidebar.selectbox(
         "Périmètre",
-        levels,
+        LEVELS,
         format_func=LEVEL_LABELS.get,
         key="scope_level",
-        index=_index(levels, params.get("perimetre", "national")),
+        index=_index(list(LEVELS), wanted.scope.level),
     )
     if level == "national":
-        return NATIONAL
-    wanted = params.get("code")
-    if level == "site":
-        level_for_list, site_wanted = "departement", wanted
-        wanted = query(_site_departement, wanted) if wanted else None
-    else:
-        level_for_list, site_wanted = level, None
-    options = _scope_options(level_for_list)
-    codes = list(options)
-    code = st.sidebar.selectbox(
-        LEVEL_LABELS[level_for_list],
+        return level, None
+    if level == "region":
+        codes = sorted(d.regions)
+        code = st.sidebar.selectbox(
+            "Région",
+            codes,
+            format_func=lambda c: d.area_label("region", c),
+            key="scope_code_region",
+            index=_index(codes, wanted.scope.region),
+        )
+        return level, code
+    codes = sorted(d.departements)
+    dep = st.sidebar.selectbox(
+        "Département",
         codes,
-        format_func=options.get,
-        key=f"scope_code_{level_for_list}",
-        index=_index(codes, wanted),
+        format_func=lambda c: d.area_label("departement", c),
+        key="scope_code_departement",
+        index=_index(codes, wanted.scope.departement),
     )
-    if level != "site":
-        return Scope(level, code)
-    sites = query(_sites_of, code)
+    if level == "departement":
+        return level, dep
+    sites = d.sites_of(dep)
     ids = sites["site_id"].to_list()
     names = dict(sites.iter_rows())
+    if not ids:
+        st.sidebar.info("Aucun site dans ce département.")
+        return "departement", dep
     site = st.sidebar.selectbox(
-        "Site", ids, format_func=lambda i: f"{names[i]} ({i})", key="scope_site", index=_index(ids, site_wanted)
+        "Site",
+        ids,
+        format_func=lambda i: f"{names[i]} ({i})",
+        key="scope_site",
+        index=_index(ids, wanted.scope.code if wanted.scope.level == "site" else None),
     )
-    return Scope("site", site)
+    return level, site
 
 
-def _list_param(params, key: str, allowed: list[str]) -> list[str]:
-    return [v for v in (params.get(key) or "").split(",") if v in allowed]
+def _period_widget(wh: Reader, params) -> tuple[dt.date | None, dt.date | None]:
+    quarters = activity.quarters(wh)
+    if not quarters:
+        return None, None
+    if len(quarters) == 1:
+        return quarters[0], quarters[0]
+    wanted = [parse_quarter_code(params.get("du")), parse_quarter_code(params.get("au"))]
+    if "filtre_periode" not in st.session_state:
+        outside = [
+            params.get(k) for k, q in zip(("du", "au"), wanted, strict=True) if params.get(k) and q not in quarters
+        ]
+        if outside:
+            st.session_state["scope_problems"] = (
+                *st.session_state.get("scope_problems", ()),
+                f"Trimestre sans données ou illisible ignoré ({', '.join(outside)}) : la période va de "
+                f"{formats.quarter_short(quarters[0])} à {formats.quarter_short(quarters[-1])}.",
+            )
+    default = (
+        wanted[0] if wanted[0] in quarters else quarters[0],
+        wanted[1] if wanted[1] in quarters else quarters[-1],
+    )
+    if default[0] > default[1]:
+        default = (default[1], default[0])
+    first, last = st.sidebar.select_slider(
+        "Période", options=quarters, value=default, format_func=formats.quarter_short, key="filtre_periode"
+    )
+    return first, last
 
 
-def filter_bar() -> Filters:
+def filter_bar(wh: Reader) -> Filters:
     """The shared filter bar (sidebar), mirrored in the URL so that a link reproduces the view.
 
     Scope (France, région, département, site), quarter range, site formats and carriers, and
-    the comparison. Widget keys are prefixed ``scope_``/``filtre_`` and live in session state,
-    so every page of the session sees the same selection.
+    the comparison. The one scope resolver turns the choice into the scope every section uses.
+    Widget keys are prefixed ``scope_``/``filtre_`` and live in session state, so every page of
+    the session sees the same selection.
     """
     params = st.query_params
-    scope = _scope_widget(params)
+    d = directory(wh)
+    wanted = _linked_view(d, params, "scope_level" not in st.session_state)
+    level, code = _scope_widgets(d, wanted)
     catalogue = load_catalogue()
-    fmt_dim, carrier_dim = catalogue.dimensions["format"], catalogue.dimensions["porteur"]
-    carrier_labels = {**{v.code: v.label for v in carrier_dim.values}, UNKNOWN_CARRIER: "Non renseigné"}
-    with st.sidebar.expander(
-        "Format et porteur des sites", expanded=bool(params.get("formats") or params.get("porteurs"))
-    ):
+    fmt_dim = catalogue.dimensions["format"]
+    carriers = carrier_labels()
+    with st.sidebar.expander("Format et porteur des sites", expanded=bool(wanted.scope.narrowed)):
         chosen_formats = st.multiselect(
             "Format",
             fmt_dim.codes,
             format_func=fmt_dim.label_of,
             key="filtre_formats",
-            default=_list_param(params, "formats", fmt_dim.codes),
+            default=list(wanted.scope.formats),
             placeholder="Tous les formats",
         )
         chosen_carriers = st.multiselect(
             "Porteur",
-            list(carrier_labels),
-            format_func=carrier_labels.get,
+            list(carriers),
+            format_func=carriers.get,
             key="filtre_porteurs",
             placeholder="Tous les porteurs",
-            default=_list_param(params, "porteurs", list(carrier_labels)),
+            default=list(wanted.scope.carriers),
         )
-    scope = Scope(scope.level, scope.code, tuple(chosen_formats), tuple(chosen_carriers))
-    quarters = query(activity.quarters)
-    first = last = None
-    if quarters:
-        wanted = (parse_quarter_code(params.get("du")), parse_quarter_code(params.get("au")))
-        default = (
-            wanted[0] if wanted[0] in quarters else quarters[0],
-            wanted[1] if wanted[1] in quarters else quarters[-1],
-        )
-        if len(quarters) > 1:
-            first, last = st.sidebar.select_slider(
-                "Période", options=quarters, value=default, format_func=formats.quarter_short, key="filtre_periode"
-            )
-        else:
-            first = last = quarters[0]
+    scope = resolve_scope(d, level, code, tuple(chosen_formats), tuple(chosen_carriers)).scope
+    first, last = _period_widget(wh, params)
     comparisons = list(COMPARISONS)
     comparison = st.sidebar.selectbox(
         "Comparaison",
@@ -195,152 +199,130 @@ def filter_bar() -> Filters:
     return filters
 
 
-def territory(scope: Scope) -> Scope:
-    """The territory a scope lies in (see :func:`fsdash.metrics.network.territory_of`)."""
-    return query(network.territory_of, scope)
+# --- page furniture --------------------------------------------------------------------------------
 
 
-def current_filters() -> Filters:
-    return st.session_state.get("filters", Filters())
-
-
-def scope_title(scope: Scope) -> str:
-    if scope.level == "national":
-        title = "France entière"
-    elif scope.level == "site":
-        title = "Site " + query(_site_name, scope.code)
-    else:
-        table = geography.regions() if scope.level == "region" else geography.departements()
-        names = dict(table.select("code", "nom").iter_rows())
-        title = f"{LEVEL_LABELS[scope.level]} {names.get(scope.code, scope.code)}"
-    narrowing = []
-    if scope.formats:
-        dim = load_catalogue().dimensions["format"]
-        narrowing.append("formats : " + ", ".join(dim.label_of(f) for f in scope.formats))
-    if scope.carriers:
-        dim = load_catalogue().dimensions["porteur"]
-        narrowing.append(
-            "porteurs : "
-            + ", ".join(dim.label_of(c) if c != UNKNOWN_CARRIER else "non renseigné" for c in scope.carriers)
-        )
-    return title + (f" ({' ; '.join(narrowing)})" if narrowing else "")
-
-
-def _site_name(con, site_id: str) -> str:
-    rows = con.sql("SELECT nom FROM sites WHERE site_id = ?", params=[site_id]).fetchall()
-    return rows[0][0] if rows else site_id
-
-
-def last_load_caption() -> str:
-    frame = query(quality.batches)
-    if frame.is_empty():
-        return "Aucun chargement."
-    loaded: dt.datetime = frame["loaded_at"].max()
-    return f"Dernier chargement : {formats.date_long(loaded.date())} ({len(frame)} fichiers chargés)."
-
-
-def indicator_definitions(codes: list[str]) -> str:
-    """One line per indicator, from the catalogue: ``table.colonne`` codes -> 'Libellé : définition (source)'."""
-    catalogue = load_catalogue()
-    lines = []
-    for code in codes:
-        table, column = code.split(".")
-        col = catalogue.table(table).column(column)
-        lines.append(f"**{col.label}** : {col.definition}" + (f" ({col.source})" if col.source else ""))
-    return "  \n".join(lines)
-
-
-def latest_data_date() -> str:
-    quarters = query(activity.quarters)
-    return formats.quarter_long(quarters[-1]) if quarters else "aucune donnée d'activité"
-
-
-def chart_block(
-    key: str,
-    chart,
-    table: pl.DataFrame,
-    *,
-    indicators: list[str] = (),
-    source: str,
-    note: str | None = None,
-    show_table: bool = True,
-) -> None:
-    """A chart with what every chart owes its reader (RGAA, committees, programme team).
-
-    Its data table, CSV (French Excel) and XLSX downloads, the catalogue definition of each
-    indicator, the source and date of the latest data; the demo flag if demo data is shown;
-    a clear empty state when the filters leave nothing.
-    """
-    from fsdash import exports
-
-    if table.is_empty():
-        st.info("Aucune donnée pour ce filtre.")
-        return
-    if chart is not None:
-        st.altair_chart(chart, width="stretch")
-    caption = []
-    if indicators:
-        caption.append(indicator_definitions(list(indicators)))
-    caption.append(
-        f"Source : {source}. Données jusqu'au {latest_data_date()}."
-        + (" **Données de démonstration.**" if is_demo() else "")
-    )
-    if note:
-        caption.append(note)
-    st.caption("  \n".join(caption))
-    with st.expander("Tableau et téléchargements" if show_table else "Téléchargements"):
-        if show_table:
-            st.dataframe(table, hide_index=True)
-        cols = st.columns(2)
-        # callables: the files are built when the viewer clicks, not on every redraw
-        cols[0].download_button(
-            "Télécharger (CSV)",
-            lambda: exports.csv_bytes(table),
-            file_name=f"{key}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-            on_click="ignore",
-        )
-        cols[1].download_button(
-            "Télécharger (XLSX)",
-            lambda: exports.xlsx_bytes(table),
-            file_name=f"{key}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key=f"{key}_xlsx",
-            on_click="ignore",
-        )
-
-
-def page_header(title: str) -> Filters:
-    """Title, demo flag and the scope and period in words; stops with a clear message when the
-    warehouse holds no activity yet (pages of the quarterly feed)."""
-    filters = current_filters()
+def header(title: str, filters: Filters, *, period: bool = True, feed: bool = False) -> None:
+    """Title, the scope (and period) in words, the demo flag and anything the link asked that
+    could not be shown. A page of the quarterly feed stops with a clear message when the
+    warehouse holds no activity yet."""
+    wh = warehouse()
     st.title(title)
-    demo_banner()
-    if filters.first is None:
+    words = filters.scope.title
+    if period and filters.first is not None:
+        words += f" — {period_text(filters.first, filters.last)}"
+    st.caption(words)
+    for problem in st.session_state.get("scope_problems", ()):
+        st.warning(problem, icon=":material/link_off:")
+    if is_demo(wh):
+        st.warning(
+            "**Données de démonstration** — chiffres synthétiques générés par fsdash "
+            "(python -m fsdash demo), calés sur les ordres de grandeur publics du programme.",
+            icon=":material/science:",
+        )
+    if feed and filters.first is None:
         st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
         st.stop()
-    period = (
-        formats.quarter_short(filters.first)
-        if filters.first == filters.last
-        else f"du {formats.quarter_short(filters.first)} au {formats.quarter_short(filters.last)}"
+
+
+_MESSAGE = {"info": st.info, "warning": st.warning, "success": st.success, "error": st.error}
+
+
+def _column_config(table: Table) -> dict:
+    config = {}
+    for column in table.described():
+        if column.kind in ("integer", "decimal"):
+            config[column.name] = st.column_config.NumberColumn(format="localized")
+        elif column.kind == "percent":
+            config[column.name] = st.column_config.NumberColumn(format="percent")
+        elif column.kind == "euros":
+            config[column.name] = st.column_config.NumberColumn(format="%d")
+        elif column.kind == "date":
+            config[column.name] = st.column_config.DateColumn(format="DD/MM/YYYY")
+        elif column.kind == "datetime":
+            config[column.name] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
+    return config
+
+
+def table(data: Table, **kwargs) -> None:
+    """A typed table: numbers stay numbers (sorting), shown by their column kind."""
+    st.dataframe(data.frame, hide_index=True, column_config=_column_config(data), **kwargs)
+
+
+def downloads(key: str, frame: pl.DataFrame) -> None:
+    """CSV for French Excel and XLSX of a frame, built when clicked, never on a rerun."""
+    cols = st.columns(2)
+    cols[0].download_button(
+        "Télécharger (CSV)",
+        lambda: exports.csv_bytes(frame),
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
     )
-    st.caption(f"{scope_title(filters.scope)} — {period}")
-    return filters
+    cols[1].download_button(
+        "Télécharger (XLSX)",
+        lambda: exports.xlsx_bytes(frame),
+        file_name=f"{key}.xlsx",
+        mime=XLSX_MIME,
+        key=f"{key}_xlsx",
+        on_click="ignore",
+    )
 
 
-def load_files(blobs: list[tuple[str, bytes]]) -> tuple[int, list[str]]:
-    """Load uploaded files through the same ingest as the command line: (exit code, French report).
+def _heading(section: Section) -> None:
+    if not section.title or section.heading == "none":
+        return
+    if section.heading == "header":
+        st.header(section.title)
+    elif section.heading == "bold":
+        st.markdown(f"**{section.title}**")
+    else:
+        st.subheader(section.title)
 
-    Uploaded files are real data: into a demo warehouse they are refused rather than mixed with
-    synthetic data. The new warehouse version clears every cached query.
+
+def tiles(section: Section) -> None:
+    rows = section.tile_rows or (len(section.tiles),)
+    position = 0
+    for size in rows:
+        columns = st.columns(size)
+        for column, tile in zip(columns, section.tiles[position : position + size], strict=False):
+            column.metric(tile.label, tile.value, delta=tile.delta, delta_color=tile.delta_color, help=tile.help)
+            if tile.caption:
+                column.caption(tile.caption)
+        position += size
+
+
+def render(section: Section) -> None:
+    """Draw a section: heading, intro, messages, tiles, chart or map, caption, table and downloads.
+
+    Nothing is computed here: the section arrives formatted and its chart spec built.
     """
-    from fsdash.ingest import IngestRefused, ingest_blobs, report_lines
-    from fsdash.warehouse.store import writer
-
-    try:
-        with writer(db_path()) as con:
-            result = ingest_blobs(con, blobs, nature="reel")
-    except IngestRefused as exc:
-        return 2, exc.messages
-    return result.exit_code, report_lines(result)
+    _heading(section)
+    if section.intro:
+        st.markdown(section.intro)
+    for message in section.messages:
+        _MESSAGE[message.kind](message.text)
+    if section.empty:
+        st.info(section.empty)
+        return
+    if section.tiles:
+        tiles(section)
+    if section.chart is not None:
+        st.vega_lite_chart(spec={**section.chart}, width="stretch", alt=section.chart_alt)
+    if section.deck is not None:
+        st.pydeck_chart(section.deck, height=section.extra.get("height", 520), key=f"{section.key}_carte")
+    caption = section.caption()
+    if caption:
+        st.caption(caption)
+    frame = section.download_frame
+    if section.table is not None and not section.table_in_expander:
+        table(section.table)
+        if section.downloads and frame is not None:
+            downloads(section.key, frame)
+    elif frame is not None and (section.table is not None or section.downloads):
+        with st.expander("Tableau et téléchargements" if section.table is not None else "Téléchargements"):
+            if section.table is not None:
+                table(section.table)
+            if section.downloads:
+                downloads(section.key, frame)

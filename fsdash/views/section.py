@@ -1,0 +1,137 @@
+"""A page section as plain data: what the screen shows and what a printed pack will show.
+
+A section is built once per warehouse version and filters (:mod:`fsdash.views`, cached), then
+drawn by :func:`fsdash.ui.render` on screen — and, later, on paper. So nothing here knows
+Streamlit: tiles carry preformatted French strings, the chart is a Vega-Lite spec (a dict), the
+map a pydeck deck, the table a typed Polars frame with French headers, and the section says
+where its figures come from and up to when (:attr:`Section.data_date`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+#: How a table column is shown and exported. ``integer``/``decimal``/``percent``/``euros`` stay
+#: numbers (sorting, export); ``percent`` columns hold ratios (0.125 for 12,5 %).
+COLUMN_KINDS = ("text", "integer", "decimal", "percent", "euros", "date", "datetime", "boolean")
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A headline figure: ``st.metric`` on screen, a box on paper."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    delta_color: str = "normal"  # normal | inverse | off
+    help: str | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = "text"
+    decimals: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in COLUMN_KINDS:
+            raise ValueError(f"unknown column kind {self.kind}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with French headers, its values kept typed, and how each column reads."""
+
+    frame: pl.DataFrame
+    columns: tuple[Column, ...] = ()
+
+    def column(self, name: str) -> Column:
+        return next((c for c in self.columns if c.name == name), Column(name, _kind_of(self.frame.schema[name])))
+
+    def described(self) -> tuple[Column, ...]:
+        """One column description per column of the frame (declared, or read from its type)."""
+        return tuple(self.column(name) for name in self.frame.columns)
+
+
+def _kind_of(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float():
+        return "decimal"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
+    if dtype == pl.Boolean:
+        return "boolean"
+    return "text"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence the reader must not miss: ``info``, ``warning``, ``success`` or ``error``."""
+
+    text: str
+    kind: str = "info"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One block of a page (see the module docstring).
+
+    ``empty`` replaces the body when the filters leave nothing to show (a clear French sentence,
+    never a blank chart). ``table_in_expander`` puts the table with the downloads (a chart's data),
+    else the table is shown as the body. ``downloads`` offers CSV and XLSX of ``export`` (or of
+    the table) built on click.
+    """
+
+    key: str
+    title: str | None = None
+    heading: str = "subheader"  # header | subheader | bold | none
+    intro: str | None = None
+    tiles: tuple[Tile, ...] = ()
+    tile_rows: tuple[int, ...] = ()  # tiles per row (default: all on one row)
+    messages: tuple[Message, ...] = ()
+    chart: dict[str, Any] | None = None
+    chart_alt: str | None = None
+    deck: Any = None
+    table: Table | None = None
+    table_in_expander: bool = True
+    export: pl.DataFrame | None = None
+    downloads: bool = True
+    definitions: tuple[str, ...] = ()
+    source: str | None = None
+    data_date: str | None = None
+    demo: bool = False
+    notes: tuple[str, ...] = ()
+    empty: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def download_frame(self) -> pl.DataFrame | None:
+        if self.export is not None:
+            return self.export
+        return self.table.frame if self.table is not None else None
+
+    def caption(self) -> str:
+        """Definitions, source and data date, demo flag, notes: what every figure owes its reader."""
+        lines = list(self.definitions)
+        if self.source:
+            lines.append(
+                f"Source : {self.source}."
+                + (f" {self.data_date}." if self.data_date else "")
+                + (" **Données de démonstration.**" if self.demo else "")
+            )
+        elif self.demo:
+            lines.append("**Données de démonstration.**")
+        lines += list(self.notes)
+        return "  \n".join(lines)
+
+
+def empty_section(key: str, title: str | None, message: str, **kwargs: Any) -> Section:
+    """A section whose filters leave nothing: the title and one French sentence."""
+    return Section(key=key, title=title, empty=message, **kwargs)
