@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
@@ -82,3 +83,205 @@ def date_short(day: dt.date) -> str:
 def month_long(day: dt.date) -> str:
     """``juillet 2024``."""
     return format_date(day, "MMMM y", locale=LOCALE)
+
+
+# --- Polars expressions ----------------------------------------------------------------------------
+#
+# The same strings as the functions above, computed by Polars itself: a Python callback inside an
+# expression (``map_elements``) runs Babel once per row and, worse, needs the GIL on Polars' thread
+# pool while other server threads hold the GIL waiting on that pool (a deadlock under concurrent
+# sessions). Every read-path formatting goes through these.
+#
+# Babel formats ``Decimal(str(value))``: the shortest decimal that round-trips the float, then
+# ROUND_HALF_EVEN on that decimal (2.675 -> 2,68 although the binary float is 2.67499…). Polars casts
+# a float to the same shortest decimal, so the expressions parse that text into an integer mantissa
+# and a power of ten and round it with integer arithmetic: ties, negatives and large numbers agree
+# digit for digit (the tests compare thousands of random values with the scalar functions). Two
+# known limits: a Float32 column is written from its own shortest decimal (Python would widen it to a
+# float64 first), and ``millions_euros_expr`` on integers beyond 2**53 divides a float, not the exact
+# integer, so the third decimal may differ — at 9·10^15 €.
+#
+# Each expression keeps its input's column name (as ``map_elements`` did); ``.alias()`` renames it.
+
+DASH = "–"
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+_MONTH_NAMES = {i + 1: name for i, name in enumerate(_MONTHS)}
+_QUARTER_ORDINALS = {1: "1er", 2: "2e", 3: "3e", 4: "4e"}
+#: ``-12.5e+3``, ``123``, ``0.001`` (Polars' text of an integer, float or decimal), split in parts.
+_NUMBER_TEXT = r"^(?P<sign>-?)(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d+))?$"
+#: Beyond 10**37 the mantissa (at most 38 digits) rounds to 0 anyway; 10**38 would overflow Int128.
+_MAX_SHIFT = 37
+#: Long enough to scale any float (up to 1.8e308) to an integer by appending zeros.
+_ZEROS = "0" * 400
+
+
+def _col(expr: pl.Expr | str) -> pl.Expr:
+    return pl.col(expr) if isinstance(expr, str) else expr
+
+
+def _named(source: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """``text``, named after ``source`` (as ``map_elements`` kept the column's name), null where
+    ``source`` is null. ``name.keep()`` would fail on a literal; a first ``then`` from ``source`` names
+    the whole ``when`` chain."""
+    return pl.when(source.is_null()).then(source.cast(pl.String)).otherwise(text)
+
+
+def _exact_division(value: pl.Expr, divisor: float) -> pl.Expr:
+    """``value / divisor`` rounded as Python rounds it. Polars divides a column by a literal by
+    multiplying by the literal's reciprocal (off by one ulp for about 30 % of values, enough to change a
+    rounded digit); a column of the divisor (built from the value, so of the same length) gets a true
+    IEEE division."""
+    return value / (value.is_null().cast(pl.Float64) * 0 + divisor)
+
+
+def _group_thousands(digits: pl.Expr) -> pl.Expr:
+    """``1234567`` -> ``1 234 567`` (U+202F): reversed, a separator after every three digits, reversed
+    back — Polars' regex has no look-ahead to do it in place."""
+    return digits.str.reverse().str.replace_all(r"(\d{3})", "${1}" + NNBSP).str.strip_chars_end(NNBSP).str.reverse()
+
+
+def _decimal_text(expr: pl.Expr, decimals: int, shift: int = 0) -> pl.Expr:
+    """French text of ``expr × 10**shift`` rounded half-to-even to ``decimals`` places, as Babel's
+    ``#,##0.00`` pattern writes it (a hyphen-minus for negatives, ``-0`` kept as Babel keeps it,
+    ``NaN``/``∞`` as Babel writes them). Null stays null.
+
+    Babel raises beyond 28 significant digits (its decimal context); this writes every digit."""
+    text = expr.cast(pl.String)
+    parts = text.str.extract_groups(_NUMBER_TEXT)
+    matched = parts.struct.field("int").is_not_null()  # false for null (and NaN, inf: handled below)
+    int_digits = parts.struct.field("int").fill_null("")
+    frac_digits = parts.struct.field("frac").fill_null("")
+    mantissa_text = int_digits + frac_digits
+    significant = mantissa_text.str.strip_chars_end("0")
+    trailing_zeros = mantissa_text.str.len_chars() - significant.str.len_chars()
+    significant = significant.str.strip_chars_start("0")
+    exponent = (
+        parts.struct.field("exp").cast(pl.Int64).fill_null(0)
+        - frac_digits.str.len_chars().cast(pl.Int64)
+        + trailing_zeros.cast(pl.Int64)
+        + shift
+    )
+    # value × 10**decimals = mantissa × 10**(exponent + decimals): append zeros, or divide and round.
+    drop = -(exponent + decimals)
+    mantissa = ("0" + significant).cast(pl.Int128)
+    power = pl.lit(10, dtype=pl.Int128).pow(drop.clip(0, _MAX_SHIFT))
+    quotient = mantissa // power
+    remainder = mantissa % power
+    round_up = (2 * remainder > power) | ((2 * remainder == power) & (quotient % 2 == 1))
+    rounded = pl.when(drop > _MAX_SHIFT).then(pl.lit(0, dtype=pl.Int128)).otherwise(quotient + round_up.cast(pl.Int128))
+    scaled = (
+        pl.when(drop > 0)
+        .then(rounded.cast(pl.String))
+        .otherwise(significant + pl.lit(_ZEROS).str.slice(0, (-drop).clip(0)))
+        .str.strip_chars_start("0")
+        .str.zfill(decimals + 1)
+    )
+    if decimals:
+        body = _group_thousands(scaled.str.head(-decimals)) + "," + scaled.str.tail(decimals)
+    else:
+        body = _group_thousands(scaled)
+    sign = pl.when(parts.struct.field("sign") == "-").then(pl.lit("-")).otherwise(pl.lit(""))
+    nan = "NaN" + ("," + "0" * decimals if decimals else "")
+    return (
+        pl.when(text == "NaN")
+        .then(pl.lit(nan))
+        .when(text == "inf")
+        .then(pl.lit("∞"))
+        .when(text == "-inf")
+        .then(pl.lit("-∞"))
+        .when(matched)
+        .then(sign + body)
+    )
+
+
+def number_expr(expr: pl.Expr | str, decimals: int = 0) -> pl.Expr:
+    """:func:`number` as a Polars expression: ``1 234,5`` (null -> ``–``)."""
+    value = _col(expr)
+    return _named(value, _decimal_text(value, decimals)).fill_null(DASH)
+
+
+def percent_expr(expr: pl.Expr | str, decimals: int = 0) -> pl.Expr:
+    """:func:`percent` as a Polars expression: a ratio (0.125) as ``12,5 %`` (null -> ``–``)."""
+    value = _col(expr)
+    return _named(value, _decimal_text(value, decimals, shift=2) + NBSP + "%").fill_null(DASH)
+
+
+def euros_expr(expr: pl.Expr | str) -> pl.Expr:
+    """:func:`euros` as a Polars expression: ``1 234 €`` (null -> ``–``)."""
+    value = _col(expr)
+    return _named(value, _decimal_text(value, 0) + NBSP + "€").fill_null(DASH)
+
+
+def millions_euros_expr(expr: pl.Expr | str, decimals: int = 1) -> pl.Expr:
+    """:func:`millions_euros` as a Polars expression: ``3,2 M€`` (null -> ``–``)."""
+    value = _col(expr)
+    return _named(value, _decimal_text(_exact_division(value, 1_000_000), decimals) + NBSP + "M€").fill_null(DASH)
+
+
+def signed_percent_expr(expr: pl.Expr | str, decimals: int = 0, minus: str = "\u2212") -> pl.Expr:
+    """:func:`signed_percent` as a Polars expression: ``+12 %`` / ``−3 %`` (null -> ``–``).
+
+    Polars orders NaN above every number (``NaN >= 0`` is true there, false in Python): NaN is tested
+    on its text so that it takes the minus sign as in :func:`signed_percent`.
+    """
+    value = _col(expr)
+    positive = (value >= 0) & (value.cast(pl.String) != "NaN")
+    sign = pl.when(positive).then(pl.lit("+")).otherwise(pl.lit(minus))
+    return _named(value, sign + _decimal_text(value.abs(), decimals, shift=2) + NBSP + "%").fill_null(DASH)
+
+
+# Dates: null stays null (a blank table cell or tooltip), as ``map_elements`` left it.
+
+
+def _year(day: pl.Expr) -> pl.Expr:
+    return day.dt.year().cast(pl.String)
+
+
+def _month_name(day: pl.Expr) -> pl.Expr:
+    return day.dt.month().replace_strict(_MONTH_NAMES, return_dtype=pl.String)
+
+
+def quarter_short_expr(expr: pl.Expr | str) -> pl.Expr:
+    """:func:`quarter_short` on a Date expression: ``T1 2024``."""
+    day = _col(expr)
+    return _named(day, "T" + day.dt.quarter().cast(pl.String) + " " + _year(day))
+
+
+def quarter_long_expr(expr: pl.Expr | str) -> pl.Expr:
+    """:func:`quarter_long` on a Date expression: ``1er trimestre 2024``, ``2e trimestre 2024``."""
+    day = _col(expr)
+    ordinal = day.dt.quarter().replace_strict(_QUARTER_ORDINALS, return_dtype=pl.String)
+    return _named(day, ordinal + " trimestre " + _year(day))
+
+
+def date_long_expr(expr: pl.Expr | str) -> pl.Expr:
+    """:func:`date_long` on a Date expression: ``1er janvier 2020``, ``14 juillet 2024``."""
+    day = _col(expr)
+    number = pl.when(day.dt.day() == 1).then(pl.lit("1er")).otherwise(day.dt.day().cast(pl.String))
+    return _named(day, number + " " + _month_name(day) + " " + _year(day))
+
+
+def date_short_expr(expr: pl.Expr | str) -> pl.Expr:
+    """:func:`date_short` on a Date expression: ``01/07/2024`` (the year unpadded, as Babel's ``y``)."""
+    day = _col(expr)
+    two = [day.dt.day(), day.dt.month()]
+    return _named(day, pl.concat_str([*(p.cast(pl.String).str.zfill(2) for p in two), _year(day)], separator="/"))
+
+
+def month_long_expr(expr: pl.Expr | str) -> pl.Expr:
+    """:func:`month_long` on a Date expression: ``juillet 2024``."""
+    day = _col(expr)
+    return _named(day, _month_name(day) + " " + _year(day))
