@@ -101,24 +101,34 @@ def cmd_import_indicators(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from fsdash.demo.build import build_demo
     from fsdash.ingest import IngestRefused
 
     sites = Path(args.sites) if getattr(args, "sites", None) else None
     official = [Path(f) for f in getattr(args, "official", None) or []]
+    today_text = getattr(args, "aujourdhui", None)
+    try:
+        today = dt.date.fromisoformat(today_text) if today_text else None
+    except ValueError:
+        return _refused([f"date illisible « {today_text} » (attendu : AAAA-MM-JJ)"])
     try:
         build_demo(
             _db(args),
             seed=args.seed,
+            first=getattr(args, "premier", None),
             until=args.until,
+            today=today,
+            grain=getattr(args, "grain", None) or "standard",
             sites_file=sites,
             official_files=official or None,
             progress=lambda m: print(m, flush=True),
         )
     except IngestRefused as exc:
-        for message in exc.messages:
-            print(f"erreur : {message}", file=sys.stderr)
-        return EXIT_REFUSED
+        return _refused(exc.messages)
+    except ValueError as exc:  # a quarter or a clock the generator refuses: nothing was built
+        return _refused([str(exc)])
     return 0
 
 
@@ -182,7 +192,29 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="construit l'entrepôt de démonstration (données synthétiques)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--seed", type=int, default=2019, help="graine du générateur (défaut : 2019)")
+    p.add_argument(
+        "--premier",
+        metavar="AAAA-Tn",
+        help="premier trimestre généré (défaut : 2020-T1, premières labellisations ; "
+        "avant, le réseau n'existe pas et les trimestres sont vides)",
+    )
     p.add_argument("--until", metavar="AAAA-Tn", help="dernier trimestre généré (défaut : dernier trimestre terminé)")
+    p.add_argument(
+        "--aujourdhui",
+        metavar="AAAA-MM-JJ",
+        help="date du jour de la démonstration (défaut : aujourd'hui) : le dernier trimestre par défaut est le "
+        "dernier terminé à cette date, et le chargement refuse les trimestres qui ne le sont pas ; "
+        "au-delà de 2026, l'activité reste au niveau de la dernière année calée (ex. 2030-01-15 : "
+        "2020-T1 à 2029-T4, dix ans)",
+    )
+    p.add_argument(
+        "--grain",
+        choices=("standard", "complet"),
+        default="standard",
+        help="finesse du détail des demandes : « standard » (défaut, environ 130 lignes par site et par "
+        "trimestre) ou « complet » (toutes les combinaisons partenaire × situation de vie × canal × suite "
+        "qu'un site déclare, environ 260 lignes par site et par trimestre, comme le flux national réel)",
+    )
     p.add_argument(
         "--sites",
         metavar="FICHIER",

@@ -183,3 +183,73 @@ def test_demo_on_the_real_network(tmp_path, demo_today):
     assert orphans == [(0,)]
     assert network == [("liste officielle liste-fs-20240801.csv",)]
     assert summary["quarters"]["last"] == "2021-04-01" and summary["requests_by_year"]["2020"] > 0
+
+
+def test_demo_clock_starts_before_the_network_without_breaking(tmp_path, demo_today):
+    """Quarters before the first labels (2020) are empty; the build carries on into the network's life."""
+    from fsdash.demo.build import build_demo
+
+    path = tmp_path / "avant.duckdb"
+    build_demo(path, seed=7, first="2019-T4", until="2020-T1", today=demo_today)
+    with reader(path) as con:
+        periods = con.sql("SELECT DISTINCT periode::VARCHAR FROM activite ORDER BY 1").fetchall()
+        detail = con.sql("SELECT min(periode)::VARCHAR FROM demandes_detail").fetchall()
+    assert periods == [("2020-01-01",)] and detail == [("2020-01-01",)]
+
+
+def test_demo_clock_runs_past_the_calibration_at_full_grain(tmp_path):
+    """`--aujourdhui 2030-01-15`: quarters up to 2029 T4, requests flat at the last calibrated year, and
+    `--grain complet` gives a national feed's grain (≈ 260 rows a site-quarter) with the same partner mix."""
+    path = tmp_path / "futur.duckdb"
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fsdash",
+            "demo",
+            "--db",
+            str(path),
+            "--premier",
+            "2029-T3",
+            "--aujourdhui",
+            "2030-01-15",
+            "--grain",
+            "complet",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    with reader(path) as con:
+        periods = con.sql("SELECT DISTINCT periode::VARCHAR FROM activite ORDER BY 1").fetchall()
+        summer = con.sql("SELECT sum(demandes) FROM activite WHERE is_current AND quarter(periode) = 3").fetchall()
+        per_site = con.sql("""SELECT count(*) / count(DISTINCT (site_id, periode)) FROM demandes_detail
+                              WHERE is_current""").fetchall()[0][0]
+        partners = dict(
+            con.sql("""SELECT partenaire, sum(nb_demandes) / sum(sum(nb_demandes)) OVER ()
+                       FROM demandes_detail WHERE is_current GROUP BY ALL""").fetchall()
+        )
+        grain = con.sql("SELECT value FROM meta WHERE key = 'demo_grain'").fetchall()
+    assert periods == [("2029-07-01",), ("2029-10-01",)]
+    expected = cal.REQUESTS_PER_YEAR[2026] * cal.SEASONALITY[3] / sum(cal.SEASONALITY.values())
+    assert within(summer[0][0], expected)
+    assert 200 <= per_site <= 320 and grain == [("complet",)]
+    for partner, share in PARTNERS_2023.items():
+        assert abs(partners[partner] - share) < 0.01, partner
+
+
+def test_demo_clock_refuses_a_first_quarter_after_the_last(tmp_path):
+    command = ["demo", "--db", str(tmp_path / "d.duckdb"), "--premier", "2021-T1", "--until", "2020-T4"]
+    out = subprocess.run(
+        [sys.executable, "-m", "fsdash", *command],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "2021-T1 est après le dernier (2020-T4)" in out.stderr
+    assert not (tmp_path / "d.duckdb").exists()
+
+
+def test_requests_per_year_beyond_the_calibration():
+    assert cal.requests_per_year(2019) == 0
+    assert cal.requests_per_year(2023) == cal.REQUESTS_PER_YEAR[2023]
+    assert cal.requests_per_year(2031) == cal.REQUESTS_PER_YEAR[max(cal.REQUESTS_PER_YEAR)]

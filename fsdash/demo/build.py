@@ -36,6 +36,8 @@ from fsdash.warehouse.schema import set_meta
 from fsdash.warehouse.store import writer
 
 FIRST_QUARTER = (2020, 1)
+#: ``demo --grain``: the default detail (≈ 130 rows a site-quarter) or the grain of a real national feed.
+GRAINS = ("standard", "complet")
 
 
 def parse_quarter(text: str) -> tuple[int, int]:
@@ -71,9 +73,12 @@ def _quarter_files(
     is_last: bool,
     folder: Path,
     satisfaction: pl.DataFrame | None = None,
+    full_grain: bool = False,
 ) -> tuple[list[Path], dict[str, pl.DataFrame]]:
     """The files sent for one quarter, and what is left to send with the next one."""
     act = feed.activity(rng, profile, year, quarter, scale)
+    if act.is_empty():  # before the network's first labels: no site open, nothing to send
+        return [], carry
     act, _missing = _split(rng, act, cal.SHARE_MISSING_REPORTS)
     on_time, late = _split(rng, act, cal.SHARE_LATE_LAST_QUARTER if is_last else cal.SHARE_LATE_REPORTS)
     reported = pl.concat([carry.get("activite", on_time.clear()), on_time])
@@ -88,7 +93,7 @@ def _quarter_files(
     )
     if corrections is not None:
         sent = pl.concat([sent, corrections])
-    detail = feed.request_detail(rng, profile, reported)
+    detail = feed.request_detail(rng, profile, reported, full_grain)
     kiosk = feed.kiosk_answers(rng, profile, reported, satisfaction)
     tag = f"{year}-T{quarter}"
     files = [
@@ -187,7 +192,7 @@ def calibrated_scales(
         weight = feed.expected_weight(profile, year, quarter)
         shares = targets.request_shares.get((year, quarter))
         factor = feed.share_factors(weight, departements, shares) if shares else np.ones_like(weight)
-        default = cal.REQUESTS_PER_YEAR[year] * cal.SEASONALITY[quarter] / sum(cal.SEASONALITY.values())
+        default = cal.requests_per_year(year) * cal.SEASONALITY[quarter] / sum(cal.SEASONALITY.values())
         total = targets.requests_by_quarter.get((year, quarter), default)
         mass = (weight * factor).sum()
         scales[(year, quarter)] = factor * (total / (1 - cal.SHARE_MISSING_REPORTS) / mass if mass else 0.0)
@@ -195,7 +200,7 @@ def calibrated_scales(
 
 
 def _import_official(con: duckdb.DuckDBPyConnection, files: list[Path], today: dt.date) -> None:
-    from fsdash.official import import_official_paths, report_lines
+    from fsdash.official.load import import_official_paths, report_lines
 
     result = import_official_paths(con, files, today=today)
     if result.exit_code:
@@ -212,8 +217,10 @@ def build_demo(
     path: Path,
     *,
     seed: int = 2019,
+    first: str | None = None,
     until: str | None = None,
     today: dt.date | None = None,
+    grain: str = "standard",
     sites_file: Path | None = None,
     official_files: list[Path] | None = None,
     progress: Callable[[str], None] = lambda _m: None,
@@ -224,16 +231,30 @@ def build_demo(
     network imported through :func:`fsdash.ingest.import_site_list`; otherwise on a synthetic
     network placed at real communes. With ``official_files`` (DITP/Etalab series), those are
     imported first and the feed is calibrated on them (see the module docstring).
+
+    The clock: quarters run from ``first`` (default 2020 T1, the network's first labels) to
+    ``until`` (default: the last quarter complete at ``today``, itself the real date by default), so
+    that a warehouse of any length can be built — ten years with ``today`` in 2030. The network and
+    its draws do not depend on the clock; years past the calibration keep its last level
+    (:func:`fsdash.demo.calibration.requests_per_year`), quarters before the first labels are empty.
+    ``grain="complet"`` draws the detail at the grain of a real national feed (``feed.request_detail``).
     """
     today = today or dt.date.today()
     last = parse_quarter(until) if until else last_complete_quarter(today)
     if last > last_complete_quarter(today):
         raise ValueError(f"le trimestre {last[0]}-T{last[1]} n'est pas encore terminé")
+    start = parse_quarter(first) if first else FIRST_QUARTER
+    if start > last:
+        raise ValueError(f"le premier trimestre {start[0]}-T{start[1]} est après le dernier ({last[0]}-T{last[1]})")
+    if grain not in GRAINS:
+        raise ValueError(f"grain inconnu : « {grain} » (attendu : {' ou '.join(GRAINS)})")
     rng = np.random.default_rng(seed)
-    quarters = quarters_between(FIRST_QUARTER, last)
+    quarters = quarters_between(start, last)
     with tempfile.TemporaryDirectory(prefix="fsdash-demo-") as tmp, writer(path, fresh=True) as con:
         folder = Path(tmp)
         set_meta(con, "demo_seed", str(seed))
+        if grain != "standard":  # the default warehouse stays byte-for-byte what it was
+            set_meta(con, "demo_grain", grain)
         targets = None
         if official_files:
             _import_official(con, official_files, today)
@@ -277,17 +298,21 @@ def build_demo(
                 (year, quarter) == last,
                 folder,
                 satisfaction,
+                grain == "complet",
             )
             if quarter == 4 and year >= cal.SURVEY_FIRST_YEAR:
                 open_ids = sites.filter(pl.Series(feed.active_fraction(sites, year, 4) > 0))["site_id"].to_list()
                 files.append(
                     _write(feed.survey(rng, profile, year, open_ids), folder, f"demo-{year}-enquete_annuelle.parquet")
                 )
+            label = formats.quarter_long(quarter_start(year, quarter))
+            if not any(files):
+                progress(f"  {label} : aucun site labellisé, rien à charger")
+                continue
             result = ingest_paths(con, [f for f in files if f], nature="demo", today=today)
             accepted = sum(t.rows_accepted for f in result.files for t in f.tables)
             progress(
-                f"  {formats.quarter_long(quarter_start(year, quarter))} : "
-                f"{formats.number(accepted)} lignes chargées, {formats.number(result.rows_rejected)} en quarantaine"
+                f"  {label} : {formats.number(accepted)} lignes chargées, {formats.number(result.rows_rejected)} en quarantaine"
             )
         # last, so the draws above (and the demo they give for a seed) do not depend on it
         ingest_paths(con, funding_files(rng, folder, last), nature="demo", today=today)

@@ -54,6 +54,22 @@ REQUESTS_PER_YEAR = {
     2026: 12_600_000,
 }
 
+#: The network's first labels (1 January 2020): quarters before it have no site, hence no report.
+FIRST_YEAR = min(REQUESTS_PER_YEAR)
+#: The last year with a figure above. The demo clock can run past it (``demo --aujourdhui``, to build a
+#: ten-year warehouse): later years keep this year's level — flat, not extrapolated, because the
+#: network itself stops growing after the last wave of ``LABEL_WAVES`` and the last closures of
+#: ``CLOSURES_PER_YEAR``, and a growth rate applied for years would invent a trend nobody published.
+LAST_PUBLISHED_YEAR = max(REQUESTS_PER_YEAR)
+
+
+def requests_per_year(year: int) -> int:
+    """Requests of a calendar year: the figure above, none before the network, flat after the last figure."""
+    if year < FIRST_YEAR:
+        return 0
+    return REQUESTS_PER_YEAR[min(year, LAST_PUBLISHED_YEAR)]
+
+
 #: Quarterly seasonality: spring tax-return peak, summer dip.
 SEASONALITY = {1: 1.00, 2: 1.10, 3: 0.86, 4: 1.04}
 
@@ -93,6 +109,13 @@ PARTNER_SITUATIONS = {
 
 #: Share answered on the spot (≈ 82 %), passed to the partner's referent, redirected.
 OUTCOME_SHARES = {"REPONDU_SUR_PLACE": 0.82, "TRANSMIS_REFERENT": 0.13, "REORIENTE": 0.05}
+
+#: ``demo --grain complet``: the detail at the grain of a real national feed (≈ 0.75 M rows a quarter for
+#: ≈ 2 900 sites, ≈ 260 partner × situation × channel × outcome combinations per site-quarter) instead of
+#: the default's ≈ 130. A share of each partner's requests is spread evenly over every life situation,
+#: and a share of each site's channels over every channel; partner and outcome shares stay as above.
+FULL_GRAIN_SITUATION_SPREAD = 0.15
+FULL_GRAIN_CHANNEL_SPREAD = 0.15
 
 CHANNEL_SHARES_FIXED = {"SUR_SITE": 0.78, "TELEPHONE": 0.17, "VISIO": 0.03, "ITINERANT": 0.02}
 CHANNEL_SHARES_MOBILE = {"SUR_SITE": 0.10, "TELEPHONE": 0.08, "VISIO": 0.02, "ITINERANT": 0.80}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from fsdash.catalogue import load_catalogue
 from fsdash.demo import calibration as cal
 from fsdash.demo.network import opening_hours
 from fsdash.periods import quarter_end, quarter_start
@@ -117,14 +118,14 @@ def year_scale(profile: SiteProfile, year: int, quarters: list[int]) -> float:
     Reports that never arrive (``SHARE_MISSING_REPORTS``) are compensated for.
     """
     share_of_year = sum(cal.SEASONALITY[q] for q in quarters) / sum(cal.SEASONALITY.values())
-    target = cal.REQUESTS_PER_YEAR[year] / (1 - cal.SHARE_MISSING_REPORTS) * share_of_year
+    target = cal.requests_per_year(year) / (1 - cal.SHARE_MISSING_REPORTS) * share_of_year
     weight = sum(
         (
             profile.size * active_fraction(profile.sites, year, q) * ramp(profile.sites, year, q) * cal.SEASONALITY[q]
         ).sum()
         for q in quarters
     )
-    return target / weight
+    return target / weight if weight else 0.0  # no site open yet: nothing to scale
 
 
 def expected_weight(profile: SiteProfile, year: int, quarter: int) -> np.ndarray:
@@ -189,7 +190,7 @@ def activity(
             "visios_realisees": rng.poisson(demandes * 0.01),
             "agents_accueil": agents,
             "agents_etp": np.round(agents * rng.uniform(0.55, 1.0, m), 1),
-            "agents_formes": rng.binomial(agents, min(0.4 + 0.15 * (year - 2020), 0.95)),
+            "agents_formes": rng.binomial(agents, min(max(0.4 + 0.15 * (year - 2020), 0.0), 0.95)),
             "heures_ouverture_hebdo": profile.hours[idx],
             "jours_ouverture_hebdo": profile.days[idx],
             "fermetures_exceptionnelles": closures,
@@ -202,18 +203,50 @@ def activity(
     )
 
 
-def request_detail(rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame) -> pl.DataFrame:
-    """``demandes_detail`` rows: multinomial splits of each site-quarter's total (non-zero rows only)."""
+def full_pairs() -> list[tuple[str, str]]:
+    """(partner, situation) for every partner and every life situation of the catalogue (full grain)."""
+    situations = load_catalogue().dimensions["situation"].codes
+    return [(p, s) for p in cal.PARTNER_SHARES for s in situations]
+
+
+def _full_grain_pairs(partner_p: np.ndarray) -> np.ndarray:
+    """Site probabilities over :func:`full_pairs`: each partner keeps its share, a part of which
+    (``FULL_GRAIN_SITUATION_SPREAD``) is spread evenly over every life situation."""
+    wide = full_pairs()
+    position = {pair: i for i, pair in enumerate(wide)}
+    partners = list(cal.PARTNER_SHARES)
+    to_wide = np.zeros((len(pairs()), len(wide)))
+    to_partner = np.zeros((len(pairs()), len(partners)))
+    for i, (partner, situation, _w) in enumerate(pairs()):
+        to_wide[i, position[(partner, situation)]] = 1.0
+        to_partner[i, partners.index(partner)] = 1.0
+    per_partner = len(wide) // len(partners)
+    spread = cal.FULL_GRAIN_SITUATION_SPREAD
+    even = np.repeat(partner_p @ to_partner, per_partner, axis=1) / per_partner
+    return (1 - spread) * (partner_p @ to_wide) + spread * even
+
+
+def request_detail(
+    rng: np.random.Generator, profile: SiteProfile, act: pl.DataFrame, full_grain: bool = False
+) -> pl.DataFrame:
+    """``demandes_detail`` rows: multinomial splits of each site-quarter's total (non-zero rows only).
+
+    ``full_grain`` (``demo --grain complet``) splits over every partner × situation of the catalogue with
+    flatter channels, for as many rows a site-quarter as a real national feed (see ``calibration``).
+    """
     rows_idx = profile.index_of(act["site_id"])
     totals = act["demandes"].to_numpy()
-    pair_counts = rng.multinomial(totals, profile.partner_p[rows_idx])  # rows × pairs
+    pair_p = _full_grain_pairs(profile.partner_p[rows_idx]) if full_grain else profile.partner_p[rows_idx]
+    pair_counts = rng.multinomial(totals, pair_p)  # rows × pairs
     mobile = profile.sites["format"].is_in(MOBILE_FORMATS).to_numpy()[rows_idx]
     channels = list(cal.CHANNEL_SHARES_FIXED)
     ch_p = np.where(mobile[:, None], list(cal.CHANNEL_SHARES_MOBILE.values()), list(cal.CHANNEL_SHARES_FIXED.values()))
+    if full_grain:
+        ch_p = (1 - cal.FULL_GRAIN_CHANNEL_SPREAD) * ch_p + cal.FULL_GRAIN_CHANNEL_SPREAD / len(channels)
     co_p = (ch_p[:, :, None] * profile.outcome_p[rows_idx][:, None, :]).reshape(len(rows_idx), -1)
     cells = rng.multinomial(pair_counts, co_p[:, None, :])  # rows × pairs × (channel·outcome)
     r, p, k = np.nonzero(cells)
-    pair_list = pairs()
+    pair_list = full_pairs() if full_grain else pairs()
     outcomes = list(cal.OUTCOME_SHARES)
     n_out = len(outcomes)
     return pl.DataFrame(
