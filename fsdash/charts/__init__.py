@@ -4,6 +4,11 @@ Charts receive frames already aggregated to what is plotted (Altair sends every 
 browser), with preformatted French labels for tooltips. This module registers the theme and
 holds the builders shared by several pages; page-specific builders live in submodules
 (``fsdash.charts.attendance``…).
+
+Labels are written by the native expressions of :mod:`fsdash.formats` (``number_expr``…), never by a
+Python callback inside a Polars expression: those run Babel once per row and can deadlock the server
+(Polars' thread pool waits for the GIL). Pages turn a chart into its spec with :func:`spec`, which
+skips Altair's schema validation: the builders are validated once, by the tests.
 """
 
 from __future__ import annotations
@@ -75,18 +80,23 @@ def fsdash_theme() -> alt.theme.ThemeConfig:
     }
 
 
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec of a chart, for ``st.vega_lite_chart`` or a PDF renderer, without Altair's
+    validation of the whole JSON schema (≈ 40 ms a chart, on every rerun): the builders' specs are
+    validated by the tests (``tests/test_charts.py``), and the data cannot make a spec invalid."""
+    return chart.to_dict(validate=False)
+
+
 def with_quarter_labels(frame: pl.DataFrame, column: str = "periode") -> pl.DataFrame:
     """Add ``trimestre`` (``T1 2024``) next to a quarter-start date column, for axes and tables."""
-    return frame.with_columns(
-        pl.col(column).map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre")
-    )
+    return frame.with_columns(formats.quarter_short_expr(column).alias("trimestre"))
 
 
 def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
     """One bar per quarter; seasonality shows as the summer dip and the spring peak."""
     data = (
         with_quarter_labels(frame.select("periode", value))
-        .with_columns(pl.col(value).map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr"))
+        .with_columns(formats.number_expr(value).alias("valeur_fr"))
         .with_columns(pl.col("periode").cast(pl.String))
     )
     order = data["trimestre"].to_list()
@@ -125,8 +135,7 @@ def trajectory(frame: pl.DataFrame, targets: list = (), official: pl.DataFrame |
             ]
         )
     data = series.with_columns(
-        pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
-        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
+        formats.number_expr("sites").alias("sites_fr"), formats.date_long_expr("date").alias("date_fr")
     )
     names = [n for n in (FEED_SERIES, OFFICIAL_LABELS_SERIES) if n in set(series["serie"].to_list())]
     line = (
@@ -176,8 +185,8 @@ def trajectory_by(frame: pl.DataFrame, labels: dict[str, str], title: str) -> al
     """
     data = frame.with_columns(
         pl.col("groupe").replace_strict(labels, default=pl.col("groupe")).alias("groupe_fr"),
-        pl.col("sites").map_elements(formats.number, return_dtype=pl.String).alias("sites_fr"),
-        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
+        formats.number_expr("sites").alias("sites_fr"),
+        formats.date_long_expr("date").alias("date_fr"),
     )
     return (
         alt.Chart(data.to_arrow())
@@ -203,13 +212,9 @@ def reconciliation_gaps(summary: pl.DataFrame, tolerance: float) -> alt.LayerCha
     The tolerance the user chose is drawn as a rule, so flagged dates stand out without colour.
     """
     data = summary.with_columns(
-        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
-        pl.col("median_abs_gap_relative")
-        .map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
-        .alias("mediane_fr"),
-        pl.col("max_abs_gap_relative")
-        .map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String)
-        .alias("max_fr"),
+        formats.date_long_expr("date").alias("date_fr"),
+        formats.percent_expr("median_abs_gap_relative", 1).alias("mediane_fr"),
+        formats.percent_expr("max_abs_gap_relative", 1).alias("max_fr"),
     )
     base = alt.Chart(data.to_arrow()).encode(x=alt.X("date:T", title=None))
     median = base.mark_line(point=True, color=theme.color("primary")).encode(
@@ -246,8 +251,7 @@ def official_monthly(official: pl.DataFrame, feed_quarterly: pl.DataFrame, unit:
         pl.lit(FEED_REQUESTS_SERIES).alias("serie"),
     )
     data = pl.concat([points, feed], how="vertical_relaxed").with_columns(
-        pl.col("valeur").map_elements(formats.number, return_dtype=pl.String).alias("valeur_fr"),
-        pl.col("date").map_elements(formats.month_long, return_dtype=pl.String).alias("date_fr"),
+        formats.number_expr("valeur").alias("valeur_fr"), formats.month_long_expr("date").alias("date_fr")
     )
     names = [OFFICIAL_ACTS_SERIES, FEED_REQUESTS_SERIES]
     encode = dict(
@@ -270,9 +274,7 @@ def official_monthly(official: pl.DataFrame, feed_quarterly: pl.DataFrame, unit:
     target = official.filter(pl.col("target").is_not_null())
     if not target.is_empty():
         goal = target.select("date", pl.col("target").alias("valeur")).with_columns(
-            pl.col("valeur")
-            .map_elements(lambda v: f"objectif : {formats.number(v)} par mois", return_dtype=pl.String)
-            .alias("libelle")
+            ("objectif : " + formats.number_expr("valeur") + " par mois").alias("libelle")
         )
         point = (
             alt.Chart(goal.to_arrow())
@@ -297,9 +299,7 @@ def official_vs_feed_by_zone(rows: pl.DataFrame, unit: str) -> alt.Chart:
             ]
         )
         .drop_nulls("valeur")
-        .with_columns(
-            pl.col("valeur").map_elements(lambda v: formats.number(v, 1), return_dtype=pl.String).alias("valeur_fr")
-        )
+        .with_columns(formats.number_expr("valeur", 1).alias("valeur_fr"))
     )
     names = ["Série officielle", "Données fsdash"]
     order = rows.sort("official", descending=True, nulls_last=True)["zone_name"].to_list()
@@ -328,9 +328,7 @@ def official_vs_feed_by_zone(rows: pl.DataFrame, unit: str) -> alt.Chart:
 
 def commitments(frame: pl.DataFrame) -> alt.LayerChart:
     """Share of each charter commitment met, as labelled horizontal bars on a 0–100 % axis."""
-    data = frame.drop_nulls("valeur").with_columns(
-        pl.col("valeur").map_elements(lambda v: formats.percent(v, 1), return_dtype=pl.String).alias("valeur_fr")
-    )
+    data = frame.drop_nulls("valeur").with_columns(formats.percent_expr("valeur", 1).alias("valeur_fr"))
     base = alt.Chart(data.to_arrow()).encode(
         y=alt.Y("engagement:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
         x=alt.X("valeur:Q", title="Part conforme", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),

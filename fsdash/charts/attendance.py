@@ -1,7 +1,8 @@
 """Charts of the Fréquentation page: quarterly trends (with a comparison), seasonality, the spread of
 the load across sites.
 
-Frames come in aggregated (one row per quarter, per bin…); tooltips carry preformatted French text.
+Frames come in aggregated (one row per quarter, per bin…); tooltips carry French text written by the
+native expressions of :mod:`fsdash.formats` (no Python callback in a Polars expression).
 :func:`comparison_trend` is shared with the Motifs de contact page.
 """
 
@@ -13,14 +14,12 @@ import altair as alt
 import polars as pl
 
 from fsdash import formats, theme
-from fsdash.filters import shift_quarters
 
 CURRENT_LABEL = "Période choisie"
 
 
-def _fmt(values: pl.Series | pl.Expr, kind: str, decimals: int) -> pl.Expr:
-    fn = (lambda v: formats.percent(v, decimals)) if kind == "percent" else (lambda v: formats.number(v, decimals))
-    return values.map_elements(fn, return_dtype=pl.String)
+def _fmt(values: pl.Expr, kind: str, decimals: int) -> pl.Expr:
+    return formats.percent_expr(values, decimals) if kind == "percent" else formats.number_expr(values, decimals)
 
 
 def quarter_offset(first: dt.date, other_first: dt.date) -> int:
@@ -30,10 +29,12 @@ def quarter_offset(first: dt.date, other_first: dt.date) -> int:
 
 def align(compared: pl.DataFrame, offset: int) -> pl.DataFrame:
     """Move a comparison's quarters ``offset`` quarters forward, onto the selected period's quarters;
-    its own quarter is kept as ``periode_comparee``."""
+    its own quarter is kept as ``periode_comparee``.
+
+    As :func:`fsdash.periods.shift_quarters`: the first of the month, ``3 × offset`` months later."""
     return compared.with_columns(
         pl.col("periode").alias("periode_comparee"),
-        pl.col("periode").map_elements(lambda d: shift_quarters(d, offset), return_dtype=pl.Date).alias("periode"),
+        pl.col("periode").dt.month_start().dt.offset_by(f"{3 * offset}mo").alias("periode"),
     )
 
 
@@ -59,7 +60,7 @@ def comparison_trend(
     cur = (
         current.select("periode", value)
         .with_columns(
-            pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
+            formats.quarter_short_expr("periode").alias("trimestre"),
             _fmt(pl.col(value), kind, decimals).alias("valeur_fr"),
             pl.lit(CURRENT_LABEL).alias("serie"),
         )
@@ -108,8 +109,8 @@ def comparison_trend(
         cmp = compared.filter(pl.col("periode").is_in(current["periode"].implode()))
         own = pl.col("periode_comparee") if "periode_comparee" in cmp.columns else pl.col("periode")
         cmp = cmp.select(
-            pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
-            own.map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre_compare"),
+            formats.quarter_short_expr("periode").alias("trimestre"),
+            formats.quarter_short_expr(own).alias("trimestre_compare"),
             pl.col(value),
             _fmt(pl.col(value), kind, decimals).alias("valeur_fr"),
             pl.lit(label).alias("serie"),

@@ -2,7 +2,8 @@
 Territoires envelope (committed, paid, remaining per line); the regularisation of the 2018 arrears.
 
 Amounts arrive in euros and are drawn in M€ (the committees' unit), with French tooltips. Status
-never relies on colour alone: bars carry their value as text, lines differ by dash.
+never relies on colour alone: bars carry their value as text, lines differ by dash. Texts are written
+by the native expressions of :mod:`fsdash.formats` (no Python callback in a Polars expression).
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from fsdash.circulaire import BDT_ENVELOPE
 
 
 def _meur(expr: pl.Expr) -> pl.Expr:
-    return expr.map_elements(lambda v: formats.millions_euros(v, 2), return_dtype=pl.String)
+    return formats.millions_euros_expr(expr, 2)
 
 
 def _money(expr: pl.Expr, unit: float) -> pl.Expr:
     """French amounts in the chart's unit: ``1,25 M€``, or ``632 000 €`` for a département or a site."""
     if unit == 1e6:
         return _meur(expr)
-    return expr.map_elements(lambda v: formats.euros(round(v)), return_dtype=pl.String)
+    # Whole euros, rounded half to even as Python's round() (exact at 0 decimals) and without the sign
+    # of a negative that rounds to zero.
+    return formats.euros_expr(expr.round(0, mode="half_to_even").cast(pl.Int64, strict=False))
 
 
 def stacked_amounts(frame: pl.DataFrame, category: str, labels: dict[str, str], title: str) -> alt.LayerChart:
@@ -82,25 +85,24 @@ def stacked_amounts(frame: pl.DataFrame, category: str, labels: dict[str, str], 
 def envelope_bars(status: pl.DataFrame, labels: dict[str, str]) -> alt.LayerChart:
     """One row per line of the envelope: the envelope (light bar), committed (mid), paid (dark, thin),
     each labelled with its amount and share of the envelope."""
-    rows = []
-    for r in status.iter_rows(named=True):
-        for kind, value, size in (
-            ("Enveloppe", r["enveloppe"], 26),
-            ("Engagé", r["engage"], 16),
-            ("Payé", r["paye"], 7),
-        ):
-            share = value / r["enveloppe"] if r["enveloppe"] else None
-            rows.append(
-                {
-                    "ligne": labels.get(r["ligne"], r["ligne"]),
-                    "mesure": kind,
-                    "meur": value / 1e6,
-                    "taille": size,
-                    "texte": f"{kind} : {formats.millions_euros(value, 2)}"
-                    + (f" ({formats.percent(share, 0)})" if kind != "Enveloppe" else ""),
-                }
-            )
-    data = pl.DataFrame(rows)
+    measures = []
+    for kind, column, size in (("Enveloppe", "enveloppe", 26), ("Engagé", "engage", 16), ("Payé", "paye", 7)):
+        value = pl.col(column).cast(pl.Float64)
+        text = f"{kind} : " + _meur(value)
+        if kind != "Enveloppe":
+            share = pl.when(pl.col("enveloppe") != 0).then(value / pl.col("enveloppe"))
+            text = text + " (" + formats.percent_expr(share) + ")"
+        measures.append(
+            status.select(
+                pl.col("ligne").replace_strict(labels, default=pl.col("ligne")).alias("ligne"),
+                pl.lit(kind).alias("mesure"),
+                (value / 1e6).alias("meur"),
+                pl.lit(size, dtype=pl.Int64).alias("taille"),
+                text.alias("texte"),
+            ).with_row_index("rang")
+        )
+    # Row by row (a line's envelope, committed, paid), as the chart's data always came.
+    data = pl.concat(measures).sort("rang", maintain_order=True).drop("rang")
     order = [labels.get(c, c) for c in status["ligne"].to_list()]
     domain = ["Enveloppe", "Engagé", "Payé"]
     y = alt.Y("ligne:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
@@ -149,7 +151,7 @@ def envelope_progress(timeline: pl.DataFrame, labels: dict[str, str]) -> alt.Lay
         pl.col("ligne").replace_strict(labels, default=pl.col("ligne")).alias("ligne_fr"),
         (pl.col("montant") / pl.col("enveloppe")).alias("part"),
         _meur(pl.col("montant")).alias("montant_fr"),
-        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
+        formats.date_long_expr("date").alias("date_fr"),
     )
     domain = [labels[c] for c in labels]
     lines = (
@@ -203,8 +205,7 @@ def envelope_progress(timeline: pl.DataFrame, labels: dict[str, str]) -> alt.Lay
 def arrears_progress(timeline: pl.DataFrame, owed: int | None, owed_label: str) -> alt.LayerChart:
     """Cumulated MSAP regularised over time (a step line), with the number owed as a dashed rule."""
     data = timeline.with_columns(
-        pl.col("date").map_elements(formats.date_long, return_dtype=pl.String).alias("date_fr"),
-        pl.col("msap_regularisees").map_elements(formats.number, return_dtype=pl.String).alias("msap_fr"),
+        formats.date_long_expr("date").alias("date_fr"), formats.number_expr("msap_regularisees").alias("msap_fr")
     )
     line = (
         alt.Chart(data.to_arrow())

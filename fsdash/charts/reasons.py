@@ -2,7 +2,8 @@
 and life situation, channel, their trends, and the département × partner heatmap.
 
 Inputs are the frames of :mod:`fsdash.metrics.reasons` (already aggregated); labels are the short
-labels of the catalogue values; tooltips carry French text.
+labels of the catalogue values; tooltips carry French text written by the native expressions of
+:mod:`fsdash.formats` (no Python callback in a Polars expression).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ def outcome_colors() -> dict[str, str]:
 
 
 def _pct(col: str, decimals: int = 1) -> pl.Expr:
-    return pl.col(col).map_elements(lambda v: formats.percent(v, decimals), return_dtype=pl.String)
+    return formats.percent_expr(col, decimals)
 
 
 def _num(col: str) -> pl.Expr:
-    return pl.col(col).map_elements(formats.number, return_dtype=pl.String)
+    return formats.number_expr(col)
 
 
 def outcome_bar(outcomes: pl.DataFrame) -> alt.LayerChart:
@@ -210,8 +211,8 @@ def outcome_stack(outcome_by: pl.DataFrame, title: str = "Suite donnée") -> alt
 
 def _quarter_order(by_quarter: pl.DataFrame) -> list[str]:
     """The quarters' French labels in time order, for an ordinal axis."""
-    periods = by_quarter.select("periode").unique().sort("periode")["periode"]
-    return periods.map_elements(formats.quarter_short, return_dtype=pl.String).to_list()
+    periods = by_quarter.select("periode").unique().sort("periode")
+    return periods.select(formats.quarter_short_expr("periode"))["periode"].to_list()
 
 
 def share_small_multiples(by_quarter: pl.DataFrame, title: str = "Part des demandes", columns: int = 5) -> alt.Chart:
@@ -219,7 +220,7 @@ def share_small_multiples(by_quarter: pl.DataFrame, title: str = "Part des deman
     ten colours. Each panel has its own scale (its title says so)."""
     data = by_quarter.select(
         pl.col("libelle_court").alias("libelle"),
-        pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
+        formats.quarter_short_expr("periode").alias("trimestre"),
         "part",
         _pct("part").alias("part_fr"),
         _num("nb_demandes").alias("demandes_fr"),
@@ -257,7 +258,7 @@ def channel_lines(by_quarter: pl.DataFrame, title: str = "Part des demandes") ->
     """Channels' shares of each quarter's requests, one line per channel (four colours)."""
     data = by_quarter.select(
         pl.col("libelle_court").alias("canal"),
-        pl.col("periode").map_elements(formats.quarter_short, return_dtype=pl.String).alias("trimestre"),
+        formats.quarter_short_expr("periode").alias("trimestre"),
         "part",
         _pct("part").alias("part_fr"),
         _num("nb_demandes").alias("demandes_fr"),
@@ -282,12 +283,17 @@ def channel_lines(by_quarter: pl.DataFrame, title: str = "Part des demandes") ->
     )
 
 
-def _signed_points(v: float) -> str:
+def _signed_points(points: pl.Expr) -> pl.Expr:
     """``+1,2`` / ``−0,8`` share points; ``0,0`` without a sign when it rounds to zero."""
-    text = formats.number(abs(v), 1)
-    if text == formats.number(0, 1):
-        return text
-    return ("+" if v > 0 else "\u2212") + text
+    text = formats.number_expr(points.abs(), 1)
+    positive = (points > 0) & points.is_not_nan()  # Polars orders NaN above every number
+    return (
+        pl.when(points.is_null() | (text == "0,0"))
+        .then(text)
+        .when(positive)
+        .then("+" + text)
+        .otherwise("\u2212" + text)
+    )
 
 
 def departement_heatmap(
@@ -312,12 +318,10 @@ def departement_heatmap(
         _num("nb_demandes").alias("demandes_fr"),
         _num("total_departement").alias("total_fr"),
         (pl.col("ecart") * 100).alias("ecart_points"),
-        (pl.col("ecart") * 100).map_elements(_signed_points, return_dtype=pl.String).alias("ecart_fr"),
+        _signed_points(pl.col("ecart") * 100).alias("ecart_fr"),
     )
     if value == "part":
-        data = data.with_columns(
-            (pl.col("part") * 100).map_elements(lambda v: formats.number(v, 0), return_dtype=pl.String).alias("texte")
-        )
+        data = data.with_columns(formats.number_expr(pl.col("part") * 100).alias("texte"))
         color = alt.Color(
             "part:Q",
             title="Part",

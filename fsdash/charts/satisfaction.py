@@ -34,11 +34,11 @@ _TEXT_ON = {
 
 
 def _pct(expr: pl.Expr, decimals: int = 1) -> pl.Expr:
-    return expr.map_elements(lambda v: formats.percent(v, decimals), return_dtype=pl.String)
+    return formats.percent_expr(expr, decimals)
 
 
 def _num(expr: pl.Expr) -> pl.Expr:
-    return expr.map_elements(formats.number, return_dtype=pl.String)
+    return formats.number_expr(expr)
 
 
 def rate_text(rate: float | None, low: float | None, high: float | None, answers: int | None, decimals: int = 1) -> str:
@@ -51,13 +51,37 @@ def rate_text(rate: float | None, low: float | None, high: float | None, answers
     return text
 
 
+def rate_text_expr(
+    rate: pl.Expr | str = "taux",
+    low: pl.Expr | str = "ic_bas",
+    high: pl.Expr | str = "ic_haut",
+    answers: pl.Expr | str = "reponses",
+    decimals: int = 1,
+) -> pl.Expr:
+    """:func:`rate_text` as a Polars expression (tables and tooltips of every row, without Babel per row)."""
+    rate, low, high, answers = (pl.col(c) if isinstance(c, str) else c for c in (rate, low, high, answers))
+    text = (
+        formats.percent_expr(rate, decimals)
+        + " ["
+        + formats.percent_expr(low, decimals)
+        + " ; "
+        + formats.percent_expr(high, decimals)
+        + "]"
+    )
+    fragile = answers.is_not_null() & (answers < MIN_ANSWERS)
+    # The first branch names the result after ``rate``'s column.
+    return (
+        pl.when(rate.is_not_null() & ~fragile)
+        .then(text)
+        .when(rate.is_not_null())
+        .then("≈ " + text + " (n = " + formats.number_expr(answers) + ")")
+        .otherwise(pl.lit(formats.DASH))
+    )
+
+
 def with_rate_text(frame: pl.DataFrame, column: str = "taux_ic") -> pl.DataFrame:
     """Add the French rate-with-interval text of :func:`rate_text` as ``column``."""
-    return frame.with_columns(
-        pl.struct("taux", "ic_bas", "ic_haut", "reponses")
-        .map_elements(lambda r: rate_text(r["taux"], r["ic_bas"], r["ic_haut"], r["reponses"]), return_dtype=pl.String)
-        .alias(column)
-    )
+    return frame.with_columns(rate_text_expr().alias(column))
 
 
 def _tooltip_frame(frame: pl.DataFrame) -> pl.DataFrame:
