@@ -7,8 +7,11 @@ default, and Streamlit's frontend then draws no basemap; ``map_style=None`` woul
 Streamlit pick a Carto basemap from the theme. :func:`deck` does the former, and the tests check it.
 
 Every object carries a preformatted French ``infobulle`` (HTML) that the single tooltip template
-shows, whatever the layer. A map is never alone: the pages put a table next to it, and
-:func:`choropleth_layer` returns its legend as a frame for that purpose.
+shows, whatever the layer. Tooltips, radii and colours are computed by Polars expressions
+(:func:`infobulle_expr`, :func:`radius_expr`, :mod:`fsdash.formats`' ``*_expr``), never by a Python
+function called per row: Babel per row costs seconds on the whole network, and a Python callback
+inside a Polars expression can deadlock the server. A map is never alone: the pages put a table next
+to it, and :func:`choropleth_layer` returns its legend as a frame for that purpose.
 """
 
 from __future__ import annotations
@@ -43,10 +46,38 @@ NO_DATA = "Pas de donnée"
 
 
 def infobulle(title: str, lines: Sequence[tuple[str, str]] = ()) -> str:
-    """``<b>title</b><br/>label : value…`` with every piece HTML-escaped."""
+    """``<b>title</b><br/>label : value…`` with every piece HTML-escaped (one object; for a frame's
+    rows, :func:`infobulle_expr`)."""
     parts = [f"<b>{html.escape(title)}</b>"]
     parts += [f"{html.escape(label)} : {html.escape(value)}" for label, value in lines]
     return "<br/>".join(parts)
+
+
+#: What :func:`html.escape` replaces (``&`` first, so that the others' ``&`` are not escaped twice).
+_HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
+
+
+def _escape_expr(text: pl.Expr) -> pl.Expr:
+    """:func:`html.escape` as a Polars expression (literal replacements, no callback)."""
+    text = text.cast(pl.String)
+    for char, entity in _HTML_ESCAPES:
+        text = text.str.replace_all(char, entity, literal=True)
+    return text
+
+
+def infobulle_expr(title: pl.Expr, lines: Sequence[tuple[str, pl.Expr]] = ()) -> pl.Expr:
+    """:func:`infobulle` for every row of a frame: ``title`` and each line's value are expressions
+    (format numbers with ``formats.number_expr``…), labels are fixed French text. Compute it once with
+    the data (``frame.with_columns(infobulle_expr(...).alias("infobulle"))``) and pass the column's
+    name to :func:`sites_layer` (``tooltip_column``) or :func:`choropleth_layer`.
+
+    Every piece is HTML-escaped as :func:`infobulle` escapes it; a null title gives an empty title and
+    a null value ``–``.
+    """
+    pieces = [pl.lit("<b>"), _escape_expr(title).fill_null(""), pl.lit("</b>")]
+    for label, value in lines:
+        pieces += [pl.lit(f"<br/>{html.escape(label)} : "), _escape_expr(value).fill_null(formats.DASH)]
+    return pl.concat_str(pieces)
 
 
 class CompactDeck(pdk.Deck):
@@ -158,7 +189,8 @@ def departements_layer(
 
 def radii(values: Sequence[float | None], *, max_px: float = 18.0, min_px: float = 1.5) -> list[float]:
     """Radii proportional to the square root of the values (so a circle's AREA is proportional to the
-    value), the largest value getting ``max_px``; never below ``min_px`` so small sites stay visible."""
+    value), the largest value getting ``max_px``; never below ``min_px`` so small sites stay visible.
+    On a frame's column, :func:`radius_expr`."""
     clean = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v)) and v > 0]
     top = max(clean) if clean else 0
     out = []
@@ -168,6 +200,17 @@ def radii(values: Sequence[float | None], *, max_px: float = 18.0, min_px: float
         else:
             out.append(round(max(max_px * math.sqrt(v / top), min_px), 2))
     return out
+
+
+def radius_expr(value: pl.Expr | str, *, max_px: float = 18.0, min_px: float = 1.5) -> pl.Expr:
+    """:func:`radii` as a Polars expression over a whole column (the largest value of the column gets
+    ``max_px``). Rounded to the hundredth of a pixel by Polars, which may differ from Python's round()
+    by 0.01 px."""
+    v = pl.col(value) if isinstance(value, str) else value
+    shown = v.is_not_null() & v.is_not_nan() & (v > 0)
+    top = v.filter(shown).max()
+    radius = ((v / top).sqrt() * max_px).clip(lower_bound=min_px).round(2)  # named after the value
+    return pl.when(shown).then(radius).otherwise(pl.lit(min_px, dtype=pl.Float64)).cast(pl.Float64)
 
 
 def auto_max_px(n: int) -> float:
@@ -181,6 +224,7 @@ def sites_layer(
     *,
     lat: str = "latitude",
     lon: str = "longitude",
+    tooltip_column: str | None = None,
     tooltip: Callable[[dict], str] | None = None,
     color: str | None = None,
     highlight: Sequence[str] = (),
@@ -193,35 +237,43 @@ def sites_layer(
 ) -> pdk.Layer:
     """Sites as circles whose area is proportional to ``size`` (see :func:`radii`).
 
-    Only the plotted fields travel to the browser: position, radius, colour and the tooltip text
-    (``tooltip(row)``, default: the site's name). Sites without coordinates are left out.
-    ``highlight`` ids are drawn in red Marianne on top. ``max_px`` (the largest circle's radius)
-    defaults to :func:`auto_max_px` of the number of sites.
+    Only the plotted fields travel to the browser: position, radius, colour and the tooltip text,
+    taken from ``tooltip_column`` (computed with :func:`infobulle_expr`; default: the site's name).
+    Sites without coordinates are left out. ``highlight`` ids are drawn in red Marianne on top.
+    ``max_px`` (the largest circle's radius) defaults to :func:`auto_max_px` of the number of sites.
+
+    ``tooltip`` (a function of a row dict) is the former way, called once per site in Python: kept
+    until the pages have moved to ``tooltip_column``; do not use it in new code.
     """
     located = frame.filter(pl.col(lat).is_not_null() & pl.col(lon).is_not_null())
     max_px = auto_max_px(located.height) if max_px is None else max_px
     base = theme.rgb(color or theme.color("primary"), alpha)
     marked = theme.rgb(highlight_color or theme.color("red"), 255)
-    wanted = set(highlight)
-    rows = located.to_dicts()
-    sizes = radii([r[size] for r in rows], max_px=max_px, min_px=min_px)
-    data = []
-    for row, radius in zip(rows, sizes, strict=True):
-        hit = row.get(id_column) in wanted
-        data.append(
-            {
-                "lon": row[lon],
-                "lat": row[lat],
-                "r": radius,
-                "c": marked if hit else base,
-                "infobulle": tooltip(row) if tooltip else infobulle(str(row.get("nom", row.get(id_column, "")))),
-            }
+    if tooltip_column is not None:
+        text = pl.col(tooltip_column)
+    elif tooltip is not None:  # legacy: one Python call per site, outside any Polars expression
+        text = pl.Series("infobulle", [tooltip(row) for row in located.to_dicts()], dtype=pl.String)
+    else:
+        names = [pl.col(c).cast(pl.String) for c in ("nom", id_column) if c in located.columns]
+        text = infobulle_expr(pl.coalesce(*names) if names else pl.lit(""))
+    hit = pl.col(id_column).is_in(list(highlight)) if id_column in located.columns else pl.lit(False)
+    data = (
+        located.select(
+            pl.col(lon).alias("lon"),
+            pl.col(lat).alias("lat"),
+            radius_expr(size, max_px=max_px, min_px=min_px).alias("r"),
+            pl.when(hit).then(pl.lit(marked)).otherwise(pl.lit(base)).alias("c"),
+            text.alias("infobulle") if isinstance(text, pl.Expr) else pl.lit(text).alias("infobulle"),
+            hit.fill_null(False).alias("_hit"),
         )
-    data.sort(key=lambda d: (d["c"] == marked, -d["r"]))  # small circles drawn over big ones, highlight last
+        # small circles drawn over big ones, highlighted sites last (on top); ties keep the frame's order
+        .sort(["_hit", "r"], descending=[False, True], maintain_order=True)
+        .drop("_hit")
+    )
     # "'pixels'" is quoted: pydeck turns a bare string into an accessor expression.
     return pdk.Layer(
         "ScatterplotLayer",
-        data,
+        data.to_dicts(),
         id=layer_id,
         get_position=["lon", "lat"],
         get_radius="r",
@@ -244,18 +296,22 @@ def class_breaks(values: Sequence[float | None], classes: int = 5) -> list[float
     return sorted(c for c in set(cuts) if c > clean.min())
 
 
-def distinct_labels(cuts: Sequence[float], max_decimals: int = 3) -> Callable[[float], str]:
-    """A French number formatter with the fewest decimals that keeps the class bounds distinct and
-    each bound within 5 % of the smallest gap between bounds (so 2.8 is not written 3)."""
+def distinct_decimals(cuts: Sequence[float], max_decimals: int = 3) -> int:
+    """The fewest decimals that keep the class bounds distinct and each bound within 5 % of the smallest
+    gap between bounds (so 2.8 is not written 3)."""
     ordered = sorted(cuts)
     gaps = [b - a for a, b in itertools.pairwise(ordered) if b > a]
     tolerance = 0.05 * (min(gaps) if gaps else max((abs(c) for c in ordered), default=1.0) or 1.0)
-    decimals = max_decimals
     for candidate in range(max_decimals + 1):
         texts = [formats.number(c, candidate) for c in ordered]
         if len(set(texts)) == len(texts) and all(abs(round(c, candidate) - c) <= tolerance for c in ordered):
-            decimals = candidate
-            break
+            return candidate
+    return max_decimals
+
+
+def distinct_labels(cuts: Sequence[float], max_decimals: int = 3) -> Callable[[float], str]:
+    """A French number formatter with :func:`distinct_decimals` decimals, for a legend's few bounds."""
+    decimals = distinct_decimals(cuts, max_decimals)
     return lambda v: formats.number(v, decimals)
 
 
@@ -274,6 +330,7 @@ def choropleth_layer(
     breaks: Sequence[float] | None = None,
     classes: int = 5,
     label: Callable[[float], str] | None = None,
+    tooltip_column: str | None = None,
     tooltip: Callable[[dict], str] | None = None,
     geojson: dict | None = None,
     codes: Sequence[str] | None = None,
@@ -286,54 +343,73 @@ def choropleth_layer(
     theme's sequential ramp, areas without a value in the theme's grey. Returns the layer and its
     legend as a frame ``classe``, ``de``, ``a``, ``couleur``, ``zones`` (the text alternative).
     Only the areas in ``codes`` (default: all) are drawn.
+
+    Each area's tooltip: ``tooltip_column`` of its row (computed with :func:`infobulle_expr`), else its
+    name and value, written natively with the legend's decimals. ``label`` (a function of a bound) and
+    ``tooltip`` (a function of a row dict) are the former, per-row Python way: kept for callers that
+    still pass them, do not use them in new code.
     """
-    values = dict(frame.select(key, value).iter_rows())
-    rows = {r[key]: r for r in frame.to_dicts()}
-    cuts = list(breaks) if breaks is not None else class_breaks(list(values.values()), classes)
-    label = label or distinct_labels(cuts)
+    rows = frame.unique(subset=key, keep="last", maintain_order=True)  # one row per area, the last wins
+    cuts = list(breaks) if breaks is not None else class_breaks(rows[value].to_list(), classes)
+    decimals = distinct_decimals(cuts)
+    legend_label = label or (lambda v: formats.number(v, decimals))
     palette = _palette(len(cuts) + 1)
     grey = theme.color("grey")
-
-    def klass(v: float | None) -> int | None:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return None
-        return sum(v >= c for c in cuts)
-
-    features, counts = [], [0] * (len(cuts) + 1)
-    missing = 0
-    for f in _features(codes, geojson):
-        code = f["properties"].get("code")
-        v = values.get(code)
-        k = klass(v)
-        if k is None:
-            missing += 1
-        else:
-            counts[k] += 1
-        name = f["properties"].get("nom", code)
-        text = (
-            tooltip(rows[code])
-            if (tooltip and code in rows)
-            else infobulle(f"{name} ({code})", [(value, label(v) if k is not None else NO_DATA)])
-        )
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": f["geometry"],
-                "properties": f["properties"],
-                "fill": theme.rgb(palette[k] if k is not None else grey),
-                "infobulle": text,
-            }
-        )
+    source = _features(codes, geojson)
+    areas = pl.DataFrame(
+        {
+            "_code": [f["properties"].get("code") for f in source],
+            "_nom": [f["properties"].get("nom") for f in source],
+        },
+        schema={"_code": pl.String, "_nom": pl.String},
+    )
+    picked = [pl.col(key).cast(pl.String).alias("_code"), pl.col(value).alias("_valeur")]
+    if tooltip_column is not None:
+        picked.append(pl.col(tooltip_column).alias("_infobulle"))
+    joined = areas.join(rows.select(picked), on="_code", how="left", nulls_equal=False, maintain_order="left")
+    v = pl.col("_valeur")
+    classed = v.is_not_null() & v.is_not_nan()
+    klass = pl.sum_horizontal([(v >= c).cast(pl.Int64) for c in cuts]) if cuts else pl.lit(0, dtype=pl.Int64)
+    joined = joined.with_columns(pl.when(classed).then(klass).alias("_classe"))
+    if label is None:
+        shown = formats.number_expr(v, decimals)
+    else:  # legacy: one Python call per area, outside any Polars expression
+        shown = pl.Series([label(x) if k is not None else None for x, k in joined.select(v, "_classe").iter_rows()])
+        shown = pl.lit(shown, dtype=pl.String)
+    default = infobulle_expr(
+        pl.coalesce("_nom", "_code") + " (" + pl.col("_code").fill_null("") + ")",
+        [(value, pl.when(pl.col("_classe").is_not_null()).then(shown).otherwise(pl.lit(NO_DATA)))],
+    )
+    text = pl.coalesce("_infobulle", default) if tooltip_column is not None else default
+    joined = joined.with_columns(text.alias("_texte"))
+    texts = joined["_texte"].to_list()
+    if tooltip is not None:  # legacy
+        by_key = {r[key]: r for r in rows.to_dicts()}
+        texts = [tooltip(by_key[c]) if c in by_key else t for c, t in zip(joined["_code"], texts, strict=True)]
+    fills = [theme.rgb(c) for c in palette]
+    classes_of = joined["_classe"].to_list()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": f["geometry"],
+            "properties": f["properties"],
+            "fill": fills[k] if k is not None else theme.rgb(grey),
+            "infobulle": t,
+        }
+        for f, k, t in zip(source, classes_of, texts, strict=True)
+    ]
+    counts = [classes_of.count(i) for i in range(len(palette))]
+    missing = classes_of.count(None)
     bounds = [None, *cuts, None]
     legend = pl.DataFrame(
         {
             "classe": [
                 (
-                    f"moins de {label(bounds[i + 1])}"
+                    f"moins de {legend_label(bounds[i + 1])}"
                     if bounds[i] is None
-                    else f"{label(bounds[i])} et plus"
+                    else f"{legend_label(bounds[i])} et plus"
                     if bounds[i + 1] is None
-                    else f"de {label(bounds[i])} à moins de {label(bounds[i + 1])}"
+                    else f"de {legend_label(bounds[i])} à moins de {legend_label(bounds[i + 1])}"
                 )
                 for i in range(len(palette))
             ]

@@ -8,7 +8,7 @@ import math
 import polars as pl
 import pytest
 
-from fsdash import geography, maps, theme
+from fsdash import formats, geography, maps, theme
 
 SITES = pl.DataFrame(
     {
@@ -178,3 +178,99 @@ def test_deck_json_is_compact_and_small_for_the_whole_network():
     assert "\n" not in text and ": " not in text[:200]
     assert len(text) < 1_500_000
     assert json.loads(text)["mapStyle"] == "__MAP_STYLE__"
+
+
+# --- native tooltips, radii and colours ----------------------------------------------------------
+
+NASTY = pl.DataFrame(
+    {
+        "site_id": ["A", "B", "C"],
+        "nom": ['Site <A> & "co"', "L'Isle-d'Abeau", None],
+        "departement": ["01", "38", None],
+        "latitude": [46.0, 45.6, 45.0],
+        "longitude": [5.0, 5.2, 4.0],
+        "demandes": [1234.5, None, 0.125],
+    }
+)
+
+
+def _old_tooltip(row: dict) -> str:
+    return maps.infobulle(
+        row["nom"] or "",
+        [
+            ("Département <dép.>", row["departement"] or "–"),
+            ("Demandes", formats.number(row["demandes"], 1)),
+            ("Part", formats.percent(row["demandes"], 2)),
+        ],
+    )
+
+
+def _native_tooltip() -> pl.Expr:
+    return maps.infobulle_expr(
+        pl.col("nom"),
+        [
+            ("Département <dép.>", pl.col("departement")),
+            ("Demandes", formats.number_expr("demandes", 1)),
+            ("Part", formats.percent_expr("demandes", 2)),
+        ],
+    )
+
+
+def test_infobulle_expr_equals_infobulle_escaping_included():
+    native = NASTY.select(_native_tooltip().alias("t"))["t"].to_list()
+    assert native == [_old_tooltip(row) for row in NASTY.to_dicts()]
+    assert native[0] == (
+        "<b>Site &lt;A&gt; &amp; &quot;co&quot;</b><br/>Département &lt;dép.&gt; : 01"
+        f"<br/>Demandes : 1{formats.NNBSP}234,5<br/>Part : 123{formats.NNBSP}450,00{formats.NBSP}%"
+    )
+    assert native[1].startswith("<b>L&#x27;Isle-d&#x27;Abeau</b>")
+    assert native[2].startswith("<b></b><br/>Département &lt;dép.&gt; : –")  # nulls: empty title, « – »
+    assert NASTY.with_columns(maps.infobulle_expr(pl.lit("Titre")).alias("t"))["t"].to_list() == ["<b>Titre</b>"] * 3
+
+
+def test_sites_layer_tooltip_column_equals_the_legacy_callable():
+    frame = NASTY.with_columns(_native_tooltip().alias("infobulle"))
+    native = maps.sites_layer(frame, "demandes", tooltip_column="infobulle", highlight=["C"])
+    legacy = maps.sites_layer(NASTY, "demandes", tooltip=_old_tooltip, highlight=["C"])
+    assert native.data == legacy.data
+    assert [p["infobulle"].split("</b>")[0] for p in native.data] == [
+        "<b>Site &lt;A&gt; &amp; &quot;co&quot;",
+        "<b>L&#x27;Isle-d&#x27;Abeau",
+        "<b>",  # highlighted: last
+    ]
+    assert set(native.data[0]) == {"lon", "lat", "r", "c", "infobulle"}
+    assert native.data[-1]["c"] == theme.rgb(theme.color("red"))
+
+
+def test_sites_layer_default_tooltip_falls_back_to_the_id():
+    layer = maps.sites_layer(NASTY, "demandes")
+    assert sorted(p["infobulle"] for p in layer.data)[0] == "<b>C</b>"
+
+
+def test_radius_expr_equals_radii():
+    values = [400.0, 100.0, 0.0, None, 25.0, float("nan"), -3.0, 333.3]
+    got = pl.DataFrame({"v": values}).select(maps.radius_expr("v", max_px=20, min_px=2))["v"].to_list()
+    assert got == pytest.approx(maps.radii(values, max_px=20, min_px=2), abs=0.011)
+    assert got[0] == 20 and got[2] == 2 and got[3] == 2 and got[5] == 2 and got[6] == 2
+    ints = pl.DataFrame({"v": [0, 0]}).select(maps.radius_expr("v"))["v"].to_list()
+    assert ints == [1.5, 1.5]
+
+
+def test_choropleth_native_tooltips_and_tooltip_column():
+    values = pl.DataFrame({"code": ["01", "02", "03", "03"], "v": [1.25, 2.5, 7.0, 3.75]})  # last row wins
+    layer, legend = maps.choropleth_layer(values, "code", "v", breaks=[2.0, 3.0], codes=["01", "02", "03", "04"])
+    tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
+    assert tips == {
+        "01": maps.infobulle("Ain (01)", [("v", "1")]),  # the legend's decimals (2 and 3: none)
+        "02": maps.infobulle("Aisne (02)", [("v", "2")]),  # 2.5 half to even, as Babel
+        "03": maps.infobulle("Allier (03)", [("v", "4")]),
+        "04": maps.infobulle("Alpes-de-Haute-Provence (04)", [("v", maps.NO_DATA)]),
+    }
+    assert legend["zones"].to_list() == [1, 1, 1, 1]
+    custom = values.with_columns(maps.infobulle_expr(pl.col("code"), [("Valeur", pl.col("v"))]).alias("tip"))
+    layer, _ = maps.choropleth_layer(custom, "code", "v", breaks=[2.0], codes=["01", "04"], tooltip_column="tip")
+    tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
+    assert tips == {
+        "01": "<b>01</b><br/>Valeur : 1.25",
+        "04": maps.infobulle("Alpes-de-Haute-Provence (04)", [("v", maps.NO_DATA)]),
+    }
