@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from fsdash.metrics import activity, coverage, network, official, site_quality
+from fsdash.metrics import activity, coverage, network, official, quality, site_quality
 from fsdash.metrics.scope import NATIONAL
 from fsdash.warehouse.schema import get_meta
 
@@ -21,11 +21,10 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
     partners = activity.requests_by_partner(con, 2023)
     last = quarters[-1] if quarters else None
     completeness = activity.reporting_completeness(con, NATIONAL, last).row(0, named=True) if last else None
-    batches = con.sql("SELECT count(*), count(*) FILTER (WHERE status <> 'accepte') FROM batches").fetchall()[0]
-    quarantined = con.sql("SELECT count(DISTINCT (batch_id, table_code, line)) FROM quarantine").fetchall()[0][0]
+    loads = quality.load_counts(con)
     cantons = coverage.canton_coverage_summary(con, today).row(0, named=True)
     within = coverage.population_within(con, today)
-    quality = site_quality.site_quality_summary(con, today)
+    flags = site_quality.site_quality_summary(con, today)
     return {
         "demo": get_meta(con, "nature") == "demo",
         "nature": get_meta(con, "nature"),
@@ -54,7 +53,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
             f"{r:g}": round(s, 4) for r, s in within.select("radius_km", "share").iter_rows()
         },
         **{
-            key: quality[key]
+            key: flags[key]
             for key in (
                 "sites_under_24h",
                 "sites_under_5_days",
@@ -66,10 +65,10 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
         },
         "site_lists": [
             {"date": d.isoformat(), "sites": n}
-            for d, n in con.sql("SELECT list_date, sites FROM site_lists ORDER BY list_date").fetchall()
+            for d, n in quality.site_lists(con).select("list_date", "sites").iter_rows()
         ],
-        "batches": {"total": batches[0], "with_rejections": batches[1]},
-        "quarantined_rows": quarantined,
+        "batches": {"total": loads["batches"], "with_rejections": loads["with_rejections"]},
+        "quarantined_rows": loads["quarantined_rows"],
         "schema_version": int(get_meta(con, "schema_version") or 0),
         "official_series": official.official_summary(con),
     }

@@ -293,12 +293,24 @@ def tiles(section: Section) -> None:
         position += size
 
 
-def render(section: Section) -> None:
+def _figure(section: Section) -> None:
+    if section.chart is not None:
+        st.vega_lite_chart(spec={**section.chart}, width="stretch", alt=section.chart_alt)
+    if section.deck is not None:
+        st.pydeck_chart(section.deck, height=section.extra.get("height", 520), key=f"{section.key}_carte")
+
+
+def render(section: Section | None, *, heading: bool = True) -> None:
     """Draw a section: heading, intro, messages, tiles, chart or map, caption, table and downloads.
 
-    Nothing is computed here: the section arrives formatted and its chart spec built.
+    Nothing is computed here: the section arrives formatted and its chart spec built. ``None``
+    (a section that has nothing to say for these filters) draws nothing. ``heading=False`` when
+    the page drew the title itself, above the widgets the section depends on.
     """
-    _heading(section)
+    if section is None:
+        return
+    if heading:
+        _heading(section)
     if section.intro:
         st.markdown(section.intro)
     for message in section.messages:
@@ -308,14 +320,24 @@ def render(section: Section) -> None:
         return
     if section.tiles:
         tiles(section)
-    if section.chart is not None:
-        st.vega_lite_chart(spec={**section.chart}, width="stretch", alt=section.chart_alt)
-    if section.deck is not None:
-        st.pydeck_chart(section.deck, height=section.extra.get("height", 520), key=f"{section.key}_carte")
+    frame = section.download_frame
+    if section.extra.get("side_by_side") and section.table is not None:
+        left, right = st.columns([5, 4])
+        with left:
+            _figure(section)
+        with right:
+            table(section.table, height=section.extra.get("height", 520))
+        caption = section.caption()
+        if caption:
+            st.caption(caption)
+        if section.downloads and frame is not None:
+            with st.expander("Téléchargements"):
+                downloads(section.key, frame)
+        return
+    _figure(section)
     caption = section.caption()
     if caption:
         st.caption(caption)
-    frame = section.download_frame
     if section.table is not None and not section.table_in_expander:
         table(section.table)
         if section.downloads and frame is not None:

@@ -42,3 +42,20 @@ def registry_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
         return listed
     loaded = con.sql("SELECT max(loaded_at) FROM batches WHERE tables LIKE '%sites%'").fetchall()[0][0]
     return loaded.date() if loaded is not None else None
+
+
+def load_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Files loaded, files with rejections, and rejected rows (lines) kept in quarantine."""
+    batches, with_rejections = con.sql(
+        "SELECT count(*), count(*) FILTER (WHERE status <> 'accepte') FROM batches"
+    ).fetchall()[0]
+    lines = con.sql("SELECT count(DISTINCT (batch_id, table_code, line)) FROM quarantine").fetchall()[0][0]
+    return {"batches": batches, "with_rejections": with_rejections, "quarantined_rows": lines}
+
+
+def site_lists(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The official lists imported, oldest first: ``list_date``, ``file_name``, ``sites``, ``new_sites``,
+    ``closed_sites``."""
+    return con.sql(
+        "SELECT list_date, file_name, sites, new_sites, closed_sites FROM site_lists ORDER BY list_date"
+    ).pl()
