@@ -17,6 +17,7 @@ from fsdash.cache import cached
 from fsdash.catalogue import load_catalogue
 from fsdash.filters import COMPARISONS, Filters
 from fsdash.metrics import activity, quality
+from fsdash.metrics.scope import LEVEL_LABELS, Scope, directory
 from fsdash.warehouse.schema import get_meta
 
 FEED_SOURCE = "reporting trimestriel des sites France Services (charte 3.1)"
@@ -115,3 +116,18 @@ def _arrow_bytes(rows: list[dict]) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as stream:
         stream.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def territory_note(wh, scope: Scope, lead: str = "Territoire mesuré") -> tuple[str, ...]:
+    """« Territoire mesuré : Département 23 — Creuse (tous formats et porteurs). » when a section
+    measures the scope's territory (:meth:`Scope.territory`) rather than the scope itself — a
+    site's département, an area without the format and carrier filters; nothing otherwise.
+
+    The area is named by the resolver's directory: a site's territory carries no name of its own.
+    """
+    area = scope.territory()
+    if area == scope:
+        return ()
+    name = "France entière" if area.level == "national" else directory(wh).area_label(area.level, area.code)
+    level = "" if area.level == "national" else f"{LEVEL_LABELS[area.level]} "
+    return (f"{lead} : {level}{name} (tous formats et porteurs).",)
