@@ -196,6 +196,123 @@ def test_distance_helpers_agree() -> None:
     assert 660 < ref < 665
 
 
+# Boxes (lat min, lat max, lon min, lon max) where the random points of the index tests fall.
+AREAS = {
+    "métropole": (42.3, 51.1, -4.8, 8.2),
+    "Corse": (41.4, 43.0, 8.5, 9.6),
+    "Guadeloupe": (15.8, 16.5, -61.8, -61.0),
+    "Martinique": (14.4, 14.9, -61.2, -60.8),
+    "Guyane": (2.1, 5.8, -54.6, -51.6),
+    "La Réunion": (-21.4, -20.9, 55.2, 55.8),
+    "Mayotte": (-13.0, -12.6, 45.0, 45.3),
+}
+
+
+def random_points(rng: np.random.Generator, per_area: int) -> tuple[np.ndarray, np.ndarray]:
+    boxes = np.repeat(np.array(list(AREAS.values())), per_area, axis=0)
+    return rng.uniform(boxes[:, 0], boxes[:, 1]), rng.uniform(boxes[:, 2], boxes[:, 3])
+
+
+def brute_force_nearest(
+    lat: np.ndarray, lon: np.ndarray, t_lat: np.ndarray, t_lon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every point against every target with the atan2 formula, element-wise (no index, no BLAS):
+    the first target at the least distance, that distance, and the whole distance matrix."""
+    points, targets = coverage.unit_vectors(lat, lon), coverage.unit_vectors(t_lat, t_lon)
+    matrix = np.empty((len(points), len(targets)))
+    for start in range(0, len(points), 200):
+        block = points[start : start + 200, None, :]
+        cross = np.cross(block, targets[None, :, :])
+        dot = (block * targets[None, :, :]).sum(axis=-1)
+        matrix[start : start + 200] = R * np.arctan2(np.sqrt((cross**2).sum(axis=-1)), dot)
+    best = matrix.argmin(axis=1)
+    return best, matrix[np.arange(len(points)), best], matrix
+
+
+def test_nearest_index_matches_brute_force_france_and_overseas() -> None:
+    rng = np.random.default_rng(2026)
+    lat, lon = random_points(rng, 450)  # 3 150 points
+    t_lat, t_lon = random_points(rng, 200)
+    # targets a few metres from some points, co-located twins (the first one must win, as in a
+    # brute-force search), and points standing exactly on a target
+    t_lat = np.concatenate([t_lat, lat[:40] + 2e-5, t_lat[:30], lat[40:50]])
+    t_lon = np.concatenate([t_lon, lon[:40] - 1e-5, t_lon[:30], lon[40:50]])
+    idx, dist = coverage.nearest(lat, lon, t_lat, t_lon)
+    ref_idx, ref_dist, matrix = brute_force_nearest(lat, lon, t_lat, t_lon)
+    assert np.abs(dist - ref_dist).max() <= 1e-9
+    differ = np.flatnonzero(idx != ref_idx)
+    # ties aside: a different index is only allowed for another target at the very same distance
+    assert np.abs(matrix[differ, idx[differ]] - ref_dist[differ]).max(initial=0.0) <= 1e-9
+    assert len(differ) == 0  # and there is none among random points
+    assert dist[:40].max() < 0.003 and (dist[40:50] == 0).all()
+    twins = np.arange(len(t_lat) - 40, len(t_lat) - 10)  # the second copy of 30 targets
+    assert np.isin(idx, np.arange(30)).any() and not np.isin(idx, twins).any()
+
+
+def test_nearest_point_without_coordinates() -> None:
+    idx, dist = coverage.nearest(np.array([46.0, np.nan]), np.array([5.0, np.nan]), np.array([46.1]), np.array([5.0]))
+    assert idx.tolist() == [0, -1]
+    assert dist[0] == pytest.approx(haversine_km(46.0, 5.0, 46.1, 5.0), abs=1e-9) and np.isnan(dist[1])
+
+
+@pytest.mark.parametrize("radius", [0.5, 10, 37.5])
+def test_pairs_within_match_the_dense_matrix(radius: float) -> None:
+    rng = np.random.default_rng(int(radius * 10))
+    lat, lon = random_points(rng, 60)
+    f_lat, f_lon = random_points(rng, 50)
+    f_lat[:20], f_lon[:20] = lat[:20], lon[:20] + 1e-4  # pairs ~8 m apart
+    i, j = coverage.pairs_within_km(lat, lon, f_lat, f_lon, radius)
+    ref_i, ref_j = np.nonzero(coverage.distance_matrix_km(lat, lon, f_lat, f_lon) <= radius)
+    assert i.tolist() == ref_i.tolist() and j.tolist() == ref_j.tolist()
+    assert len(i) > 20
+    empty = coverage.pairs_within_km(lat, lon, np.array([]), np.array([]), radius)
+    assert len(empty[0]) == len(empty[1]) == 0
+
+
+class KeyedConnection:
+    """A connection carrying a warehouse version, as the pooled reader does: answers are cached."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, key: object) -> None:
+        self._con = con
+        self.cache_key = key
+        self.queries = 0
+
+    def sql(self, *args, **kwargs):
+        self.queries += 1
+        return self._con.sql(*args, **kwargs)
+
+
+def test_national_access_is_computed_once_per_version_and_day(
+    tiny_geography: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searches = []
+    real_nearest = coverage.nearest
+    monkeypatch.setattr(coverage, "nearest", lambda *a: searches.append(1) or real_nearest(*a))
+    plain = make_warehouse(CANTON_SITES)
+    con = KeyedConnection(plain, object())
+    dep = Scope("departement", "01")
+    answers = [
+        (coverage.population_within, (DAY,)),
+        (coverage.population_within, (DAY, dep)),
+        (coverage.farthest_communes, (DAY,)),
+        (coverage.farthest_communes, (DAY, dep, 2)),
+        (coverage.commune_access, (DAY, Scope("region", "32"))),
+        (coverage.canton_coverage, (DAY, dep)),
+        (coverage.canton_coverage_summary, (DAY,)),
+        (coverage.canton_coverage_summary, (DAY, dep)),
+    ]
+    cached = [function(con, *args) for function, args in answers]
+    assert len(searches) == 1  # one national nearest-site search served every scope and function
+    assert con.queries == 1  # the open sites were read once
+    coverage.population_within(con, DAY - dt.timedelta(days=1))  # another day: computed again
+    coverage.population_within(KeyedConnection(plain, object()), DAY)  # another version: again
+    assert len(searches) == 3
+    for (function, args), answer in zip(answers, cached, strict=True):
+        assert answer.equals(function(plain, *args)), function.__name__  # the uncached answer
+    with pytest.raises(ValueError):
+        coverage.commune_access(con, DAY, Scope("site", "S1"))
+
+
 # --- access ---------------------------------------------------------------------------------------
 
 
