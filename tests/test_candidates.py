@@ -25,11 +25,11 @@ import time
 
 import polars as pl
 import pytest
-from test_coverage import ANCT_LIST, LIST_DATE, haversine_km, make_warehouse, real_warehouse
+from test_coverage import ANCT_LIST, LIST_DATE, KeyedConnection, haversine_km, make_warehouse, real_warehouse
 
 from fsdash import geography
 from fsdash.formats import NNBSP
-from fsdash.metrics import candidates
+from fsdash.metrics import candidates, coverage
 from fsdash.metrics.candidates import opening_candidates
 from fsdash.metrics.coverage import commune_access, open_sites
 
@@ -209,6 +209,19 @@ def test_unknown_departement_is_empty(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
     frame = opening_candidates(con, DAY, "99")
     assert frame.is_empty() and "raisons" in frame.columns
+
+
+def test_candidates_reuse_the_national_access(tiny_geography: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a versioned connection, every département's list filters one national search."""
+    searches = []
+    real_nearest = coverage.nearest
+    monkeypatch.setattr(coverage, "nearest", lambda *a: searches.append(1) or real_nearest(*a))
+    plain = make_warehouse(SITES)
+    con = KeyedConnection(plain, object())
+    lists = {dep: opening_candidates(con, DAY, dep) for dep in ("01", "971", "976")}
+    assert len(searches) == 1 and con.queries == 1
+    for dep, frame in lists.items():
+        assert frame.equals(opening_candidates(plain, DAY, dep)), dep
 
 
 needs_list = pytest.mark.skipif(not ANCT_LIST.is_file(), reason=f"{ANCT_LIST} absent")

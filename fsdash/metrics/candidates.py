@@ -39,6 +39,13 @@ Distances are great-circle distances between commune points (``fsdash.geography`
 :mod:`fsdash.metrics.coverage`. The far population counted is the département's own (the list
 feeds the departmental plan; a neighbouring département's population is counted in its list).
 Communes of unknown population (Mayotte) weigh nothing in the gain.
+
+Computation: the distances to today's sites and the canton coverage are the national answers of
+:mod:`fsdash.metrics.coverage`, computed once and filtered to the département. Which far communes
+each candidate reaches is a list of pairs found on a KD-tree
+(:func:`fsdash.metrics.coverage.pairs_within_km`), not a dense candidates × far communes matrix,
+and each greedy round adds up the remaining far population pair by pair (``np.bincount``): no
+matrix product, hence no BLAS threads (see :mod:`fsdash.metrics.coverage`).
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ import numpy as np
 import polars as pl
 
 from fsdash.formats import number
-from fsdash.metrics.coverage import canton_coverage, commune_access, distance_matrix_km, open_sites
+from fsdash.metrics.coverage import canton_coverage, commune_access, open_sites, pairs_within_km
 from fsdash.metrics.scope import Scope
 
 PETITE_CENTRALITE_MIN = 2_000
@@ -107,7 +114,8 @@ def opening_candidates(
     far = access["population"].is_not_null().to_numpy() & ~(dist <= radius_km)  # NaN (no site) is far
     far_total = int(pop[far].sum())
     lat, lon = access["latitude"].to_numpy(), access["longitude"].to_numpy()
-    within = distance_matrix_km(lat, lon, lat[far], lon[far]) <= radius_km  # candidates × far communes
+    # candidate i reaches far commune j: one pair per (i, j) within radius_km, sorted by i
+    reach_from, reach_to = pairs_within_km(lat, lon, lat[far], lon[far], radius_km)
     far_pop = pop[far]
 
     codes = access["code_insee"].to_list()
@@ -120,7 +128,10 @@ def opening_candidates(
     open_cantons = set(uncovered)
     rows = []
     for rank in range(1, n + 1):
-        gain = within[:, remaining] @ far_pop[remaining] if remaining.any() else np.zeros(len(codes), dtype=np.int64)
+        # integer sums below 2**53: exact in the float64 weights of bincount
+        gain = np.bincount(
+            reach_from, weights=np.where(remaining[reach_to], far_pop[reach_to], 0), minlength=len(codes)
+        ).astype(np.int64)
         canton_bonus = np.array([c is not None and c in open_cantons for c in canton_of])
         eligible = available & ((gain > 0) | canton_bonus)
         if not eligible.any():
@@ -158,7 +169,7 @@ def opening_candidates(
                 " ; ".join(reasons),
             )
         )
-        remaining &= ~within[pick]
+        remaining[reach_to[reach_from == pick]] = False
         open_cantons.discard(canton_of[pick])
         available[pick] = False
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
