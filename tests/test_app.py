@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from fsdash import formats
 from fsdash.metrics import activity
-from fsdash.metrics.scope import Scope
+from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.store import reader
 
 pytestmark = pytest.mark.slow
@@ -21,10 +20,10 @@ APP = str(ROOT / "app.py")
 
 
 def _routes() -> list[str]:
-    """Page files of app.py's routes table, read without running the app."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
-    return [path for path, *_ in ast.literal_eval(node.value)]
+    """Page files of the one routes table (fsdash.routes), which app.py builds st.navigation from."""
+    from fsdash.routes import ROUTES
+
+    return [r.path for r in ROUTES]
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def test_home_shows_national_headline_figures(app, demo_db):
     with reader(demo_db) as con:
         last = activity.quarters(con)[-1]
         frame = activity.activity_by_quarter(con)
-        completeness = activity.reporting_completeness(con, last).row(0, named=True)
+        completeness = activity.reporting_completeness(con, NATIONAL, last).row(0, named=True)
     requests = frame.filter(frame["periode"] == last)["demandes"][0]
     year_before = frame.filter(frame["periode"] == last.replace(year=last.year - 1))["demandes"][0]
     assert _metric(at, "Demandes") == formats.number(requests)
@@ -91,6 +90,18 @@ def test_quality_page_lists_batches_and_rejections(app, demo_db):
         files = con.sql("SELECT count(*) FROM batches").fetchall()[0][0]
     assert _metric(at, "Fichiers chargés") == formats.number(files)
     assert len(at.dataframe) >= 3  # batches, rejections by rule, the selected batch's quarantine
+    lots = next(s for s in at.selectbox if s.label == "Lot à examiner")
+    with reader(demo_db) as con:
+        batch, name = con.sql(
+            "SELECT batch_id, file_name FROM batches WHERE rows_rejected > 0 ORDER BY batch_id LIMIT 1"
+        ).fetchall()[0]
+        lines = con.sql("SELECT count(*) FROM quarantine WHERE batch_id = ?", params=[batch]).fetchall()[0][0]
+    lots.set_value(batch).run()
+    assert not at.exception
+    assert at.dataframe[-1].value.shape[0] == min(lines, 1000)  # the chosen batch's quarantine
+    assert f"lot {batch} — {name}" in lots.options
+    captions = " ".join(c.value for c in at.caption)
+    assert "Dernier chargement le" in captions and "Référentiel à jour au" in captions
 
 
 def test_a_link_reproduces_the_view(app, demo_db):
@@ -107,9 +118,7 @@ def test_a_link_reproduces_the_view(app, demo_db):
 
 
 def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo_db, demo_today):
-    import datetime as dt
-
-    from fsdash.metrics import coverage
+    from fsdash.metrics import candidates, coverage
 
     with reader(demo_db) as con:
         code = con.sql("SELECT min(departement) FROM sites").fetchall()[0][0]
@@ -122,6 +131,25 @@ def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo
     assert _metric(at, "Cantons couverts") == formats.percent(summary["share"], 1)
     assert any("Où ouvrir ensuite" in h.value for h in at.subheader)
     assert len(at.dataframe) == 5  # 2 trajectory tables, uncovered cantons, farthest communes, candidates
+    with reader(demo_db) as con:
+        ranked = candidates.opening_candidates(con, dt.date.today(), code, 10, 20)
+    at.select_slider(key="maillage_rayon").set_value(20).run()
+    assert not at.exception
+    assert at.dataframe[-1].value["Commune"].to_list() == ranked["code_insee"].to_list()
+    at.radio(key="maillage_repartition").set_value("porteur").run()
+    assert "Porteur" in at.dataframe[1].value.columns
+    captions = " ".join(c.value for c in at.caption)
+    assert "Référentiel à jour au" in captions and f"Situation au {formats.date_long(dt.date.today())}" in captions
+    assert "Données jusqu'au" not in captions  # a registry page never borrows the activity feed's date
+
+
+def test_maillage_page_at_national_scope_asks_for_a_departement(app):
+    at = app.run()
+    at.switch_page("pages/page_maillage.py").run()
+    assert not at.exception
+    assert any(i.body.startswith("Choisissez un département") for i in at.info)
+    assert not [s for s in at.select_slider if s.key == "maillage_rayon"]
+    assert len(at.dataframe) == 4  # no candidates table
 
 
 REAL_LIST = ROOT.parent / "shared" / "reference" / "anct" / "liste-fs-20240801.csv"
@@ -189,6 +217,7 @@ def test_upload_a_corrected_quarter_from_the_quality_page(loaded_db, tmp_path, m
     assert not at.exception
     assert at.success[0].value == "Fichiers chargés."
     assert "1 révisions créées" in at.code[0].value
+    assert _metric(at, "Fichiers chargés") == "4"  # the sections below read the version just published
     with reader(loaded_db) as con:
         revised = con.sql(
             "SELECT demandes, revision FROM activite WHERE site_id = 'FS001' "
