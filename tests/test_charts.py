@@ -494,7 +494,7 @@ def _old_signed_points(v: float) -> str:
 def test_heatmap_gap_texts_equal_the_old_scalar_ones():
     gaps = [0.0, -0.0, 0.0004, -0.0004, 0.0005, -0.0005, 0.00051, 0.012, -0.0375, 0.125, -1.0]
     points = pl.DataFrame({"ecart": gaps}).select(pl.col("ecart") * 100)
-    got = points.select(reasons._signed_points(pl.col("ecart")))["ecart"].to_list()
+    got = points.select(reasons._signed_points(pl.col("ecart")).alias("t"))["t"].to_list()
     assert got == [_old_signed_points(v) for v in points["ecart"].to_list()]
     assert got[:4] == ["0,0"] * 4 and got[7] == "+1,2" and got[8] == "\u22123,8"
 

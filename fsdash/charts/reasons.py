@@ -287,13 +287,14 @@ def _signed_points(points: pl.Expr) -> pl.Expr:
     """``+1,2`` / ``−0,8`` share points; ``0,0`` without a sign when it rounds to zero."""
     text = formats.number_expr(points.abs(), 1)
     positive = (points > 0) & points.is_not_nan()  # Polars orders NaN above every number
-    return (
+    sign = (
         pl.when(points.is_null() | (text == "0,0"))
-        .then(text)
+        .then(pl.lit(""))
         .when(positive)
-        .then("+" + text)
-        .otherwise("\u2212" + text)
+        .then(pl.lit("+"))
+        .otherwise(pl.lit("\u2212"))
     )
+    return sign + text
 
 
 def departement_heatmap(

@@ -69,14 +69,10 @@ def rate_text_expr(
         + "]"
     )
     fragile = answers.is_not_null() & (answers < MIN_ANSWERS)
-    # The first branch names the result after ``rate``'s column.
-    return (
-        pl.when(rate.is_not_null() & ~fragile)
-        .then(text)
-        .when(rate.is_not_null())
-        .then("≈ " + text + " (n = " + formats.number_expr(answers) + ")")
-        .otherwise(pl.lit(formats.DASH))
-    )
+    prefix = pl.when(fragile).then(pl.lit("≈ ")).otherwise(pl.lit(""))
+    suffix = pl.when(fragile).then(" (n = " + formats.number_expr(answers) + ")").otherwise(pl.lit(""))
+    # The first branch names the result after ``rate``'s column; each piece is computed once.
+    return pl.when(rate.is_null()).then(rate.cast(pl.String)).otherwise(prefix + text + suffix).fill_null(formats.DASH)
 
 
 def with_rate_text(frame: pl.DataFrame, column: str = "taux_ic") -> pl.DataFrame:
