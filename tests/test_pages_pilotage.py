@@ -111,6 +111,20 @@ def test_pages_render_at_every_scope(funded_db, monkeypatch, page, level):
     assert at.title[0].value in ("Satisfaction des usagers", "Financement", "Dictionnaire des indicateurs")
 
 
+@pytest.mark.parametrize("page", ["pages/page_satisfaction.py", "pages/page_financement.py"])
+def test_a_rerun_reads_nothing_again(funded_db, monkeypatch, page):
+    """Sections are cached per warehouse version and filters: a rerun with the same filters asks no
+    satisfaction, funding or official metric again (the tables and files cost nothing to redraw)."""
+    from fsdash import cache
+
+    at = _open(_app(funded_db, monkeypatch), page)
+    with cache.recording() as calls:
+        at.run()
+    assert not at.exception, at.exception
+    page_metrics = ("fsdash.metrics.satisfaction.", "fsdash.metrics.funding.", "fsdash.metrics.official.")
+    assert not [c.name for c in calls if c.name.startswith(page_metrics)]
+
+
 # --- Satisfaction ---------------------------------------------------------------------------------
 
 

@@ -385,6 +385,7 @@ def rates_table(wh) -> Section:
 # --- the Banque des Territoires envelope ------------------------------------------------------------
 
 
+@cached(maxsize=8, kind="section")
 def envelope_loaded(wh) -> bool:
     """Whether any commitment or payment is loaded (the « Situation » choice needs one)."""
     return not funding.envelope_operations(wh).is_empty()
