@@ -1,0 +1,544 @@
+"""results.json and BENCHMARKS.md: the machine, the method, the targets and whether each is met.
+
+The JSON is the record (every measurement, so a later run can be compared with it: ``--reference``);
+the Markdown is what a reader of the repository sees — in French, like every text a user reads. The
+targets are those of the « Pages instantanées » issue. A target is judged on the 95th percentile
+(the slowest run of a few, see :mod:`fsdash.bench.measure`): a page that is fast on median but slow
+one time in five is not instant. A measurement that failed (a page that raised) counts as not met —
+a page that does not draw is not fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fsdash import formats
+
+#: The order sizes are shown in (others, such as a test's warehouse, after them).
+SIZE_ORDER = ("demo", "1an", "10ans")
+#: The two sizes whose ratio says how each cost grows with history.
+GROWTH = ("1an", "10ans")
+KIND_TITLES = {"rendu": "Rendus des pages", "filtre": "Changements de filtre", "requete": "Requêtes"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target of the issue: the items of one kind whose slowest field must stay under ``limit_ms``."""
+
+    key: str
+    text: str  # French
+    kind: str
+    fields: tuple[str, ...]
+    limit_ms: float
+
+    def value(self, item: dict[str, Any]) -> float | None:
+        values = [item[f] for f in self.fields if item.get(f) is not None]
+        return max(values) if values else None
+
+
+TARGETS = (
+    Target("rendu_chaud", "chaque page à chaud (tout en cache), à chaque périmètre", "rendu", ("chaud_p95_ms",), 300),
+    Target(
+        "rendu_froid", "premier rendu d'une page (requêtes et sections calculées)", "rendu", ("froid_p95_ms",), 1500
+    ),
+    Target("requete_chaud", "chaque requête à chaud (p95)", "requete", ("chaud_p95_ms",), 20),
+    Target("requete_froid", "chaque requête à froid (p95)", "requete", ("froid_p95_ms",), 500),
+    Target(
+        "filtre",
+        "chaque changement de filtre (premier calcul et en cache)",
+        "filtre",
+        ("froid_p95_ms", "chaud_p95_ms"),
+        500,
+    ),
+)
+
+
+# --- the machine ------------------------------------------------------------------------------
+
+
+def _memory_gb() -> float | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def load_average() -> list[float] | None:
+    """1, 5 and 15-minute load: a busy machine's numbers are noise, and the report says so."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    return {
+        "processeur": _cpu_model(),
+        "coeurs": os.cpu_count(),
+        "coeurs_utilisables": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memoire_go": _memory_gb(),
+        "systeme": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {p: _version(p) for p in ("duckdb", "polars", "streamlit", "altair", "pyarrow")},
+    }
+
+
+METHOD = [
+    "Chaque taille d'entrepôt est construite par le chemin du projet (`fsdash.demo.build.build_demo` : "
+    "générateur, validation, chargement, agrégats), avec une horloge fixe, puis réutilisée tant que ses "
+    "paramètres, le schéma et le code qui en décide le contenu sont inchangés.",
+    "Rendus : chaque page de `fsdash.routes.ROUTES`, au niveau national, départemental (le département "
+    "qui a le plus de sites) et d'un site (son site qui a le plus de trimestres déclarés), par `AppTest` "
+    "à travers le cadre `app.py` (`st.navigation`, barre de filtres), ouvert sur l'adresse de ce "
+    "périmètre (`perimetre`, `code`). Temps de `at.run()` côté serveur : ni réseau ni dessin dans le "
+    "navigateur.",
+    "Rendu à froid : avant chaque exécution, `fsdash.cache.clear_all()` et `close_readers()` — le premier "
+    "lecteur après un chargement (lecteur ouvert, requêtes et sections calculées). Le tout premier rendu "
+    "sert d'échauffement (il paie aussi les coûts uniques de Python) : il est seulement rapporté "
+    "(`premier_ms`), et chaque appel de métrique y est enregistré (`fsdash.cache.recording()`).",
+    "Rendu à chaud : la même page réexécutée, toutes les réponses en cache, après une exécution d'échauffement.",
+    "Requêtes : chaque appel enregistré pendant les rendus et les changements de filtre, sans doublon, "
+    "rejoué comme l'application le fait quand le cache n'a pas la réponse : la fonction non décorée sur "
+    "la connexion partagée en lecture seule (`current_reader`), un curseur par fil. Tout le cache fsdash "
+    "est vidé avant chaque appel, si bien qu'une métrique qui en lit une autre la calcule aussi. À froid : "
+    "premier appel sur un lecteur tout juste ouvert (son ouverture, mesurée à part, n'est pas comptée ; "
+    "le cache de fichiers du système, lui, est chaud). À chaud : appels répétés sur le même lecteur après "
+    "un échauffement.",
+    "Changements de filtre (pages Accueil et Fréquentation) : le widget de la barre latérale est réglé puis "
+    "la page réexécutée. Froid : première demande de cette valeur (calculée) ; chaud : la même demande "
+    "après retour à la valeur de départ (en cache). Entre deux répétitions, seules les réponses ajoutées "
+    "par la nouvelle valeur sont oubliées : la vue de départ reste en cache, comme sur un serveur en service.",
+    "Médiane (p50) et 95e centile au rang le plus proche (p95) : avec moins de vingt exécutions, le p95 est "
+    "l'exécution la plus lente. Les objectifs sont jugés sur le p95 ; une mesure en erreur compte comme "
+    "non atteinte.",
+    "La date du jour des pages est celle de la machine (les pages appellent `date.today()`) ; les données, "
+    "elles, ne dépendent que de la taille.",
+]
+
+
+# --- verdicts -----------------------------------------------------------------------------------
+
+
+def sizes_of(items: Iterable[dict[str, Any]]) -> list[str]:
+    found = list(dict.fromkeys(i["taille"] for i in items))
+    return sorted(found, key=lambda s: (SIZE_ORDER.index(s) if s in SIZE_ORDER else len(SIZE_ORDER), found.index(s)))
+
+
+def verdicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each target and size: met or not, how many items over, the worst one."""
+    out = []
+    for target in TARGETS:
+        by_size = {}
+        for size in sizes_of(items):
+            mine = [i for i in items if i["taille"] == size and i["mesure"] == target.kind]
+            if not mine:
+                continue
+            failed = [i for i in mine if i.get("erreur")]
+            valued = [(target.value(i), i) for i in mine if not i.get("erreur") and target.value(i) is not None]
+            over = [(v, i) for v, i in valued if v > target.limit_ms]
+            worst = max(valued, key=lambda p: p[0]) if valued else None
+            by_size[size] = {
+                "atteint": not over and not failed,
+                "mesures": len(mine),
+                "au_dessus": len(over),
+                "en_erreur": len(failed),
+                "pire_ms": round(worst[0], 2) if worst else None,
+                "pire": _label(worst[1]) if worst else None,
+            }
+        out.append(
+            {
+                "objectif": target.key,
+                "texte": target.text,
+                "mesure": target.kind,
+                "seuil_ms": target.limit_ms,
+                "tailles": by_size,
+            }
+        )
+    return out
+
+
+def _label(item: dict[str, Any]) -> str:
+    if item["mesure"] == "requete":
+        return f"{item['nom']} [{item['perimetre']}]"
+    return f"{item['page']} · {item['perimetre']} · {item['nom']}"
+
+
+def document(
+    *,
+    command: str,
+    started: str,
+    total_seconds: float,
+    machine_info: dict[str, Any],
+    load: dict[str, Any],
+    repetitions: dict[str, int],
+    warehouses: dict[str, Any],
+    durations: dict[str, dict[str, float]],
+    items: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The content of results.json."""
+    return {
+        "format": 1,
+        "date": started,
+        "commande": command,
+        "duree_totale_s": round(total_seconds, 1),
+        "machine": {**machine_info, "charge_moyenne": load},
+        "methode": {"etapes": METHOD, "repetitions": repetitions, "centile": "rang le plus proche"},
+        "objectifs": verdicts(items),
+        "entrepots": warehouses,
+        "durees_s": durations,
+        "mesures": items,
+    }
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return formats.number(value, 1 if value < 10 else 0)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 120:
+        return f"{formats.number(value / 60, 1)} min"
+    return f"{formats.number(value, 0 if value >= 10 else 1)} s"
+
+
+def _ratio(after: float | None, before: float | None) -> str:
+    if after is None or before is None or before <= 0:
+        return "—"
+    return f"×{formats.number(after / before, 2 if after / before < 10 else 1)}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _scope_text(item: dict[str, Any]) -> str:
+    return {"national": "France", "departement": "département", "site": "site"}.get(
+        item["perimetre"], item["perimetre"]
+    )
+
+
+def _target_cell(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "non mesuré"
+    worst = f"pire : {_ms(entry['pire_ms'])} ms"
+    if entry["atteint"]:
+        return f"atteint ({worst})"
+    parts = []
+    if entry["au_dessus"]:
+        parts.append(f"{entry['au_dessus']} sur {entry['mesures']} au-dessus")
+    if entry["en_erreur"]:
+        parts.append(f"{entry['en_erreur']} en erreur")
+    return f"**non atteint** : {', '.join(parts)} ({worst} — {entry['pire']})"
+
+
+def _severity(item: dict[str, Any]) -> float:
+    """How far an item is from its kind's targets (1 = at the limit): what 'worst' means in the tables."""
+    ratios = [
+        (t.value(item) or 0) / t.limit_ms for t in TARGETS if t.kind == item["mesure"] and t.value(item) is not None
+    ]
+    return max(ratios, default=0.0) + (1000 if item.get("erreur") else 0)
+
+
+def _worst_table(items: list[dict[str, Any]], kind: str, limit: int) -> list[str]:
+    mine = sorted((i for i in items if i["mesure"] == kind), key=_severity, reverse=True)[:limit]
+    if not mine:
+        return ["Non mesuré."]
+    if kind == "requete":
+        header = ["taille", "requête", "périmètre", "pages", "froid p50", "froid p95", "chaud p50", "chaud p95"]
+        rows = [
+            [
+                i["taille"],
+                f"`{i['nom']}`",
+                i["perimetre"],
+                i["page"],
+                *(_ms(i[k]) for k in ("froid_p50_ms", "froid_p95_ms", "chaud_p50_ms", "chaud_p95_ms")),
+            ]
+            for i in mine
+        ]
+    else:
+        first = ["premier"] if kind == "rendu" else []
+        what = "page" if kind == "rendu" else "changement"
+        header = ["taille", "page", "périmètre", *([] if kind == "rendu" else [what])]
+        header += [*first, "froid p50", "froid p95", "chaud p50", "chaud p95", "erreur"]
+        rows = []
+        for i in mine:
+            row = [i["taille"], i["page"], _scope_text(i)]
+            if kind != "rendu":
+                row.append(i["nom"])
+            if kind == "rendu":
+                row.append(_ms(i.get("premier_ms")))
+            row += [_ms(i[k]) for k in ("froid_p50_ms", "froid_p95_ms", "chaud_p50_ms", "chaud_p95_ms")]
+            row.append((i.get("erreur") or "")[:80])
+            rows.append(row)
+    unit = "Temps en millisecondes, classés par écart à l'objectif (le plus loin en tête)."
+    return [unit, "", *_table(header, rows)]
+
+
+def _key(item: dict[str, Any]) -> tuple:
+    """What identifies a measurement across sizes and runs (a query by its function and scope level)."""
+    if item["mesure"] == "requete":
+        return ("requete", item.get("fonction", item["nom"]), item["perimetre"])
+    if item["mesure"] == "filtre":
+        return ("filtre", item["page"], item["perimetre"], item.get("filtre", item["nom"]))
+    return ("rendu", item["page"], item["perimetre"])
+
+
+def _by_key(items: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    """Items by :func:`_key`; queries sharing a key keep the slowest of each field."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for item in items:
+        key = _key(item)
+        if key not in out:
+            out[key] = dict(item)
+            continue
+        kept = out[key]
+        for field in ("froid_p50_ms", "froid_p95_ms", "chaud_p50_ms", "chaud_p95_ms"):
+            values = [v for v in (kept.get(field), item.get(field)) if v is not None]
+            kept[field] = max(values) if values else None
+    return out
+
+
+def _key_text(key: tuple, item: dict[str, Any]) -> list[str]:
+    if key[0] == "requete":
+        return [f"`{key[1]}`", key[2]]
+    return [item["page"], _scope_text(item), *([item["nom"]] if key[0] == "filtre" else [])]
+
+
+def _compare_tables(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], before_label: str, after_label: str, limit: int | None
+) -> list[str]:
+    """Side by side, per kind: p50 cold and warm of each measurement present in both, and the ratios."""
+    lines: list[str] = []
+    old, new = _by_key(before), _by_key(after)
+    for kind, title in KIND_TITLES.items():
+        keys = [k for k in new if k[0] == kind and k in old]
+        if not keys:
+            continue
+        keys.sort(key=lambda k: -max(new[k].get("froid_p50_ms") or 0, (new[k].get("chaud_p50_ms") or 0) * 10))
+        shown = keys if limit is None else keys[:limit]
+        what = ["requête", "périmètre"] if kind == "requete" else ["page", "périmètre"]
+        if kind == "filtre":
+            what.append("changement")
+        header = [
+            *what,
+            f"froid {before_label}",
+            f"froid {after_label}",
+            "ratio",
+            f"chaud {before_label}",
+            f"chaud {after_label}",
+            "ratio",
+        ]
+        rows = [
+            [
+                *_key_text(k, new[k]),
+                _ms(old[k].get("froid_p50_ms")),
+                _ms(new[k].get("froid_p50_ms")),
+                _ratio(new[k].get("froid_p50_ms"), old[k].get("froid_p50_ms")),
+                _ms(old[k].get("chaud_p50_ms")),
+                _ms(new[k].get("chaud_p50_ms")),
+                _ratio(new[k].get("chaud_p50_ms"), old[k].get("chaud_p50_ms")),
+            ]
+            for k in shown
+        ]
+        more = "" if limit is None or len(keys) <= limit else f" ({limit} plus coûteuses sur {len(keys)})"
+        lines += ["", f"**{title}**{more}, médianes en millisecondes :", "", *_table(header, rows)]
+    return lines
+
+
+def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, reference_name: str = "") -> str:
+    """BENCHMARKS.md (French)."""
+    items = results["mesures"]
+    sizes = sizes_of(items) or list(results["entrepots"])
+    m = results["machine"]
+    versions = m["versions"]
+    load = m.get("charge_moyenne") or {}
+    lines = [
+        "# Mesures de performance",
+        "",
+        f"Produit par `{results['commande']}` le {results['date']} (durée totale : "
+        f"{_seconds(results['duree_totale_s'])}). Fichier généré : relancez la commande plutôt que de "
+        "l'éditer ; toutes les mesures sont dans `benchmarks/results.json`.",
+        "",
+        "Relancer : `python -m fsdash bench` (ou `make bench`) construit au besoin les trois entrepôts dans "
+        "`benchmarks/entrepots/` puis mesure tout ; `--reference ancien-results.json` met une mesure "
+        "précédente en regard (avant / après), `--tailles`, `--pages`, `--perimetres`, `--mesures` et "
+        "`--repetitions` restreignent ou allongent la mesure (`python -m fsdash bench --help`).",
+        "",
+        "## Machine",
+        "",
+        *_table(
+            ["", ""],
+            [
+                ["processeur", f"{m['processeur']} ({m['coeurs']} cœurs, {m.get('coeurs_utilisables')} utilisables)"],
+                ["mémoire", f"{formats.number(m['memoire_go'], 1)} Go" if m.get("memoire_go") else "—"],
+                ["système", m["systeme"]],
+                ["Python", m["python"]],
+                ["bibliothèques", ", ".join(f"{k} {v}" for k, v in versions.items() if v)],
+                [
+                    "charge moyenne (1, 5, 15 min)",
+                    f"au début {_loads(load.get('debut'))} ; à la fin {_loads(load.get('fin'))}",
+                ],
+            ],
+        ),
+        "",
+        "Une charge moyenne supérieure au nombre de cœurs signale une machine partagée : les temps sont "
+        "alors bruités et ne valent que comme ordre de grandeur.",
+        "",
+        "## Méthode",
+        "",
+        *[f"- {step}" for step in results["methode"]["etapes"]],
+        "",
+        "Répétitions : " + ", ".join(f"{k} {v}" for k, v in results["methode"]["repetitions"].items()) + ".",
+        "",
+        "## Entrepôts mesurés",
+        "",
+    ]
+    wh_rows = []
+    for size in sizes:
+        w = results["entrepots"].get(size, {})
+        scenario = w.get("scenario", {})
+        wh_rows.append(
+            [
+                size,
+                w.get("description", ""),
+                str(w.get("trimestres", "—")),
+                formats.number(w.get("sites")) if w.get("sites") is not None else "—",
+                formats.number(w.get("lignes_detail")) if w.get("lignes_detail") is not None else "—",
+                f"{formats.number(w.get('fichier_mo'), 0)} Mo" if w.get("fichier_mo") is not None else "—",
+                _seconds(w.get("construction_s")) + ("" if w.get("construit_par_cette_execution") else " (réutilisé)"),
+                _ms(w.get("ouverture_lecteur_ms")),
+                f"{scenario.get('departement', '—')} / {scenario.get('site', '—')}",
+            ]
+        )
+    lines += _table(
+        [
+            "taille",
+            "contenu",
+            "trimestres",
+            "sites",
+            "lignes de détail",
+            "fichier",
+            "construction",
+            "ouverture du lecteur (ms)",
+            "département / site mesurés",
+        ],
+        wh_rows,
+    )
+    lines += ["", "## Durée de chaque partie", ""]
+    parts = ("construction", "rendus", "filtres", "requetes")
+    rows = []
+    for size in sizes:
+        d = results["durees_s"].get(size, {})
+        rows.append([size, *(_seconds(d.get(p)) for p in parts), _seconds(sum(d.get(p) or 0 for p in parts))])
+    lines += _table(["taille", "construction", "rendus", "filtres", "requêtes", "total"], rows)
+    lines += [
+        "",
+        "La construction n'est payée que lorsque l'entrepôt manque ou a changé (sinon il est réutilisé).",
+        "",
+        "## Objectifs du ticket « Pages instantanées »",
+        "",
+    ]
+    rows = []
+    for verdict in results["objectifs"]:
+        rows.append(
+            [
+                verdict["texte"],
+                f"≤ {formats.number(verdict['seuil_ms'])} ms",
+                *(_target_cell(verdict["tailles"].get(size)) for size in sizes),
+            ]
+        )
+    lines += _table(["objectif (jugé sur le p95)", "seuil", *sizes], rows)
+    for kind, title in KIND_TITLES.items():
+        lines += ["", f"## {title} : les pires", "", *_worst_table(items, kind, 15)]
+    lines += ["", "## Croissance de 1 an à 10 ans", ""]
+    if all(s in sizes for s in GROWTH):
+        lines += [
+            "Même réseau, même dernière année, même horloge : le ratio est le coût de l'historique seul "
+            "(`10ans` / `1an`, médianes). Une requête est représentée par sa fonction et son niveau de "
+            "périmètre (le plus lent de ses appels).",
+            *_compare_tables(
+                [i for i in items if i["taille"] == GROWTH[0]],
+                [i for i in items if i["taille"] == GROWTH[1]],
+                GROWTH[0],
+                GROWTH[1],
+                25,
+            ),
+        ]
+    else:
+        lines.append("Non mesurée : il faut les tailles `1an` et `10ans` dans la même exécution.")
+    if reference is not None:
+        lines += ["", "## Comparaison avec la référence", ""]
+        lines += [
+            f"Référence : `{reference_name}`, mesurée le {reference.get('date', '?')} "
+            f"(`{reference.get('commande', '?')}`). Ratio = maintenant / référence (sous 1 : plus rapide).",
+        ]
+        for size in sizes:
+            before = [i for i in reference.get("mesures", []) if i["taille"] == size]
+            if not before:
+                continue
+            lines += [
+                "",
+                f"### Taille {size}",
+                *_compare_tables(before, [i for i in items if i["taille"] == size], "réf.", "maint.", 30),
+            ]
+    errors = [i for i in items if i.get("erreur")]
+    lines += ["", "## Erreurs", ""]
+    if errors:
+        lines += _table(
+            ["taille", "mesure", "page", "périmètre", "nom", "erreur"],
+            [[i["taille"], i["mesure"], i["page"], _scope_text(i), i["nom"], i["erreur"][:200]] for i in errors],
+        )
+    else:
+        lines.append("Aucune : chaque page s'est affichée et chaque requête a répondu.")
+    return "\n".join(lines) + "\n"
+
+
+def _loads(values: list[float] | None) -> str:
+    return " / ".join(formats.number(v, 2) for v in values) if values else "—"
