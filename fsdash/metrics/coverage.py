@@ -30,17 +30,19 @@ How it is computed, and why it stays fast under a busy server:
   scipy ``cKDTree``. The straight-line (chord) distance between unit vectors is
   ``2 sin(θ/2)``, increasing with the angle θ over [0, π]: the nearest site by chord is exactly
   the nearest by great circle, so the tree gives the same answer as a brute-force search, in
-  milliseconds (≈ 35 000 communes × 2 900 sites: ~15 ms, against ~0.3–3.7 s for the former
-  brute-force matrix product). The distance is then recomputed with the atan2 formula
-  (:func:`great_circle_km`). A shapely ``STRtree`` was measured too and set aside: it is planar,
-  in degrees, so its nearest site is wrong for ~16 % of communes (up to 14 km too far) unless
-  re-checked, and it was slower (~50 ms).
+  milliseconds (≈ 35 000 communes × 2 900 sites: ~15 ms on an idle machine, where the former
+  brute-force matrix product took 0.3 s to several seconds). The distance is then recomputed
+  with the atan2 formula (:func:`great_circle_km`). A shapely ``STRtree`` was measured too and
+  set aside: it is planar, in degrees, so its nearest site was wrong for ~16 % of communes (up
+  to 14 km too far) unless re-checked on the sphere, and it was slower (~50 ms).
 * **No BLAS.** Nothing here calls a BLAS routine (no floating-point matrix product): a
-  multi-threaded BLAS starts its threads on every product and fights the server's own threads
-  (the same call measured 0.1 s or 3.7 s depending on the load). The tree's queries run on the
-  calling thread (``workers=1``); "within r km" questions (the candidates of a département) go
-  through :func:`pairs_within_km`, a tree search followed by an exact check of the few pairs
-  found, never a dense commune × commune matrix.
+  multi-threaded BLAS hands every product to its own pool of threads, which then compete with
+  the server's threads for the cores (the same call measured anywhere between 0.1 s and several
+  seconds depending on the load). The tree's queries run on the calling thread
+  (``workers=1``); « within r km » questions (the candidates of a département) go through
+  :func:`pairs_within_km`, a tree search followed by an exact check of the few pairs found,
+  never a dense commune × commune matrix. :func:`distance_matrix_km` stays for small sets: it
+  is element-wise, without any product either.
 * **Computed once.** The placed open sites, the access of **every** commune of the country and
   the canton coverage of the whole country are computed once per (warehouse version, day) and
   shared (:func:`fsdash.cache.cached`). A scoped answer filters the national one: the nearest
@@ -63,6 +65,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import shapely
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from fsdash import geography
@@ -116,7 +119,7 @@ def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return (EARTH_RADIUS_KM * _angle(a, b)).reshape(lat1.shape)
 
 
-def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def _haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Haversine distance (km) between points in degrees, element-wise (arrays broadcast).
 
     One expression for :func:`distance_matrix_km` and :func:`pairs_within_km`, so that both
@@ -175,7 +178,9 @@ def nearest(
     return best, dist
 
 
-def pairs_within_km(lat1, lon1, lat2, lon2, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+def pairs_within_km(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike, radius_km: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(i, j)``: point ``i`` of set 1 lies within ``radius_km`` of point ``j`` of set 2.
 
     Same answer as ``np.nonzero(distance_matrix_km(...) <= radius_km)`` (pairs sorted by ``i``
