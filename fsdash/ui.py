@@ -202,16 +202,17 @@ def filter_bar(wh: Reader) -> Filters:
 # --- page furniture --------------------------------------------------------------------------------
 
 
-def header(title: str, filters: Filters, *, period: bool = True, feed: bool = False) -> None:
+def header(title: str, filters: Filters, *, scope: bool = True, period: bool = True, feed: bool = False) -> None:
     """Title, the scope (and period) in words, the demo flag and anything the link asked that
     could not be shown. A page of the quarterly feed stops with a clear message when the
     warehouse holds no activity yet."""
     wh = warehouse()
     st.title(title)
-    words = filters.scope.title
-    if period and filters.first is not None:
-        words += f" — {period_text(filters.first, filters.last)}"
-    st.caption(words)
+    if scope:
+        words = filters.scope.title
+        if period and filters.first is not None:
+            words += f" — {period_text(filters.first, filters.last)}"
+        st.caption(words)
     for problem in st.session_state.get("scope_problems", ()):
         st.warning(problem, icon=":material/link_off:")
     if is_demo(wh):

@@ -26,7 +26,7 @@ def static(section: Section, heading=st.subheader) -> None:
 
 wh, filters = ui.context()
 catalogue = load_catalogue()
-ui.header("Dictionnaire des indicateurs", filters, period=False)
+ui.header("Dictionnaire des indicateurs", filters, scope=False)
 st.caption(
     f"Catalogue version {catalogue.version} — source unique : schemas/catalogue.yaml. La validation des "
     "fichiers, les tables de l'entrepôt, les modèles à remplir et ce dictionnaire en sont tous tirés."

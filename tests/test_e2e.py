@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import socket
@@ -13,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from fsdash.routes import ROUTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -76,10 +77,7 @@ def browser():
 
 
 def _routes() -> list[str]:
-    tree = ast.parse((ROOT / "app.py").read_text())
-    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
-    urls = [url for _path, _title, _icon, url in ast.literal_eval(node.value)]
-    return ["", *urls[1:]]  # the default page is served at the root
+    return ["", *(r.url_path for r in ROUTES[1:])]  # the default page is served at the root
 
 
 def _check(page, server: str, path: str) -> None:
@@ -105,4 +103,15 @@ def test_a_link_to_a_sub_page_works_right_after_start(server, browser):
 def test_every_page_opens_without_exception(server, browser, url, query):
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     _check(page, server, url + query)
+    page.close()
+
+
+def test_moving_between_pages_shows_the_new_page(server, browser):
+    """The sidebar's navigation opens each page in the same session: its title, no exception."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    _check(page, server, "")
+    for route in ROUTES[1:]:
+        page.get_by_test_id("stSidebarNav").get_by_text(route.title, exact=True).click()
+        page.get_by_role("heading", level=1).filter(has_text=route.title.split(" ")[0]).first.wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stException"]').count() == 0, route.url_path
     page.close()
