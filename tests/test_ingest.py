@@ -233,10 +233,42 @@ CORRECTED_DETAIL = [
     *DETAIL_ROWS[3:],  # FS002, FS003 and 2024 unchanged
 ]
 
-DIRECT_ROLLUP = """
-    SELECT d.periode, s.region, s.departement, d.partenaire, d.situation, d.canal, d.issue,
-           sum(d.nb_demandes) AS nb_demandes
-    FROM demandes_detail d JOIN sites s USING (site_id) WHERE d.is_current GROUP BY ALL ORDER BY ALL"""
+_CURRENT_DETAIL = """SELECT d.periode, s.region, s.departement, s.format,
+                             coalesce(s.porteur, 'NON_RENSEIGNE') AS porteur, d.partenaire, d.situation, d.canal,
+                             d.issue, d.nb_demandes
+                      FROM demandes_detail d JOIN sites s USING (site_id) WHERE d.is_current"""
+#: The rollups computed straight from the current detail, written independently of the ingest code.
+DIRECT_ROLLUP = (
+    " UNION ALL ".join(
+        f"""SELECT periode, region, departement, format, porteur, '{dim}', {dim}, issue, sum(nb_demandes)
+        FROM ({_CURRENT_DETAIL}) GROUP BY ALL"""
+        for dim in ("partenaire", "situation", "canal")
+    )
+    + " ORDER BY ALL"
+)
+DIRECT_NATIONAL = (
+    " UNION ALL ".join(
+        f"""SELECT periode, format, porteur, '{dim}', {dim}, issue, sum(nb_demandes)
+        FROM ({_CURRENT_DETAIL}) GROUP BY ALL"""
+        for dim in ("partenaire", "situation", "canal")
+    )
+    + " ORDER BY ALL"
+)
+
+
+#: The rollups' key columns are ENUMs (sorted by their catalogue order): compared as text.
+_AS_TEXT = "format::VARCHAR, porteur::VARCHAR, dimension::VARCHAR, code::VARCHAR, issue::VARCHAR, nb_demandes"
+
+
+def assert_rollups_match_the_detail(db: Path) -> None:
+    departmental = f"SELECT periode, region, departement, {_AS_TEXT} FROM agg_demandes_departement ORDER BY ALL"
+    assert rows(db, departmental) == rows(db, DIRECT_ROLLUP)
+    assert rows(db, f"SELECT periode, {_AS_TEXT} FROM agg_demandes_national ORDER BY ALL") == rows(db, DIRECT_NATIONAL)
+
+
+def test_requests_rollups_after_the_first_load(loaded_db):
+    assert_rollups_match_the_detail(loaded_db)
+    assert rows(loaded_db, "SELECT count(*) FROM agg_demandes_national") > [(0,)]
 
 
 def test_requests_rollup_after_a_detail_correction(loaded_db):
@@ -250,21 +282,27 @@ def test_requests_rollup_after_a_detail_correction(loaded_db):
     ) == [(2,)]
     assert rows(loaded_db, "SELECT count(*) FROM demandes_detail WHERE NOT is_current") == [(3,)]
 
-    rollup = rows(loaded_db, "SELECT * FROM agg_demandes_departement ORDER BY ALL")
-    assert rollup == rows(loaded_db, DIRECT_ROLLUP)
+    assert_rollups_match_the_detail(loaded_db)
     # golden figures, by hand: département 01, 2023 T4
     q4 = dt.date(2023, 10, 1)
     assert rows(
         loaded_db,
-        """SELECT partenaire, sum(nb_demandes) FROM agg_demandes_departement
-                              WHERE departement = '01' AND periode = ? GROUP BY 1 ORDER BY 1""",
+        """SELECT code::VARCHAR, sum(nb_demandes) FROM agg_demandes_departement
+           WHERE dimension = 'partenaire' AND departement = '01' AND periode = ? GROUP BY 1 ORDER BY 1""",
         [q4],
     ) == [("ANTS", 300), ("CNAF", 700), ("CNAM", 250)]
+    for dimension in ("partenaire", "situation", "canal"):
+        assert rows(
+            loaded_db,
+            "SELECT sum(nb_demandes) FROM agg_demandes_departement WHERE departement = '2A' AND dimension = ?",
+            [dimension],
+        ) == [(250,)]
     assert rows(
         loaded_db,
-        """SELECT sum(nb_demandes) FROM agg_demandes_departement
-                              WHERE departement = '2A'""",
-    ) == [(250,)]
+        """SELECT format::VARCHAR, porteur::VARCHAR, sum(nb_demandes) FROM agg_demandes_national
+           WHERE dimension = 'canal' AND periode = ? GROUP BY ALL ORDER BY ALL""",
+        [q4],
+    ) == [("FIXE", "COMMUNE", 850), ("FIXE", "LA_POSTE", 250), ("MULTISITES", "EPCI", 400)]
 
 
 def test_requests_rollup_follows_a_site_moving_departement(loaded_db):
@@ -274,7 +312,41 @@ def test_requests_rollup_follows_a_site_moving_departement(loaded_db):
     result = ingest_files(loaded_db, [("sites-corriges.csv", csv_bytes(SITES_HEADER, moved))])
     assert result.exit_code == 0
     assert rows(loaded_db, "SELECT departement, region FROM sites WHERE site_id = 'FS003'") == [("2B", "94")]
-    assert rows(loaded_db, "SELECT * FROM agg_demandes_departement ORDER BY ALL") == rows(loaded_db, DIRECT_ROLLUP)
+    assert_rollups_match_the_detail(loaded_db)
+    assert rows(loaded_db, "SELECT count(*) FROM agg_demandes_departement WHERE departement = '2A'") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [(4, "BUS"), (6, "ASSOCIATION"), (6, None)],
+    ids=["format", "porteur", "porteur-inconnu"],
+)
+def test_requests_rollups_follow_a_site_changing_format_or_carrier(loaded_db, column, value):
+    """The filter bar's format and carrier read the rollups: a registry change must regroup the site."""
+    changed = copy.deepcopy(SITES_ROWS)
+    changed[0][column] = value  # FS001, département 01
+    result = ingest_files(loaded_db, [("sites-corriges.csv", csv_bytes(SITES_HEADER, changed))])
+    assert result.exit_code == 0, messages(result)
+    assert_rollups_match_the_detail(loaded_db)
+    expected = value or "NON_RENSEIGNE"
+    assert rows(
+        loaded_db,
+        f"""SELECT DISTINCT {"format" if column == 4 else "porteur"}::VARCHAR FROM agg_demandes_national
+            WHERE code = 'ANTS' AND periode = DATE '2023-10-01' AND format <> 'MULTISITES'
+              AND porteur <> 'LA_POSTE'""",
+    ) == [(expected,)]
+
+
+def test_registry_change_outside_the_rollup_keys_leaves_the_rollups_alone(loaded_db, monkeypatch):
+    """A new name or new hours change no rollup row: nothing is recomputed."""
+    import fsdash.ingest
+
+    calls = []
+    monkeypatch.setattr(fsdash.ingest, "refresh_requests_rollup", lambda *a, **k: calls.append(a))
+    renamed = copy.deepcopy(SITES_ROWS)
+    renamed[0][1] = "France Services de Bourg-en-Bresse (centre)"
+    result = ingest_files(loaded_db, [("sites-renommes.csv", csv_bytes(SITES_HEADER, renamed))])
+    assert result.exit_code == 0 and calls == []
 
 
 # --- nothing written on failure ----------------------------------------------------------------

@@ -147,12 +147,25 @@ def test_format_filter_reads_the_detail(con):
     )
 
 
+def _from_sites_detail(con, site_ids: list[str]) -> pl.DataFrame:
+    """The breakdown added up from each site's own detail: what any rollup answer must equal."""
+    frames = [reasons.requests_breakdown(con, Scope("site", s), T1, T2) for s in site_ids]
+    return (
+        pl.concat(frames)
+        .group_by("dimension", "code", "periode", "issue")
+        .agg(pl.col("nb_demandes").sum())
+        .sort("dimension", "code", "periode", "issue")
+        .select("dimension", "code", "periode", "issue", "nb_demandes")
+    )
+
+
 def test_rollup_and_detail_agree(con):
-    """A région read from the rollup and the same région read from the detail (all formats) match."""
+    """A région (all formats, or every format named) read from the rollup matches its sites' detail."""
     rollup = reasons.requests_breakdown(con, Scope("region", "84"), T1, T2)
-    detail = reasons.requests_breakdown(con, Scope("region", "84", formats=ALL_FORMATS), T1, T2)
-    assert Scope("region", "84").uses_rollup and not Scope("region", "84", formats=ALL_FORMATS).uses_rollup
-    assert_frame_equal(rollup, detail)
+    every_format = reasons.requests_breakdown(con, Scope("region", "84", formats=ALL_FORMATS), T1, T2)
+    assert Scope("region", "84", formats=ALL_FORMATS).uses_rollup and not Scope("site", "S1").uses_rollup
+    assert_frame_equal(rollup, every_format)
+    assert_frame_equal(rollup, _from_sites_detail(con, ["S1", "S2", "S4"]))
     partners = reasons.shares(rollup, "partenaire").filter(pl.col("nb_demandes") > 0)
     assert partners.select("code", "nb_demandes").rows() == [("ANTS", 50), ("CNAF", 220), ("CNAV", 30), ("DGFIP", 70)]
 
@@ -282,11 +295,10 @@ def test_unknown_dimension_is_refused(con):
         reasons.requests_by(con, NATIONAL, T1, T2, "porteur")
 
 
-def test_a_filter_keeping_most_sites_reads_rollup_minus_the_rest(con):
-    """Fixed sites are three of four: rollup minus the bus's detail, same answer as adding them up."""
+def test_a_format_filter_reads_the_rollup_and_equals_the_detail(con):
+    """Fixed sites are three of four: the rollup's answer is their detail's, added up."""
     fixed = Scope("national", None, formats=("FIXE",))
-    assert reasons._keeps_most_sites(con, fixed)
-    assert not reasons._keeps_most_sites(con, Scope("national", None, ("BUS",)))
+    assert fixed.uses_rollup
     partners = reasons.requests_by(con, fixed, T1, T2, "partenaire").filter(pl.col("nb_demandes") > 0)
     assert partners.select("code", "nb_demandes", "sur_place").rows() == [
         ("CNAF", 220, 190),
@@ -296,9 +308,15 @@ def test_a_filter_keeping_most_sites_reads_rollup_minus_the_rest(con):
     ]  # ANTS (the bus's) is gone
     breakdown = reasons.requests_breakdown(con, fixed, T1, T2)
     assert "ANTS" not in breakdown["code"].to_list() and (breakdown["nb_demandes"] > 0).all()
+    assert_frame_equal(breakdown, _from_sites_detail(con, ["S1", "S3", "S4"]))
+    assert_frame_equal(
+        reasons.requests_breakdown(con, Scope("national", None, formats=("BUS",)), T1, T2),
+        _from_sites_detail(con, ["S2"]),
+    )
     assert reasons.detail_coverage(con, fixed, T1, T2).row(0) == (1380 - 250, 390, 390 / 1130)
     region = reasons.requests_breakdown(con, Scope("region", "84", formats=("FIXE",)), T1, T2)
     assert region.filter(pl.col("dimension") == "canal")["nb_demandes"].sum() == 370 - 50
+    assert_frame_equal(region, _from_sites_detail(con, ["S1", "S4"]))
 
 
 def test_carrier_filter_on_unknown_carriers(con):

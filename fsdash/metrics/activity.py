@@ -9,8 +9,8 @@ import polars as pl
 
 from fsdash.cache import cached
 from fsdash.metrics.attendance import attendance_by_quarter
+from fsdash.metrics.reasons import request_rows
 from fsdash.metrics.scope import NATIONAL, Scope
-from fsdash.warehouse.schema import REQUESTS_ROLLUP
 
 
 @cached(maxsize=8)
@@ -39,19 +39,15 @@ def requests_by_year(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) ->
 
 
 def requests_by_partner(con: duckdb.DuckDBPyConnection, year: int, scope: Scope = NATIONAL) -> pl.DataFrame:
-    """Requests of one year by partner, with their share: ``partenaire``, ``nb_demandes``, ``part``."""
-    if not scope.uses_rollup:
-        where, params = scope.sites_filter()
-        query = f"""SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes
-                    FROM demandes_detail d JOIN sites s ON s.site_id = d.site_id
-                    WHERE d.is_current AND {where} AND year(d.periode) = ? GROUP BY partenaire"""
-        params = [*params, year]
-    else:
-        where, params = scope.rollup_filter()
-        query = f"""SELECT partenaire, sum(nb_demandes)::BIGINT AS nb_demandes FROM {REQUESTS_ROLLUP} r
-                    WHERE {where} AND year(r.periode) = ? GROUP BY partenaire"""
-        params = [*params, year]
-    frame = con.sql(query, params=params).pl()
+    """Requests of one year by partner, with their share: ``partenaire``, ``nb_demandes``, ``part``.
+
+    Read like the Motifs pages (:func:`fsdash.metrics.reasons.request_rows`): a requests rollup for any
+    territory and filter, the detail for a single site."""
+    rows, params = request_rows(scope, dt.date(year, 1, 1), dt.date(year, 12, 31), ("partenaire",))
+    frame = con.sql(
+        f"SELECT code AS partenaire, sum(n)::BIGINT AS nb_demandes FROM ({rows}) GROUP BY ALL", params=params
+    ).pl()
+    frame = frame.with_columns(pl.col("partenaire").cast(pl.String))  # an ENUM in the rollups
     return frame.with_columns((pl.col("nb_demandes") / pl.col("nb_demandes").sum()).alias("part")).sort(
         "nb_demandes", descending=True
     )

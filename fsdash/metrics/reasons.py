@@ -2,8 +2,9 @@
 channel, and outcome — answered on the spot, passed to the partner's back-office referent, or redirected
 (annex 1: an answer « sans que l'utilisateur ait à se déplacer dans un autre guichet »).
 
-National, régional and départemental scopes read the rollup ``agg_demandes_departement``; a site scope
-or a format/carrier filter reads ``demandes_detail`` joined to ``sites`` (``Scope.uses_rollup``).
+Every territory, with or without the format/carrier filters, reads a requests rollup shaped like these
+pages (``agg_demandes_national`` for France entière, ``agg_demandes_departement`` otherwise); only a
+single site reads ``demandes_detail`` (:func:`request_rows`, ``Scope.uses_rollup``).
 
 :func:`requests_breakdown` is the one scan a page needs: requests by quarter for each of partner,
 situation and channel, each crossed with the outcome (a few thousand rows). The pure functions
@@ -22,10 +23,10 @@ from fsdash import geography
 from fsdash.catalogue import load_catalogue
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.periods import period_filter
-from fsdash.warehouse.schema import REQUESTS_ROLLUP
+from fsdash.warehouse.schema import NATIONAL_REQUESTS_ROLLUP, REQUESTS_ROLLUP, ROLLUP_DIMENSIONS
 
 #: Dimensions read from the detail (``theme`` is derived from ``situation``; ``issue`` is the outcome).
-BREAKDOWN_DIMENSIONS = ("partenaire", "situation", "canal")
+BREAKDOWN_DIMENSIONS = ROLLUP_DIMENSIONS
 DIMENSIONS = (*BREAKDOWN_DIMENSIONS, "theme", "issue")
 ON_THE_SPOT = "REPONDU_SUR_PLACE"
 #: A département with fewer requests than this in the heatmap is flagged: its shares move with a few
@@ -78,49 +79,54 @@ def labels(dimension: str) -> pl.DataFrame:
     return frame
 
 
-def _keeps_most_sites(con: duckdb.DuckDBPyConnection, scope: Scope) -> bool:
-    """Whether a format/carrier filter keeps more sites of its territory than it leaves out."""
-    kept_where, kept_params = scope.sites_filter("s")
-    area_where, area_params = scope.territory().sites_filter("s")
-    kept, total = con.sql(
-        f"SELECT count(*) FILTER (WHERE {kept_where}), count(*) FROM sites s WHERE {area_where}",
-        params=[*kept_params, *area_params],
-    ).fetchall()[0]
-    return kept > total - kept
+def _rollup(scope: Scope, by_departement: bool) -> str:
+    """France entière reads the national rollup unless départements are wanted; any other territory the
+    departmental one."""
+    return NATIONAL_REQUESTS_ROLLUP if scope.level == "national" and not by_departement else REQUESTS_ROLLUP
 
 
-def _request_rows(
-    con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date | None, last: dt.date | None, keys: tuple[str, ...]
+def request_rows(
+    scope: Scope,
+    first: dt.date | None,
+    last: dt.date | None,
+    dimensions: tuple[str, ...] = BREAKDOWN_DIMENSIONS,
+    by_departement: bool = False,
 ) -> tuple[str, list]:
-    """A subquery of rows ``(keys…, n)`` whose sums, over any grouping of the keys, are the scope's requests.
+    """A subquery of rows ``(periode, [departement,] dimension, code, issue, n)`` whose sums are the scope's
+    requests of the period, for each of ``dimensions`` (each one sums to the same total).
 
-    Keys are rollup columns (``periode``, ``region``, ``departement``, ``partenaire``, ``situation``,
-    ``canal``, ``issue``). National, régional and départemental scopes read the rollup. A site reads
-    the detail. A format/carrier filter reads the detail of the sites it keeps — or, when it keeps
-    most of its territory (e.g. fixed sites: four in five), the territory's rollup minus the detail of
-    the sites it leaves out, which scans and groups far fewer detail rows for the same sums.
+    Every territory, with or without format/carrier filters, reads a rollup (their rows carry the sites'
+    format and carrier): the national one for France entière, else the departmental one. A site reads
+    its own detail (filtered on ``site_id`` itself, so that zone maps skip the other sites' row groups),
+    grouped the same way in one scan.
     """
-    period, period_params = period_filter("r.periode", first, last)
-    rollup_cols = ", ".join(f"r.{k}" for k in keys)
-    detail_cols = ", ".join(f"s.{k}" if k in ("region", "departement") else f"r.{k}" for k in keys)
-    detail = "FROM demandes_detail r JOIN sites s ON s.site_id = r.site_id WHERE r.is_current AND {where} AND " + period
+    departement = "departement, " if by_departement else ""
     if scope.uses_rollup:
         where, params = scope.rollup_filter("r")
+        period, period_params = period_filter("r.periode", first, last)
+        wanted = (
+            "TRUE"
+            if set(dimensions) == set(ROLLUP_DIMENSIONS)
+            else f"dimension IN ({', '.join('?' * len(dimensions))})"
+        )
         return (
-            f"SELECT {rollup_cols}, r.nb_demandes AS n FROM {REQUESTS_ROLLUP} r WHERE {where} AND {period}",
-            [*params, *period_params],
+            f"""SELECT periode, {departement}dimension, code, issue, nb_demandes AS n
+                FROM {_rollup(scope, by_departement)} r WHERE {where} AND {period} AND {wanted}""",
+            [*params, *period_params, *([] if wanted == "TRUE" else dimensions)],
         )
     where, params = scope.sites_filter("s")
-    if scope.level == "site" or not _keeps_most_sites(con, scope):
-        return f"SELECT {detail_cols}, r.nb_demandes AS n " + detail.format(where=where), [*params, *period_params]
-    area = scope.territory()
-    area_rollup, area_rollup_params = area.rollup_filter("r")
-    area_sites, area_sites_params = area.sites_filter("s")
+    period, period_params = period_filter("d.periode", first, last)
+    keys = "periode, departement" if by_departement else "periode"
+    sets = ", ".join(f"({keys}, {d}, issue)" for d in dimensions)
+    which = " ".join(f"WHEN GROUPING({d}) = 0 THEN '{d}'" for d in dimensions)
     return (
-        f"SELECT {rollup_cols}, r.nb_demandes AS n FROM {REQUESTS_ROLLUP} r WHERE {area_rollup} AND {period} "
-        f"UNION ALL SELECT {detail_cols}, -r.nb_demandes AS n "
-        + detail.format(where=f"{area_sites} AND NOT ({where})"),
-        [*area_rollup_params, *period_params, *area_sites_params, *params, *period_params],
+        f"""SELECT {keys}, CASE {which} END AS dimension, coalesce({", ".join(dimensions)}) AS code, issue,
+                   sum(nb_demandes) AS n
+            FROM (SELECT d.periode, s.departement, d.partenaire, d.situation, d.canal, d.issue, d.nb_demandes
+                  FROM demandes_detail d JOIN sites s ON s.site_id = d.site_id
+                  WHERE d.is_current AND d.site_id = ? AND {where} AND {period})
+            GROUP BY GROUPING SETS ({sets})""",
+        [scope.code, *params, *period_params],
     )
 
 
@@ -139,27 +145,16 @@ def requests_breakdown(
     """Requests by quarter, for each of partner, situation and channel, crossed with the outcome.
 
     Long frame: ``dimension`` (``partenaire``/``situation``/``canal``), ``code``, ``periode``, ``issue``,
-    ``nb_demandes``. One scan (GROUPING SETS); combinations without requests are absent.
-    A format/carrier filter keeping most sites reads rollup minus excluded detail (see :func:`_request_rows`).
+    ``nb_demandes``. The rollups hold exactly this shape (see :func:`request_rows`); combinations
+    without requests are absent.
     """
-    rows, params = _request_rows(con, scope, first, last, ("periode", "partenaire", "situation", "canal", "issue"))
+    rows, params = request_rows(scope, first, last)
     frame = con.sql(
-        f"""
-        SELECT periode, partenaire, situation, canal, issue, sum(n)::BIGINT AS nb_demandes
-        FROM ({rows})
-        GROUP BY GROUPING SETS ((periode, partenaire, issue), (periode, situation, issue), (periode, canal, issue))
-        HAVING sum(n) <> 0""",
+        f"""SELECT dimension, code, periode, issue, sum(n)::BIGINT AS nb_demandes FROM ({rows})
+            GROUP BY ALL HAVING sum(n) <> 0""",
         params=params,
     ).pl()
-    if frame.is_empty():
-        return pl.DataFrame(schema=_BREAKDOWN_SCHEMA)
-    parts = [
-        frame.filter(pl.col(d).is_not_null()).select(
-            pl.lit(d).alias("dimension"), pl.col(d).alias("code"), "periode", "issue", "nb_demandes"
-        )
-        for d in BREAKDOWN_DIMENSIONS
-    ]
-    return pl.concat(parts).cast(_BREAKDOWN_SCHEMA).sort("dimension", "code", "periode", "issue")
+    return frame.cast(_BREAKDOWN_SCHEMA).sort("dimension", "code", "periode", "issue")
 
 
 def _dimension_rows(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
@@ -317,7 +312,7 @@ def detail_coverage(
         WHERE a.is_current AND {sites_where} AND {period}""",
         params=[*sites_params, *period_params],
     ).fetchall()[0][0]
-    rows, params = _request_rows(con, scope, first, last, ("periode",))
+    rows, params = request_rows(scope, first, last, ("canal",))  # any one dimension sums to the total
     detailed = con.sql(f"SELECT coalesce(sum(n), 0)::BIGINT FROM ({rows})", params=params).fetchall()[0][0]
     return pl.DataFrame(
         {
@@ -357,12 +352,13 @@ def departement_partner_shares(
     (``total_departement`` < :data:`SMALL_COUNT`). Every partner is listed for every département with
     requests. Pass the territory to compare (see :func:`heatmap_area`).
     """
-    subquery, params = _request_rows(con, scope, first, last, ("departement", "partenaire"))
+    subquery, params = request_rows(scope, first, last, ("partenaire",), by_departement=True)
     rows = con.sql(
-        f"""SELECT departement, partenaire, sum(n)::BIGINT AS nb_demandes FROM ({subquery})
-                       GROUP BY ALL HAVING sum(n) <> 0""",
+        f"""SELECT departement, code AS partenaire, sum(n)::BIGINT AS nb_demandes FROM ({subquery})
+            GROUP BY ALL HAVING sum(n) <> 0""",
         params=params,
     ).pl()
+    rows = rows.with_columns(pl.col("partenaire").cast(pl.String))  # an ENUM in the rollups
     schema = {
         "departement": pl.String,
         "departement_nom": pl.String,

@@ -52,8 +52,11 @@ def write_sites(
     *,
     source: str = "fichier",
     keep_existing: tuple[str, ...] = (),
-) -> tuple[int, bool]:
-    """Upsert sites; returns (sites written, whether any changed département).
+) -> tuple[int, set[str]]:
+    """Upsert sites; returns (sites written, départements whose requests rollup rows must be recomputed).
+
+    The rollups group requests by the site's département, format and carrier as the registry has
+    them now: when a site changes any of them, its old and its new département are returned.
 
     ``keep_existing`` names columns the source does not carry (the ANCT list says nothing of the
     carrier of non-postal sites): an empty incoming cell keeps the registry's value instead of
@@ -72,7 +75,7 @@ def write_sites(
         )
     changed = incoming.join(existing, on=cols, how="anti", nulls_equal=True).join(regions, on="departement", how="left")
     if changed.is_empty():
-        return 0, False
+        return 0, set()
     before = existing.join(changed.select("site_id"), on="site_id", how="semi")
     con.register("_incoming_sites", changed)
     con.sql("DELETE FROM sites WHERE site_id IN (SELECT site_id FROM _incoming_sites)")
@@ -83,13 +86,12 @@ def write_sites(
     )
     con.unregister("_incoming_sites")
     _append_history(con, _history_rows(changed, before, cols), batch_id)
-    moved = (
-        changed.join(before.select("site_id", pl.col("departement").alias("_old")), on="site_id")
-        .filter(pl.col("departement") != pl.col("_old"))
-        .height
-        > 0
+    grouped_by = ["departement", "format", "porteur"]
+    old = before.select("site_id", *[pl.col(c).alias(f"_old_{c}") for c in grouped_by])
+    regrouped = changed.join(old, on="site_id").filter(
+        pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"_old_{c}")) for c in grouped_by)
     )
-    return changed.height, moved
+    return changed.height, {d for d in [*regrouped["departement"], *regrouped["_old_departement"]] if d is not None}
 
 
 def close_missing(

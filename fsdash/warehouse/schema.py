@@ -9,18 +9,31 @@ indicator added to the catalogue later becomes an ``ALTER TABLE ... ADD COLUMN``
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 
 from fsdash.catalogue import Catalogue, Table
+from fsdash.metrics.scope import UNKNOWN_CARRIER
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
 REVISION_COLUMNS = (
     "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
 )
 
-#: The requests rollup kept at ingest: what national/regional/departmental pages read.
+#: The requests rollups kept at ingest (:func:`fsdash.ingest.refresh_requests_rollup`), shaped like the
+#: Motifs pages rather than like the detail: no page crosses partner, situation and channel, so each
+#: of them is kept on its own (``dimension``, ``code``), crossed with the outcome, by quarter, site
+#: format and carrier (unknown: ``fsdash.metrics.scope.UNKNOWN_CARRIER``). Every territory and every
+#: format/carrier filter reads one of them; only a single site reads ``demandes_detail``.
 REQUESTS_ROLLUP = "agg_demandes_departement"
+#: The same without région and département: France entière reads a table a hundred times smaller.
+NATIONAL_REQUESTS_ROLLUP = "agg_demandes_national"
+ROLLUP_DIMENSIONS = ("partenaire", "situation", "canal")
+#: Physical order of the rollups' rows, so that DuckDB's zone maps skip the row groups a filter on
+#: dimension, région or département excludes (``EXPLAIN ANALYZE``: a région reads 6 row groups of 25).
+ROLLUP_ORDER = "dimension, region, departement, periode"
+NATIONAL_ROLLUP_ORDER = "dimension, periode"
 
 _BASE = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -106,11 +119,76 @@ def _v3_official_series(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) ->
                    rows_rejected BIGINT, values_written BIGINT)""")
 
 
+def rollup_values(catalogue: Catalogue) -> dict[str, list[str]]:
+    """The values of the rollups' key columns, from the catalogue.
+
+    The columns are ENUMs of these values: DuckDB groups and filters a one-byte ENUM about three times
+    faster than a string (national Motifs breakdown on ten years: 3.5 ms of CPU instead of 10).
+    """
+    dims = catalogue.dimensions
+    return {
+        "dimension": list(ROLLUP_DIMENSIONS),
+        "code": list(dict.fromkeys(code for d in ROLLUP_DIMENSIONS for code in dims[d].codes)),
+        "issue": dims["issue"].codes,
+        "format": dims["format"].codes,
+        "porteur": list(dict.fromkeys([*dims["porteur"].codes, UNKNOWN_CARRIER])),
+    }
+
+
+def rollup_type(column: str) -> str:
+    """The ENUM type of a rollup key column (``format``, ``porteur``, ``dimension``, ``code``, ``issue``)."""
+    return f"agg_{column}"
+
+
+def _rollup_values_current(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> bool:
+    """Whether the rollups' ENUM types hold exactly the catalogue's values (a new code needs a rebuild)."""
+    for column, values in rollup_values(catalogue).items():
+        try:
+            stored = con.sql(f"SELECT enum_range(NULL::{rollup_type(column)})").fetchall()[0][0]
+        except duckdb.CatalogException:
+            return False
+        if list(stored) != values:
+            return False
+    return True
+
+
+def rebuild_request_rollups(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """(Re)create the requests rollups and their ENUM types from the catalogue, then fill them from the detail."""
+    from fsdash.ingest import refresh_requests_rollup  # the one way the rollups are computed
+
+    con.sql(f"DROP TABLE IF EXISTS {REQUESTS_ROLLUP}")
+    con.sql(f"DROP TABLE IF EXISTS {NATIONAL_REQUESTS_ROLLUP}")
+    for column, values in rollup_values(catalogue).items():
+        con.sql(f"DROP TYPE IF EXISTS {rollup_type(column)}")
+        con.register("_enum_values", pl.DataFrame({"value": values}, schema={"value": pl.String}))
+        con.sql(f"CREATE TYPE {rollup_type(column)} AS ENUM (SELECT value FROM _enum_values)")
+        con.unregister("_enum_values")
+    keys = f"""format {rollup_type("format")}, porteur {rollup_type("porteur")} NOT NULL, dimension {rollup_type("dimension")} NOT NULL,
+               code {rollup_type("code")} NOT NULL, issue {rollup_type("issue")} NOT NULL, nb_demandes BIGINT NOT NULL"""
+    con.sql(f"CREATE TABLE {REQUESTS_ROLLUP} (periode DATE NOT NULL, region VARCHAR, departement VARCHAR, {keys})")
+    con.sql(f"CREATE TABLE {NATIONAL_REQUESTS_ROLLUP} (periode DATE NOT NULL, {keys})")
+    refresh_requests_rollup(con)
+
+
+def _v4_request_rollups(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Requests rollups with the sites' format and carrier, shaped like the pages (see ``REQUESTS_ROLLUP``).
+
+    Without them the format and carrier filters of the filter bar read the 30 M-row detail; the national
+    one spares France entière a scan of every département. Rebuilt here from the detail.
+    """
+    rebuild_request_rollups(con, catalogue)
+
+
 #: Numbered structural migrations, applied in order to any warehouse older than them.
 MIGRATIONS = [
     (1, "schéma initial", _v1_initial),
     (2, "provenance des sites et listes officielles importées", _v2_site_lists),
     (3, "séries officielles publiées (DITP, Etalab), à part du flux des sites", _v3_official_series),
+    (
+        4,
+        "agrégats des demandes par format et porteur des sites, à la forme des pages (départemental et national)",
+        _v4_request_rollups,
+    ),
 ]
 
 
@@ -133,6 +211,9 @@ def migrate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
             if column.code not in existing:
                 con.sql(f"ALTER TABLE {table.code} ADD COLUMN {column.code} {column.sql_type}")
                 _record(con, SCHEMA_VERSION, f"catalogue : ajout de {table.code}.{column.code}")
+    if not _rollup_values_current(con, catalogue):
+        rebuild_request_rollups(con, catalogue)
+        _record(con, SCHEMA_VERSION, "catalogue : valeurs des agrégats des demandes mises à jour")
     assert MIGRATIONS[-1][0] == SCHEMA_VERSION
     set_meta(con, "schema_version", str(SCHEMA_VERSION))
     set_meta(con, "catalogue_version", str(catalogue.version))
@@ -156,6 +237,6 @@ def is_up_to_date(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> bool:
     )
     if not row or int(row[0][0]) < MIGRATIONS[-1][0]:
         return False
-    return all(
+    return _rollup_values_current(con, catalogue) and all(
         {c.code for c in table.columns} <= _existing_columns(con, table.code) for table in catalogue.tables.values()
     )
