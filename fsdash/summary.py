@@ -22,9 +22,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) 
     last = quarters[-1] if quarters else None
     completeness = activity.reporting_completeness(con, NATIONAL, last).row(0, named=True) if last else None
     loads = quality.load_counts(con)
-    cantons = coverage.canton_coverage_summary(con, today).row(0, named=True)
-    within = coverage.population_within(con, today)
-    flags = site_quality.site_quality_summary(con, today)
+    cantons = coverage.canton_coverage_summary(con, NATIONAL, today).row(0, named=True)
+    within = coverage.population_within(con, NATIONAL, today)
+    flags = site_quality.site_quality_summary(con, NATIONAL, today)
     return {
         "demo": get_meta(con, "nature") == "demo",
         "nature": get_meta(con, "nature"),

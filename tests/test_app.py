@@ -122,7 +122,7 @@ def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo
 
     with reader(demo_db) as con:
         code = con.sql("SELECT min(departement) FROM sites").fetchall()[0][0]
-        summary = coverage.canton_coverage_summary(con, dt.date.today(), Scope("departement", code)).row(0, named=True)
+        summary = coverage.canton_coverage_summary(con, Scope("departement", code), dt.date.today()).row(0, named=True)
     app.query_params["perimetre"] = "departement"
     app.query_params["code"] = code
     at = app.run()
@@ -132,7 +132,7 @@ def test_maillage_page_shows_coverage_and_candidates_for_a_departement(app, demo
     assert any("Où ouvrir ensuite" in h.value for h in at.subheader)
     assert len(at.dataframe) == 5  # 2 trajectory tables, uncovered cantons, farthest communes, candidates
     with reader(demo_db) as con:
-        ranked = candidates.opening_candidates(con, dt.date.today(), code, 10, 20)
+        ranked = candidates.opening_candidates(con, Scope("departement", code), dt.date.today(), 10, 20)
     at.select_slider(key="maillage_rayon").set_value(20).run()
     assert not at.exception
     assert at.dataframe[-1].value["Commune"].to_list() == ranked["code_insee"].to_list()
@@ -170,8 +170,10 @@ def test_home_shows_the_real_network_figures(tmp_path, monkeypatch):
     with writer(db) as con:
         import_site_list(con, REAL_LIST.name, REAL_LIST.read_bytes())
     with reader(db) as con:
-        cantons = coverage.canton_coverage_summary(con, dt.date.today()).row(0, named=True)
-        within = coverage.population_within(con, dt.date.today()).filter(pl.col("radius_km") == 10)["share"][0]
+        cantons = coverage.canton_coverage_summary(con, NATIONAL, dt.date.today()).row(0, named=True)
+        within = coverage.population_within(con, NATIONAL, dt.date.today()).filter(pl.col("radius_km") == 10)["share"][
+            0
+        ]
     monkeypatch.setenv("FSDASH_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception

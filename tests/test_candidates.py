@@ -32,6 +32,7 @@ from fsdash.formats import NNBSP
 from fsdash.metrics import candidates, coverage
 from fsdash.metrics.candidates import opening_candidates
 from fsdash.metrics.coverage import commune_access, open_sites
+from fsdash.metrics.scope import NATIONAL, Scope
 
 DAY = dt.date(2024, 6, 30)
 COMMUNE_SCHEMA = {
@@ -131,7 +132,7 @@ def n(value: int) -> str:
 
 def test_greedy_ranking(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
-    frame = opening_candidates(con, DAY, "01")
+    frame = opening_candidates(con, Scope("departement", "01"), DAY)
     assert list(frame.columns) == [
         "rang",
         "code_insee",
@@ -174,24 +175,24 @@ def test_greedy_does_not_double_count_neighbours(tiny_geography: None) -> None:
     """Nord alone would bring more people (5 460) than Bourgade (5 310), but once Bourgade is
     chosen Nord is only worth the Hameau: a second site side by side claims no one twice."""
     con = make_warehouse(SITES)
-    first = opening_candidates(con, DAY, "01", n=1)
+    first = opening_candidates(con, Scope("departement", "01"), DAY, n=1)
     assert first["nom"].to_list() == ["Bourgade"]
-    nord = opening_candidates(con, DAY, "01").filter(pl.col("nom") == "Nord")
+    nord = opening_candidates(con, Scope("departement", "01"), DAY).filter(pl.col("nom") == "Nord")
     assert nord["gain_population"][0] == 150
 
 
 def test_radius_and_limit(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
-    assert opening_candidates(con, DAY, "01", n=2).height == 2
-    wide = opening_candidates(con, DAY, "01", radius_km=7.5)
+    assert opening_candidates(con, Scope("departement", "01"), DAY, n=2).height == 2
+    wide = opening_candidates(con, Scope("departement", "01"), DAY, radius_km=7.5)
     assert "à plus de 7,5 km d'un site" in wide["raisons"][0]
     # with 50 km every commune is already near the site: only the uncovered cantons remain
-    assert opening_candidates(con, DAY, "01", radius_km=50)["gain_population"].sum() == 0
+    assert opening_candidates(con, Scope("departement", "01"), DAY, radius_km=50)["gain_population"].sum() == 0
 
 
 def test_overseas_and_unknown_population(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
-    gp = opening_candidates(con, DAY, "971")
+    gp = opening_candidates(con, Scope("departement", "971"), DAY)
     assert gp["nom"].to_list() == ["Morne"]
     assert gp["raisons"][0] == (
         "700 habitants à plus de 10 km d'un site, rapprochés à moins de 10 km ; "
@@ -200,14 +201,14 @@ def test_overseas_and_unknown_population(tiny_geography: None) -> None:
     assert gp["score"][0] == pytest.approx(50 + 30 + 5)
     assert candidates.is_overseas("976") and not candidates.is_overseas("2A")
     # Mayotte: no population, so no gain, but the uncovered canton still calls for a site
-    yt = opening_candidates(con, DAY, "976")
+    yt = opening_candidates(con, Scope("departement", "976"), DAY)
     assert yt["nom"].to_list() == ["Bandraboua"] and yt["population"][0] is None
     assert yt["raisons"][0] == "canton non couvert : Bandraboua ; outre-mer (priorité v de l'annexe 2)"
 
 
 def test_unknown_departement_is_empty(tiny_geography: None) -> None:
     con = make_warehouse(SITES)
-    frame = opening_candidates(con, DAY, "99")
+    frame = opening_candidates(con, Scope("departement", "99"), DAY)
     assert frame.is_empty() and "raisons" in frame.columns
 
 
@@ -218,10 +219,10 @@ def test_candidates_reuse_the_national_access(tiny_geography: None, monkeypatch:
     monkeypatch.setattr(coverage, "nearest", lambda *a: searches.append(1) or real_nearest(*a))
     plain = make_warehouse(SITES)
     con = KeyedConnection(plain, object())
-    lists = {dep: opening_candidates(con, DAY, dep) for dep in ("01", "971", "976")}
+    lists = {dep: opening_candidates(con, Scope("departement", dep), DAY) for dep in ("01", "971", "976")}
     assert len(searches) == 1 and con.queries == 1
     for dep, frame in lists.items():
-        assert frame.equals(opening_candidates(plain, DAY, dep)), dep
+        assert frame.equals(opening_candidates(plain, Scope("departement", dep), DAY)), dep
 
 
 needs_list = pytest.mark.skipif(not ANCT_LIST.is_file(), reason=f"{ANCT_LIST} absent")
@@ -232,7 +233,7 @@ needs_list = pytest.mark.skipif(not ANCT_LIST.is_file(), reason=f"{ANCT_LIST} ab
 def test_real_list_candidates(departement: str) -> None:
     con = real_warehouse()
     start = time.perf_counter()
-    frame = opening_candidates(con, LIST_DATE, departement)
+    frame = opening_candidates(con, Scope("departement", departement), LIST_DATE)
     elapsed = time.perf_counter() - start
     print(
         f"\n{departement}: {frame.height} candidates in {elapsed:.2f} s\n",
@@ -243,7 +244,7 @@ def test_real_list_candidates(departement: str) -> None:
     hosts = set(open_sites(con, LIST_DATE)["commune"])
     assert not hosts & set(frame["code_insee"])
     # independent check of the greedy gains: the far inhabitants within 10 km of at least one pick
-    access = commune_access(con, LIST_DATE).filter(pl.col("departement") == departement)
+    access = commune_access(con, NATIONAL, LIST_DATE).filter(pl.col("departement") == departement)
     far = access.filter((pl.col("distance_km") > 10) & pl.col("population").is_not_null())
     picks = access.filter(pl.col("code_insee").is_in(frame["code_insee"].implode()))
     reached = sum(

@@ -9,7 +9,7 @@ import pytest
 from test_coverage import ANCT_LIST, LIST_DATE, make_warehouse, real_warehouse
 
 from fsdash.circulaire import MIN_OPEN_DAYS_PER_WEEK, MIN_OPENING_HOURS_PER_WEEK
-from fsdash.metrics.scope import Scope
+from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.metrics.site_quality import FLAGS, site_quality_flags, site_quality_summary
 
 DAY = dt.date(2024, 6, 30)
@@ -75,7 +75,7 @@ SITES = [
 
 def test_each_flag() -> None:
     con = make_warehouse(SITES)
-    frame = site_quality_flags(con, DAY)
+    frame = site_quality_flags(con, NATIONAL, DAY)
     assert frame.columns == ["site_id", "nom", "departement", "format", *FLAGS, "signalements", "nb_signalements"]
     flagged = {r["site_id"]: {f for f in FLAGS if r[f]} for r in frame.iter_rows(named=True)}
     assert flagged == {
@@ -107,14 +107,14 @@ def test_thresholds_come_from_the_circular() -> None:
         "jours_ouverture_hebdo": MIN_OPEN_DAYS_PER_WEEK.value - 1,
     }
     con = make_warehouse([site("F01", "Au seuil", **at), site("F02", "Juste dessous", **just_under)])
-    frame = site_quality_flags(con, DAY)
+    frame = site_quality_flags(con, NATIONAL, DAY)
     assert frame["site_id"].to_list() == ["F02"]
     assert frame["signalements"][0] == (f"{FLAGS['moins_de_24h']} ; {FLAGS['moins_de_5_jours']}")
 
 
 def test_summary_and_scope() -> None:
     con = make_warehouse(SITES)
-    assert site_quality_summary(con, DAY) == {
+    assert site_quality_summary(con, NATIONAL, DAY) == {
         "sites_without_hours": 3,
         "sites_under_24h": 2,
         "sites_under_5_days": 1,
@@ -123,7 +123,7 @@ def test_summary_and_scope() -> None:
         "outside_departement": 1,
         "sites_flagged": 11,
     }
-    assert site_quality_summary(con, DAY, Scope("departement", "27")) == {
+    assert site_quality_summary(con, Scope("departement", "27"), DAY) == {
         "sites_without_hours": 0,
         "sites_under_24h": 0,
         "sites_under_5_days": 0,
@@ -133,17 +133,17 @@ def test_summary_and_scope() -> None:
         "sites_flagged": 1,
     }
     # a twin is found even when the scope holds only one of the two
-    assert site_quality_flags(con, DAY, Scope("site", "F12"))["coordonnees_en_double"].to_list() == [True]
-    assert site_quality_flags(con, DAY, Scope("site", "F18")).is_empty()
-    assert site_quality_summary(make_warehouse([]), DAY)["sites_flagged"] == 0
+    assert site_quality_flags(con, Scope("site", "F12"), DAY)["coordonnees_en_double"].to_list() == [True]
+    assert site_quality_flags(con, Scope("site", "F18"), DAY).is_empty()
+    assert site_quality_summary(make_warehouse([]), NATIONAL, DAY)["sites_flagged"] == 0
 
 
 @pytest.mark.skipif(not ANCT_LIST.is_file(), reason=f"{ANCT_LIST} absent")
 def test_real_list_quality() -> None:
     con = real_warehouse()
-    summary = site_quality_summary(con, LIST_DATE)
+    summary = site_quality_summary(con, NATIONAL, LIST_DATE)
     print("\nqualité du référentiel au 1er août 2024 :", summary)
-    frame = site_quality_flags(con, LIST_DATE)
+    frame = site_quality_flags(con, NATIONAL, LIST_DATE)
     # investigated: two sites « France services de Case-Pilote » (972), numbers 2287 and 3240
     twins = frame.filter(pl.col("nom_en_double"))
     assert {"2287", "3240"} <= set(twins["site_id"])

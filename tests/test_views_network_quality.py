@@ -154,7 +154,7 @@ def test_coverage_tiles_on_the_tiny_geography():
     cantons = section.tiles[0]
     assert (cantons.label, cantons.value) == ("Cantons couverts", formats.percent(3 / 5, 1))
     assert cantons.caption == f"3 sur 5 ; jusqu'à {formats.percent(4 / 5, 1)} en comptant les cantons incertains"
-    within = coverage.population_within(con, DAY, ain)
+    within = coverage.population_within(con, ain, DAY)
     assert [t.label for t in section.tiles[1:]] == [
         "Population à moins de 5 km",
         "Population à moins de 10 km",
@@ -184,7 +184,7 @@ def test_uncovered_cantons_and_their_empty_states():
 def test_farthest_communes():
     con = make_warehouse(CANTON_SITES)
     section = network.farthest_communes(con, Scope("departement", "01"), DAY)
-    far = coverage.farthest_communes(con, DAY, Scope("departement", "01"), network.FARTHEST_SHOWN)
+    far = coverage.farthest_communes(con, Scope("departement", "01"), DAY, network.FARTHEST_SHOWN)
     assert section.table.frame["Commune"].to_list() == far["code_insee"].to_list()
     assert section.table.frame["Distance (km)"].to_list() == far["distance_km"].round(1).to_list()
     assert section.table.column("Distance (km)").decimals == 1
@@ -198,7 +198,7 @@ def test_opening_candidates():
     assert national.messages[0].text.startswith("Choisissez un département") and national.table is None
     assert not network.candidates_possible(NATIONAL) and network.candidates_possible(Scope("departement", "01"))
     section = network.opening_candidates(con, Scope("departement", "01"), DAY, 5)
-    ranked = candidates.opening_candidates(con, DAY, "01", network.CANDIDATES_SHOWN, 5)
+    ranked = candidates.opening_candidates(con, Scope("departement", "01"), DAY, network.CANDIDATES_SHOWN, 5)
     assert section.table.frame["Commune"].to_list() == ranked["code_insee"].to_list()
     assert section.table.frame.columns[0] == "Rang" and "Rayon d'accessibilité visé : 5 km." in section.notes
     assert table_rows(section, "Commune", "Habitants rapprochés") == [("01002", 2000), ("01003", 500)]

@@ -56,6 +56,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.formats import number
 from fsdash.metrics.coverage import canton_coverage, commune_access, open_sites, pairs_within_km
 from fsdash.metrics.scope import Scope
@@ -90,10 +91,11 @@ def _km(value: float) -> str:
     return number(value, 0 if float(value).is_integer() else 1)
 
 
+@cached(maxsize=32)
 def opening_candidates(
-    con: duckdb.DuckDBPyConnection, day: dt.date, departement: str, n: int = 10, radius_km: float = 10
+    con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date, n: int = 10, radius_km: float = 10
 ) -> pl.DataFrame:
-    """The ``n`` best communes of ``departement`` for a new site or bus stop, best first.
+    """The ``n`` best communes of a département (``scope``) for a new site or bus stop, best first.
 
     Columns: ``rang``, ``code_insee``, ``nom``, ``population``, ``canton``, ``distance_km`` (from
     the commune to the nearest open site today), ``gain_population`` (far inhabitants it brings
@@ -101,12 +103,15 @@ def opening_candidates(
     ``raisons`` (the criteria it meets, in French, separated by « ; »). Fewer than ``n`` rows
     when fewer communes bring anything. See the module docstring for the method.
     """
+    if scope.level != "departement":
+        raise ValueError("les communes candidates se classent dans un département")
+    departement = scope.code
     scope = Scope("departement", departement)
-    access = commune_access(con, day, scope)
+    access = commune_access(con, scope, day)
     if access.is_empty():
         return pl.DataFrame(schema=_SCHEMA)
     hosts = set(open_sites(con, day)["commune"].drop_nulls().to_list())
-    cantons = canton_coverage(con, day, scope)
+    cantons = canton_coverage(con, scope, day)
     uncovered = dict(cantons.filter(~pl.col("couvert") & ~pl.col("incertain")).select("code", "nom").iter_rows())
 
     pop = access["population"].fill_null(0).to_numpy().astype(np.int64)

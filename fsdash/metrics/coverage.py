@@ -22,7 +22,7 @@ Conventions shared by every function here:
 * distances are great-circle distances on a sphere of radius :data:`EARTH_RADIUS_KM`, between
   points, « à vol d'oiseau » (not road distances) ;
 * territorial scopes (national, région, département) select communes and cantons by their own
-  département/région; a ``site`` scope has no territory and is refused (:class:`ValueError`).
+  département/région; a ``site`` scope is measured on its département (:meth:`Scope.territory`).
 
 How it is computed, and why it stays fast under a busy server:
 
@@ -213,17 +213,6 @@ def pairs_within_km(
 # --- scope and sites ------------------------------------------------------------------------
 
 
-def territory_filter(scope: Scope, departement: str = "departement", region: str = "region") -> pl.Expr:
-    """Polars condition selecting the rows of a territorial scope (communes, cantons…)."""
-    if scope.level == "national":
-        return pl.lit(True)
-    if scope.level == "region":
-        return pl.col(region) == scope.code
-    if scope.level == "departement":
-        return pl.col(departement) == scope.code
-    raise ValueError("la couverture se mesure sur un territoire (national, région, département), pas sur un site")
-
-
 def commune_code(column: str = "code_commune") -> pl.Expr:
     """A site's commune code, municipal arrondissements replaced by their city (COG commune)."""
     expr = pl.col(column)
@@ -296,7 +285,7 @@ def _placed_sites(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
 # --- access ---------------------------------------------------------------------------------
 
 
-def commune_access(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+def commune_access(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -> pl.DataFrame:
     """Distance from every commune (of the scope) to the nearest site open at ``day``.
 
     Columns: ``code_insee``, ``nom``, ``departement``, ``region``, ``population`` (null for
@@ -308,7 +297,7 @@ def commune_access(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = 
     site of the neighbouring département is near a site. Distances run from the commune's point
     (inside the commune, not its town hall) to the site, as the crow flies.
     """
-    keep = territory_filter(scope)  # refuses a site scope before any work
+    keep = scope.area_filter()  # a site scope: its département (refused unresolved)
     if scope.level == "national" or getattr(con, "cache_key", None) is not None:
         return _national_access(con, day).filter(keep)
     # Nothing remembers the national answer for this connection (see fsdash.cache): searching
@@ -347,7 +336,7 @@ def _access(communes: pl.DataFrame, sites: pl.DataFrame) -> pl.DataFrame:
 
 
 def population_within(
-    con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL, radii: tuple[float, ...] = DEFAULT_RADII_KM
+    con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date, radii: tuple[float, ...] = DEFAULT_RADII_KM
 ) -> pl.DataFrame:
     """Population living within each radius of an open site, and its share.
 
@@ -357,7 +346,7 @@ def population_within(
     population (Mayotte, whose legal population the geography lacks) are excluded from both the
     numerator and the denominator, so they neither raise nor lower the share.
     """
-    access = commune_access(con, day, scope).filter(pl.col("population").is_not_null())
+    access = commune_access(con, scope, day).filter(pl.col("population").is_not_null())
     total = int(access["population"].sum())
     rows = []
     for radius in radii:
@@ -375,14 +364,12 @@ def population_within(
     )
 
 
-def farthest_communes(
-    con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL, n: int = 20
-) -> pl.DataFrame:
+def farthest_communes(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date, n: int = 20) -> pl.DataFrame:
     """The ``n`` communes of the scope farthest from any open site (criterion i of annex 2).
 
     Columns of :func:`commune_access` plus ``nearest_site_nom``; farthest first.
     """
-    access = commune_access(con, day, scope)
+    access = commune_access(con, scope, day)
     names = open_sites(con, day).select(  # a nearest site is always an open one
         pl.col("site_id").alias("nearest_site_id"), pl.col("nom").alias("nearest_site_nom")
     )
@@ -464,7 +451,7 @@ def _site_cantons(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFrame:
     )
 
 
-def canton_coverage(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+def canton_coverage(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -> pl.DataFrame:
     """Which cantons of the scope have at least one open site at ``day`` (annex 2 target).
 
     One row per canton: ``code``, ``nom``, ``type``, ``departement``, ``region``, ``population``,
@@ -495,7 +482,7 @@ def canton_coverage(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope =
       canton" target: no pseudo-unit is invented for them. The summary counts them apart; their
       access is read through :func:`population_within`.
     """
-    keep = territory_filter(scope)  # refuses a site scope before any work
+    keep = scope.area_filter()  # a site scope: its département (refused unresolved)
     return _national_canton_coverage(con, day).filter(keep)
 
 
@@ -535,7 +522,7 @@ def _national_canton_coverage(con: duckdb.DuckDBPyConnection, day: dt.date) -> p
     )
 
 
-def canton_coverage_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+def canton_coverage_summary(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -> pl.DataFrame:
     """One row: ``cantons_total``, ``cantons_covered``, ``share`` (see :func:`canton_coverage`).
 
     ``objectif`` and ``echeance`` recall the target (:data:`EVERY_CANTON_COVERED`: every canton,
@@ -547,12 +534,12 @@ def canton_coverage_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope:
     ``communes_sans_canton``, ``population_sans_canton`` and ``sites_sans_canton`` (Paris,
     métropole de Lyon, Martinique, Guyane: outside the target, not in the denominator).
     """
-    frame = canton_coverage(con, day, scope)
+    frame = canton_coverage(con, scope, day)
     total = frame.height
     covered = int(frame["couvert"].sum())
     uncertain = int(frame["incertain"].sum())
     pseudo = frame.filter(pl.col("type") == "V")
-    no_canton = geography.communes().filter(territory_filter(scope) & pl.col("canton").is_null())
+    no_canton = geography.communes().filter(scope.area_filter() & pl.col("canton").is_null())
     sites_no_canton = (
         _site_cantons(con, day)
         .filter(pl.col("commune_sans_canton"))

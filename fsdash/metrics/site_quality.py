@@ -33,11 +33,12 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.cache import cached
 from fsdash.circulaire import MIN_OPEN_DAYS_PER_WEEK, MIN_OPENING_HOURS_PER_WEEK
 from fsdash.formats import number
 from fsdash.metrics.coverage import sites_outside_departement
 from fsdash.metrics.network import OPEN_AT
-from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.metrics.scope import Scope
 
 FIXED_FORMATS = ("FIXE", "MULTISITES", "FIXE_ANTENNES")
 """Formats expected to publish opening hours (a place people come to)."""
@@ -64,7 +65,8 @@ SUMMARY_KEYS = {
 }
 
 
-def site_quality_flags(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> pl.DataFrame:
+@cached(maxsize=64)
+def site_quality_flags(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -> pl.DataFrame:
     """Open sites of the scope with at least one flag (see the module docstring).
 
     Columns: ``site_id``, ``nom``, ``departement``, ``format``, one boolean per flag of
@@ -122,14 +124,14 @@ def site_quality_flags(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scop
     )
 
 
-def site_quality_summary(con: duckdb.DuckDBPyConnection, day: dt.date, scope: Scope = NATIONAL) -> dict[str, int]:
+def site_quality_summary(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -> dict[str, int]:
     """Number of open sites of the scope carrying each flag, plus ``sites_flagged`` (any flag).
 
     Keys: ``sites_without_hours``, ``sites_under_24h``, ``sites_under_5_days``,
     ``duplicate_names``, ``duplicate_coordinates``, ``outside_departement`` (sites, not pairs:
     two sites sharing a name count 2), ``sites_flagged``.
     """
-    flags = site_quality_flags(con, day, scope)
+    flags = site_quality_flags(con, scope, day)
     summary = {key: int(flags[code].sum()) for code, key in SUMMARY_KEYS.items()}
     summary["sites_flagged"] = flags.height
     return summary

@@ -40,7 +40,7 @@ def network_tiles(wh, scope: Scope, today: dt.date) -> Section:
             caption=_launch_caption(wh, scope),
         )
     ]
-    cantons = coverage.canton_coverage_summary(wh, today, area).row(0, named=True)
+    cantons = coverage.canton_coverage_summary(wh, area, today).row(0, named=True)
     if cantons["cantons_total"]:
         tiles.append(
             Tile(
@@ -52,7 +52,7 @@ def network_tiles(wh, scope: Scope, today: dt.date) -> Section:
                 f"{formats.number(cantons['cantons_total'])}",
             )
         )
-    within = coverage.population_within(wh, today, area).filter(pl.col("radius_km") == 10).row(0, named=True)
+    within = coverage.population_within(wh, area, today).filter(pl.col("radius_km") == 10).row(0, named=True)
     tiles.append(
         Tile(
             "Population à moins de 10 km d'un site",

@@ -194,8 +194,8 @@ def _coverage_definition(summary: dict) -> str:
 def coverage_tiles(wh, scope: Scope, day: dt.date) -> Section:
     """Cantons covered (every canton by the end of 2022, annex 2) and population within 5, 10 and 20 km."""
     area = scope.territory()
-    cantons = coverage.canton_coverage_summary(wh, day, area).row(0, named=True)
-    within = coverage.population_within(wh, day, area)
+    cantons = coverage.canton_coverage_summary(wh, area, day).row(0, named=True)
+    within = coverage.population_within(wh, area, day)
     tiles = []
     if cantons["cantons_total"]:
         tiles.append(
@@ -235,7 +235,7 @@ def coverage_tiles(wh, scope: Scope, day: dt.date) -> Section:
 def uncovered_cantons(wh, scope: Scope, day: dt.date) -> Section:
     """Cantons of the territory without any open site, most populated first."""
     area = scope.territory()
-    by_canton = coverage.canton_coverage(wh, day, area)
+    by_canton = coverage.canton_coverage(wh, area, day)
     title = "Cantons sans site"
     common = {
         "source": f"{REGISTRY_SOURCE} ; {GEOGRAPHY_SOURCE}",
@@ -283,7 +283,7 @@ def uncovered_cantons(wh, scope: Scope, day: dt.date) -> Section:
 def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
     """The communes of the territory farthest from any open site (criterion i of annex 2)."""
     area = scope.territory()
-    far = coverage.farthest_communes(wh, day, area, FARTHEST_SHOWN)
+    far = coverage.farthest_communes(wh, area, day, FARTHEST_SHOWN)
     title = "Communes les plus éloignées d'un site"
     if far.is_empty():
         return Section("communes-eloignees", title, empty="Aucune commune dans ce périmètre.")
@@ -335,7 +335,7 @@ def opening_candidates(wh, scope: Scope, day: dt.date, radius_km: int) -> Sectio
                 ),
             ),
         )
-    ranked = candidates.opening_candidates(wh, day, area.code, CANDIDATES_SHOWN, radius_km)
+    ranked = candidates.opening_candidates(wh, area, day, CANDIDATES_SHOWN, radius_km)
     common = {
         "source": f"{REGISTRY_SOURCE} ; {GEOGRAPHY_SOURCE}",
         "data_date": _registry_date(wh, day),

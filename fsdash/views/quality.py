@@ -102,8 +102,8 @@ def registry_quality(wh, scope: Scope, day: dt.date) -> Section:
     """Open sites whose published data needs checking (charter 2.4 minima, duplicates, misplaced
     coordinates), counted by flag, and the flagged sites."""
     area = scope.territory()
-    counts = site_quality.site_quality_summary(wh, day, area)
-    flagged = site_quality.site_quality_flags(wh, day, area)
+    counts = site_quality.site_quality_summary(wh, area, day)
+    flagged = site_quality.site_quality_flags(wh, area, day)
     table = None
     if not flagged.is_empty():
         table = Table(
