@@ -31,6 +31,15 @@ _COLUMN = {"region": "region", "departement": "departement", "site": "site_id"}
 #: The carrier of a site the source does not name (the ANCT list only knows La Poste).
 UNKNOWN_CARRIER = "NON_RENSEIGNE"
 UNKNOWN_CARRIER_LABEL = "Non renseigné"
+#: Overseas collectivities the geography has no département for (their sites still need a name).
+COLLECTIVITIES = {
+    "975": "Saint-Pierre-et-Miquelon",
+    "977": "Saint-Barthélemy",
+    "978": "Saint-Martin",
+    "986": "Wallis-et-Futuna",
+    "987": "Polynésie française",
+    "988": "Nouvelle-Calédonie",
+}
 #: How the official series name France entière.
 NATIONAL_ZONE = "FR"
 
@@ -64,8 +73,9 @@ class Scope:
 
     @property
     def uses_rollup(self) -> bool:
-        """Whether the departmental rollups can answer for this scope."""
-        return self.level != "site" and not self.narrowed
+        """Whether the requests rollups can answer for this scope: every territory, format and carrier
+        filters included (the rollups carry them); only a single site reads the detail."""
+        return self.level != "site"
 
     @property
     def resolved(self) -> bool:
@@ -78,7 +88,13 @@ class Scope:
         if self.level == "site":
             if not self.resolved:
                 raise ValueError(f"site {self.code}: resolve the scope first (resolve_scope)")
-            return Scope("departement", self.departement, departement=self.departement, region=self.region)
+            return Scope(
+                "departement",
+                self.departement,
+                departement=self.departement,
+                region=self.region,
+                name=_departement_name(self.departement),
+            )
         return Scope(
             self.level,
             self.code,
@@ -169,10 +185,22 @@ class Scope:
         return " AND ".join(parts), params
 
     def rollup_filter(self, alias: str = "r") -> tuple[str, list[str]]:
-        """Same condition on a departmental rollup (which has no site columns)."""
+        """Same condition on a requests rollup, whose rows carry the territory and the sites' format and
+        carrier (unknown carrier stored as ``UNKNOWN_CARRIER``, so no ``coalesce`` that would hide the
+        column from zone maps)."""
         if not self.uses_rollup:
-            raise ValueError("site scopes and format/carrier filters read detail tables, not rollups")
-        return self.sites_filter(alias)
+            raise ValueError("a site scope reads detail tables, not rollups")
+        parts, params = ["TRUE"], []
+        if self.level != "national":
+            parts.append(f"{alias}.{_COLUMN[self.level]} = ?")
+            params.append(self.code)
+        if self.formats:
+            parts.append(f"{alias}.format IN ({', '.join('?' * len(self.formats))})")
+            params += list(self.formats)
+        if self.carriers:
+            parts.append(f"{alias}.porteur IN ({', '.join('?' * len(self.carriers))})")
+            params += list(self.carriers)
+        return " AND ".join(parts), params
 
 
 NATIONAL = Scope(name="France entière")
@@ -182,6 +210,12 @@ def carrier_labels() -> dict[str, str]:
     """Carrier code -> French label, the unknown carrier included."""
     dim = load_catalogue().dimensions["porteur"]
     return {**{v.code: v.label for v in dim.values}, UNKNOWN_CARRIER: UNKNOWN_CARRIER_LABEL}
+
+
+@functools.cache
+def _departement_name(code: str) -> str | None:
+    found = geography.departements().filter(pl.col("code") == code)["nom"]
+    return found[0] if found.len() else COLLECTIVITIES.get(code)
 
 
 @functools.cache
@@ -231,7 +265,7 @@ def directory(con: duckdb.DuckDBPyConnection) -> Directory:
     }
     regions = dict(geography.regions().select("code", "nom").iter_rows())
     for code, region in sites.select("departement", "region").unique().drop_nulls("departement").iter_rows():
-        deps.setdefault(code, (code, region))
+        deps.setdefault(code, (COLLECTIVITIES.get(code, code), region))
     for (code,) in sites.select("region").unique().drop_nulls().iter_rows():
         regions.setdefault(code, code)
     return Directory(sites, deps, regions)
