@@ -120,7 +120,6 @@ _MONTHS = (
     "décembre",
 )
 _MONTH_NAMES = {i + 1: name for i, name in enumerate(_MONTHS)}
-_QUARTER_ORDINALS = {1: "1er", 2: "2e", 3: "3e", 4: "4e"}
 #: ``-12.5e+3``, ``123``, ``0.001`` (Polars' text of an integer, float or decimal), split in parts.
 _NUMBER_TEXT = r"^(?P<sign>-?)(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d+))?$"
 #: Beyond 10**37 the mantissa (at most 38 digits) rounds to 0 anyway; 10**38 would overflow Int128.
@@ -254,18 +253,6 @@ def millions_euros_expr(expr: pl.Expr | str, decimals: int = 1) -> pl.Expr:
     return _named(value, _decimal_text(_exact_division(value, 1_000_000), decimals) + NBSP + "M€").fill_null(DASH)
 
 
-def signed_percent_expr(expr: pl.Expr | str, decimals: int = 0, minus: str = "\u2212") -> pl.Expr:
-    """:func:`signed_percent` as a Polars expression: ``+12 %`` / ``−3 %`` (null -> ``–``).
-
-    Polars orders NaN above every number (``NaN >= 0`` is true there, false in Python): NaN is tested
-    on its text so that it takes the minus sign as in :func:`signed_percent`.
-    """
-    value = _col(expr)
-    positive = (value >= 0) & (value.cast(pl.String) != "NaN")
-    sign = pl.when(positive).then(pl.lit("+")).otherwise(pl.lit(minus))
-    return _named(value, sign + _decimal_text(value.abs(), decimals, shift=2) + NBSP + "%").fill_null(DASH)
-
-
 # Dates: null stays null (a blank table cell or tooltip), as ``map_elements`` left it.
 
 
@@ -283,25 +270,11 @@ def quarter_short_expr(expr: pl.Expr | str) -> pl.Expr:
     return _named(day, "T" + day.dt.quarter().cast(pl.String) + " " + _year(day))
 
 
-def quarter_long_expr(expr: pl.Expr | str) -> pl.Expr:
-    """:func:`quarter_long` on a Date expression: ``1er trimestre 2024``, ``2e trimestre 2024``."""
-    day = _col(expr)
-    ordinal = day.dt.quarter().replace_strict(_QUARTER_ORDINALS, return_dtype=pl.String)
-    return _named(day, ordinal + " trimestre " + _year(day))
-
-
 def date_long_expr(expr: pl.Expr | str) -> pl.Expr:
     """:func:`date_long` on a Date expression: ``1er janvier 2020``, ``14 juillet 2024``."""
     day = _col(expr)
     number = pl.when(day.dt.day() == 1).then(pl.lit("1er")).otherwise(day.dt.day().cast(pl.String))
     return _named(day, number + " " + _month_name(day) + " " + _year(day))
-
-
-def date_short_expr(expr: pl.Expr | str) -> pl.Expr:
-    """:func:`date_short` on a Date expression: ``01/07/2024`` (the year unpadded, as Babel's ``y``)."""
-    day = _col(expr)
-    two = [day.dt.day(), day.dt.month()]
-    return _named(day, pl.concat_str([*(p.cast(pl.String).str.zfill(2) for p in two), _year(day)], separator="/"))
 
 
 def month_long_expr(expr: pl.Expr | str) -> pl.Expr:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import altair as alt
 import polars as pl
 import pytest
+from test_satisfaction import rate_text
 
 from fsdash import charts, formats
 from fsdash.charts import attendance, funding, reasons, satisfaction
@@ -478,9 +479,9 @@ def test_rate_text_expr_equals_rate_text():
         (None, None, None, 0),
     ]
     frame = pl.DataFrame(rows, schema=["taux", "ic_bas", "ic_haut", "reponses"], orient="row")
-    assert satisfaction.with_rate_text(frame)["taux_ic"].to_list() == [satisfaction.rate_text(*r) for r in rows]
+    assert satisfaction.with_rate_text(frame)["taux_ic"].to_list() == [rate_text(*r) for r in rows]
     assert frame.select(satisfaction.rate_text_expr(decimals=0))["taux"].to_list() == [
-        satisfaction.rate_text(*r, decimals=0) for r in rows
+        rate_text(*r, decimals=0) for r in rows
     ]
 
 

@@ -45,7 +45,7 @@ def test_deck_uses_the_shared_tooltip():
 def test_departements_layer_all_or_some():
     every = maps.departements_layer()
     features = geography.departements_geojson()["features"]
-    assert maps.layer_size(every) == len(features) == geography.departements().height
+    assert len(every.data["features"]) == len(features) == geography.departements().height
     some = maps.departements_layer(["01", "2A"], layer_id="base")
     codes = sorted(f["properties"]["code"] for f in some.data["features"])
     assert codes == ["01", "2A"]
@@ -57,24 +57,14 @@ def test_departements_layer_all_or_some():
 
 def test_layers_never_mutate_the_shared_geography():
     maps.departements_layer(["01"])
-    maps.choropleth_layer(pl.DataFrame({"code": ["01"], "v": [1.0]}), "code", "v")
     for feature in geography.departements_geojson()["features"]:
         assert "infobulle" not in feature and "fill" not in feature
         assert set(feature["properties"]) == {"code", "nom", "region"}
 
 
-def test_radii_make_areas_proportional():
-    radii = maps.radii([400.0, 100.0, 0.0, None, 25.0], max_px=20, min_px=2)
-    assert radii[0] == 20  # the largest value
-    assert radii[1] == pytest.approx(10)  # a quarter of the value: half the radius, a quarter of the area
-    assert radii[2] == 2 and radii[3] == 2  # nothing to show: still visible
-    assert radii[4] == pytest.approx(5)
-    assert maps.radii([None, 0.0]) == [1.5, 1.5]
-
-
 def test_sites_layer_sends_only_plotted_fields():
     layer = maps.sites_layer(SITES, "demandes", max_px=12, highlight=["B"])
-    assert maps.layer_size(layer) == 3  # the site without coordinates is left out (it stays in the table)
+    assert len(layer.data) == 3  # the site without coordinates is left out (it stays in the table)
     for point in layer.data:
         assert set(point) == {"lon", "lat", "r", "c", "infobulle"}
     by_name = {p["infobulle"]: p for p in layer.data}
@@ -89,49 +79,11 @@ def test_sites_layer_sends_only_plotted_fields():
 
 
 def test_sites_layer_tooltip_and_default_size():
-    layer = maps.sites_layer(SITES, "demandes", tooltip=lambda r: maps.infobulle(r["nom"], [("Demandes", "400")]))
+    tips = SITES.with_columns(maps.infobulle_expr(pl.col("nom"), [("Demandes", pl.lit("400"))]).alias("t"))
+    layer = maps.sites_layer(tips, "demandes", tooltip_column="t")
     assert layer.data[0]["infobulle"] == "<b>Site &lt;A&gt;</b><br/>Demandes : 400"
     assert max(p["r"] for p in layer.data) == maps.auto_max_px(3)
     assert maps.auto_max_px(2900) < maps.auto_max_px(300) < maps.auto_max_px(30) <= 20
-
-
-def test_choropleth_classes_colours_and_legend():
-    values = pl.DataFrame({"code": ["01", "02", "03", "04"], "taux": [0.1, 0.5, 0.9, None]})
-    layer, legend = maps.choropleth_layer(
-        values, "code", "taux", breaks=[0.3, 0.7], codes=["01", "02", "03", "04", "05"], label=lambda v: f"{v:.1f}"
-    )
-    assert maps.layer_size(layer) == 5
-    fills = {f["properties"]["code"]: f["fill"] for f in layer.data["features"]}
-    ramp = theme.sequential()
-    palette = [ramp[1], ramp[5], ramp[9]]  # three classes spread over the theme's ramp
-    assert fills == {
-        "01": theme.rgb(palette[0]),
-        "02": theme.rgb(palette[1]),
-        "03": theme.rgb(palette[2]),
-        "04": theme.rgb(theme.color("grey")),
-        "05": theme.rgb(theme.color("grey")),
-    }
-    assert legend.rows() == [
-        ("moins de 0.3", None, 0.3, palette[0], 1),
-        ("de 0.3 à moins de 0.7", 0.3, 0.7, palette[1], 1),
-        ("0.7 et plus", 0.7, None, palette[2], 1),
-        (maps.NO_DATA, None, None, theme.color("grey"), 2),
-    ]
-    tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
-    assert tips["03"] == "<b>Allier (03)</b><br/>taux : 0.9" and tips["05"].endswith(maps.NO_DATA)
-    spec = _json(maps.deck([layer], maps.view_state([46.0], [5.0])))["layers"][0]
-    assert spec["getFillColor"] == "@@=fill" and spec["pickable"] is True
-
-
-def test_choropleth_quantile_breaks_and_readable_labels():
-    values = pl.DataFrame({"code": [f"{i:02d}" for i in range(1, 11)], "v": [float(i) for i in range(1, 11)]})
-    assert maps.class_breaks(values["v"].to_list(), 5) == pytest.approx([2.8, 4.6, 6.4, 8.2])
-    _, legend = maps.choropleth_layer(values, "code", "v", codes=values["code"].to_list())
-    assert legend["zones"].to_list() == [2, 2, 2, 2, 2]
-    assert legend["classe"][1] == "de 2,8 à moins de 4,6"  # one decimal, so that the bounds differ
-    _, single = maps.choropleth_layer(pl.DataFrame({"code": ["01"], "v": [3.0]}), "code", "v", codes=["01"])
-    assert single.select("classe", "zones").rows() == [("toutes les valeurs", 1)]
-    assert maps.class_breaks([1.0, 1.0, 1.0, 2.0], 4) == [1.25]  # thresholds at the minimum (1.0) dropped
 
 
 def test_view_state_fits_the_points():
@@ -228,11 +180,10 @@ def test_infobulle_expr_equals_infobulle_escaping_included():
     assert NASTY.with_columns(maps.infobulle_expr(pl.lit("Titre")).alias("t"))["t"].to_list() == ["<b>Titre</b>"] * 3
 
 
-def test_sites_layer_tooltip_column_equals_the_legacy_callable():
+def test_sites_layer_carries_the_precomputed_tooltips():
     frame = NASTY.with_columns(_native_tooltip().alias("infobulle"))
     native = maps.sites_layer(frame, "demandes", tooltip_column="infobulle", highlight=["C"])
-    legacy = maps.sites_layer(NASTY, "demandes", tooltip=_old_tooltip, highlight=["C"])
-    assert native.data == legacy.data
+    assert sorted(p["infobulle"] for p in native.data) == sorted(_old_tooltip(row) for row in NASTY.to_dicts())
     assert [p["infobulle"].split("</b>")[0] for p in native.data] == [
         "<b>Site &lt;A&gt; &amp; &quot;co&quot;",
         "<b>L&#x27;Isle-d&#x27;Abeau",
@@ -247,30 +198,12 @@ def test_sites_layer_default_tooltip_falls_back_to_the_id():
     assert sorted(p["infobulle"] for p in layer.data)[0] == "<b>C</b>"
 
 
-def test_radius_expr_equals_radii():
-    values = [400.0, 100.0, 0.0, None, 25.0, float("nan"), -3.0, 333.3]
+def test_radius_expr_makes_areas_proportional():
+    values = [400.0, 100.0, 0.0, None, 25.0, float("nan"), -3.0]
     got = pl.DataFrame({"v": values}).select(maps.radius_expr("v", max_px=20, min_px=2))["v"].to_list()
-    assert got == pytest.approx(maps.radii(values, max_px=20, min_px=2), abs=0.011)
-    assert got[0] == 20 and got[2] == 2 and got[3] == 2 and got[5] == 2 and got[6] == 2
+    assert got[0] == 20  # the largest value
+    assert got[1] == pytest.approx(10, abs=0.011)  # a quarter of the value: half the radius, a quarter of the area
+    assert got[4] == pytest.approx(5, abs=0.011)
+    assert got[2] == 2 and got[3] == 2 and got[5] == 2 and got[6] == 2  # nothing to show: still visible
     ints = pl.DataFrame({"v": [0, 0]}).select(maps.radius_expr("v"))["v"].to_list()
     assert ints == [1.5, 1.5]
-
-
-def test_choropleth_native_tooltips_and_tooltip_column():
-    values = pl.DataFrame({"code": ["01", "02", "03", "03"], "v": [1.25, 2.5, 7.0, 3.75]})  # last row wins
-    layer, legend = maps.choropleth_layer(values, "code", "v", breaks=[2.0, 3.0], codes=["01", "02", "03", "04"])
-    tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
-    assert tips == {
-        "01": maps.infobulle("Ain (01)", [("v", "1")]),  # the legend's decimals (2 and 3: none)
-        "02": maps.infobulle("Aisne (02)", [("v", "2")]),  # 2.5 half to even, as Babel
-        "03": maps.infobulle("Allier (03)", [("v", "4")]),
-        "04": maps.infobulle("Alpes-de-Haute-Provence (04)", [("v", maps.NO_DATA)]),
-    }
-    assert legend["zones"].to_list() == [1, 1, 1, 1]
-    custom = values.with_columns(maps.infobulle_expr(pl.col("code"), [("Valeur", pl.col("v"))]).alias("tip"))
-    layer, _ = maps.choropleth_layer(custom, "code", "v", breaks=[2.0], codes=["01", "04"], tooltip_column="tip")
-    tips = {f["properties"]["code"]: f["infobulle"] for f in layer.data["features"]}
-    assert tips == {
-        "01": "<b>01</b><br/>Valeur : 1.25",
-        "04": maps.infobulle("Alpes-de-Haute-Provence (04)", [("v", maps.NO_DATA)]),
-    }

@@ -16,9 +16,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: Folders (or files) of the read side that are scanned, relative to the repository root. Add
-#: ``"pages"`` and ``"app.py"`` once the pages no longer format with callbacks.
-SCANNED_ROOTS = ("fsdash",)
+#: Folders (or files) of the read side that are scanned, relative to the repository root.
+SCANNED_ROOTS = ("fsdash", "pages", "app.py")
 
 #: The write side (ingestion, validation, reading source files, the demo generator, the CLI), where a
 #: callback runs in a batch process and never under the server's threads.

@@ -24,10 +24,9 @@ from test_funding import (
 )
 from test_funding import SITES as FUNDED_SITES
 from test_funding import SITES_HEADER as FUNDED_SITES_HEADER
-from test_satisfaction import KIOSK_HEADER, KIOSK_ROWS, SURVEY_HEADER, SURVEY_ROWS
+from test_satisfaction import KIOSK_HEADER, KIOSK_ROWS, SURVEY_HEADER, SURVEY_ROWS, rate_text
 
 from fsdash import formats
-from fsdash.charts.satisfaction import rate_text
 from fsdash.filters import Filters
 from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.views import funding as fview

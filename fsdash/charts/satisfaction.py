@@ -41,16 +41,6 @@ def _num(expr: pl.Expr) -> pl.Expr:
     return formats.number_expr(expr)
 
 
-def rate_text(rate: float | None, low: float | None, high: float | None, answers: int | None, decimals: int = 1) -> str:
-    """``95,2 % [94,1 % ; 96,2 %]``, prefixed with ``≈`` and suffixed with the count when fragile."""
-    if rate is None:
-        return "–"
-    text = f"{formats.percent(rate, decimals)} [{formats.percent(low, decimals)} ; {formats.percent(high, decimals)}]"
-    if answers is not None and answers < MIN_ANSWERS:
-        text = f"≈ {text} (n = {formats.number(answers)})"
-    return text
-
-
 def rate_text_expr(
     rate: pl.Expr | str = "taux",
     low: pl.Expr | str = "ic_bas",
@@ -58,7 +48,8 @@ def rate_text_expr(
     answers: pl.Expr | str = "reponses",
     decimals: int = 1,
 ) -> pl.Expr:
-    """:func:`rate_text` as a Polars expression (tables and tooltips of every row, without Babel per row)."""
+    """``95,2 % [94,1 % ; 96,2 %]``, prefixed with ``≈`` and suffixed with the count when fragile (fewer
+    than :data:`MIN_ANSWERS` answers): every row at once, without Babel per row."""
     rate, low, high, answers = (pl.col(c) if isinstance(c, str) else c for c in (rate, low, high, answers))
     text = (
         formats.percent_expr(rate, decimals)
@@ -76,7 +67,7 @@ def rate_text_expr(
 
 
 def with_rate_text(frame: pl.DataFrame, column: str = "taux_ic") -> pl.DataFrame:
-    """Add the French rate-with-interval text of :func:`rate_text` as ``column``."""
+    """Add the French rate-with-interval text of :func:`rate_text_expr` as ``column``."""
     return frame.with_columns(rate_text_expr().alias(column))
 
 

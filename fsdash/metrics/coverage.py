@@ -41,8 +41,7 @@ How it is computed, and why it stays fast under a busy server:
   seconds depending on the load). The tree's queries run on the calling thread
   (``workers=1``); « within r km » questions (the candidates of a département) go through
   :func:`pairs_within_km`, a tree search followed by an exact check of the few pairs found,
-  never a dense commune × commune matrix. :func:`distance_matrix_km` stays for small sets: it
-  is element-wise, without any product either.
+  never a dense commune × commune matrix.
 * **Computed once.** The placed open sites, the access of **every** commune of the country and
   the canton coverage of the whole country are computed once per (warehouse version, day) and
   shared (:func:`fsdash.cache.cached`). A scoped answer filters the national one: the nearest
@@ -122,27 +121,12 @@ def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
 def _haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Haversine distance (km) between points in degrees, element-wise (arrays broadcast).
 
-    One expression for :func:`distance_matrix_km` and :func:`pairs_within_km`, so that both
-    answer « within r km » identically.
+    The one formula of « within r km » (:func:`pairs_within_km`; the tests build their dense
+    reference matrix with it).
     """
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
-
-
-def distance_matrix_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distances (km) between every point of set 1 (rows) and set 2 (columns).
-
-    Haversine form, accurate for the short distances it is meant for (within a département); for
-    the whole country use :func:`nearest`, and for « within r km » :func:`pairs_within_km`, which
-    do not build the dense matrix.
-    """
-    return _haversine_km(
-        np.asarray(lat1, dtype=np.float64)[:, None],
-        np.asarray(lon1, dtype=np.float64)[:, None],
-        np.asarray(lat2, dtype=np.float64)[None, :],
-        np.asarray(lon2, dtype=np.float64)[None, :],
-    )
 
 
 def _chord(radius_km: float) -> float:
@@ -183,7 +167,7 @@ def pairs_within_km(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(i, j)``: point ``i`` of set 1 lies within ``radius_km`` of point ``j`` of set 2.
 
-    Same answer as ``np.nonzero(distance_matrix_km(...) <= radius_km)`` (pairs sorted by ``i``
+    Same answer as the dense haversine matrix ``<= radius_km`` (pairs sorted by ``i``
     then ``j``) without the dense matrix: a KD-tree search of unit vectors, with a slightly wider
     chord so that rounding never drops a pair, then the haversine check of the pairs found.
     """

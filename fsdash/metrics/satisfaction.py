@@ -17,7 +17,6 @@ Definitions (from the catalogue's column attributes, not repeated here):
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import duckdb
 import polars as pl
@@ -39,25 +38,6 @@ AREA_COLUMNS = {"region": ["region"], "departement": ["departement"], "site": ["
 
 
 # --- the Wilson score interval ---------------------------------------------------------------
-
-
-def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float | None, float | None]:
-    """95 % Wilson score interval of a proportion ``successes / n`` (None, None when ``n`` is 0).
-
-    Unlike the normal (Wald) interval it stays within [0, 1] and keeps a sensible width for
-    small samples and rates near 100 % — exactly the case of a site with 8 satisfied answers
-    out of 8 (interval 67,6 % to 100 %).
-    """
-    if n <= 0:
-        return None, None
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes ({successes}) must lie between 0 and n ({n})")
-    p = successes / n
-    z2 = z * z
-    denominator = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def wilson_exprs(successes: str, n: str, z: float = Z_95) -> tuple[pl.Expr, pl.Expr]:
