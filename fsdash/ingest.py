@@ -32,6 +32,8 @@ from fsdash.warehouse.registry import close_missing, write_sites
 from fsdash.warehouse.schema import (
     NATIONAL_REQUESTS_ROLLUP,
     NATIONAL_ROLLUP_ORDER,
+    PARTNER_ROLLUP,
+    PARTNER_ROLLUP_ORDER,
     REQUESTS_ROLLUP,
     ROLLUP_DIMENSIONS,
     ROLLUP_ORDER,
@@ -281,7 +283,14 @@ def _rollup_select(where: str = "") -> str:
 def _national_select(where: str = "TRUE") -> str:
     return f"""
         SELECT periode, format, porteur, dimension, code, issue, sum(nb_demandes)::BIGINT AS nb_demandes
-        FROM {REQUESTS_ROLLUP} WHERE {where} GROUP BY ALL ORDER BY {NATIONAL_ROLLUP_ORDER}"""
+        FROM {REQUESTS_ROLLUP} r WHERE {where} GROUP BY ALL ORDER BY {NATIONAL_ROLLUP_ORDER}"""
+
+
+def _partner_select(where: str = "TRUE") -> str:
+    return f"""
+        SELECT periode, region, departement, format, porteur, code AS partenaire, sum(nb_demandes)::BIGINT
+        FROM {REQUESTS_ROLLUP} r WHERE dimension = 'partenaire' AND {where}
+        GROUP BY ALL ORDER BY {PARTNER_ROLLUP_ORDER}"""
 
 
 _SITE_PERIOD = {"site_id": pl.String, "periode": pl.Date}
@@ -298,7 +307,11 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _resort_rollups(con: duckdb.DuckDBPyConnection) -> None:
-    for table, order in ((REQUESTS_ROLLUP, ROLLUP_ORDER), (NATIONAL_REQUESTS_ROLLUP, NATIONAL_ROLLUP_ORDER)):
+    for table, order in (
+        (REQUESTS_ROLLUP, ROLLUP_ORDER),
+        (NATIONAL_REQUESTS_ROLLUP, NATIONAL_ROLLUP_ORDER),
+        (PARTNER_ROLLUP, PARTNER_ROLLUP_ORDER),
+    ):
         con.sql(f"CREATE OR REPLACE TEMP TABLE _sorted AS SELECT * FROM {table} ORDER BY {order}")
         con.sql(f"DELETE FROM {table}")
         con.sql(f"INSERT INTO {table} SELECT * FROM _sorted")
@@ -313,15 +326,16 @@ def refresh_requests_rollup(
 
     ``changed``: the (``site_id``, ``periode``) whose detail was written; ``departements``: those whose
     sites changed département, format or carrier (every quarter of them is recomputed, in the old
-    département and in the new). The national rollup is recomputed from the departmental one for the
-    quarters touched. Rows are inserted in the order the pages filter on (``ROLLUP_ORDER``), and the
+    département and in the new). The national and partner rollups are recomputed from the departmental
+    one for the quarters (and départements) touched. Rows are inserted in the order the pages filter on (``ROLLUP_ORDER``), and the
     rollups rewritten in that order when too many rows were appended out of it (``RESORT_SHARE``).
     """
     if changed is None:
         con.sql(f"DELETE FROM {REQUESTS_ROLLUP}")
         con.sql(f"INSERT INTO {REQUESTS_ROLLUP} {_rollup_select()}")
-        con.sql(f"DELETE FROM {NATIONAL_REQUESTS_ROLLUP}")
-        con.sql(f"INSERT INTO {NATIONAL_REQUESTS_ROLLUP} {_national_select()}")
+        for table, select in ((NATIONAL_REQUESTS_ROLLUP, _national_select()), (PARTNER_ROLLUP, _partner_select())):
+            con.sql(f"DELETE FROM {table}")
+            con.sql(f"INSERT INTO {table} {select}")
         set_meta(con, _APPENDED, "0")
         return
     departements = sorted(set(departements))
@@ -337,12 +351,15 @@ def refresh_requests_rollup(
                       SEMI JOIN _moved m ON s.departement = m.departement WHERE d.is_current""")
     con.unregister("_changed_groups")
     con.unregister("_moved")
-    con.sql(f"""DELETE FROM {REQUESTS_ROLLUP} r USING _affected a
-                WHERE r.periode = a.periode AND r.departement IS NOT DISTINCT FROM a.departement""")
-    where = """AND EXISTS (SELECT 1 FROM _affected a WHERE a.periode = d.periode
-                                  AND a.departement IS NOT DISTINCT FROM s.departement)"""
+    affected = """EXISTS (SELECT 1 FROM _affected a WHERE a.periode = {period}
+                          AND a.departement IS NOT DISTINCT FROM {departement})"""
+    in_rollup = affected.format(period="r.periode", departement="r.departement")
+    for table in (REQUESTS_ROLLUP, PARTNER_ROLLUP):
+        con.sql(f"DELETE FROM {table} r WHERE {in_rollup}")
     kept = _count(con, REQUESTS_ROLLUP)
-    con.sql(f"INSERT INTO {REQUESTS_ROLLUP} {_rollup_select(where)}")
+    in_detail = affected.format(period="d.periode", departement="s.departement")
+    con.sql(f"INSERT INTO {REQUESTS_ROLLUP} {_rollup_select('AND ' + in_detail)}")
+    con.sql(f"INSERT INTO {PARTNER_ROLLUP} {_partner_select(in_rollup)}")
     quarters = "periode IN (SELECT periode FROM _affected)"
     con.sql(f"DELETE FROM {NATIONAL_REQUESTS_ROLLUP} WHERE {quarters}")
     con.sql(f"INSERT INTO {NATIONAL_REQUESTS_ROLLUP} {_national_select(quarters)}")

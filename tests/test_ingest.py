@@ -254,6 +254,8 @@ DIRECT_NATIONAL = (
     )
     + " ORDER BY ALL"
 )
+DIRECT_PARTNER = f"""SELECT periode, region, departement, format, porteur, partenaire, sum(nb_demandes)
+                     FROM ({_CURRENT_DETAIL}) GROUP BY ALL ORDER BY ALL"""
 
 
 #: The rollups' key columns are ENUMs (sorted by their catalogue order): compared as text.
@@ -264,6 +266,9 @@ def assert_rollups_match_the_detail(db: Path) -> None:
     departmental = f"SELECT periode, region, departement, {_AS_TEXT} FROM agg_demandes_departement ORDER BY ALL"
     assert rows(db, departmental) == rows(db, DIRECT_ROLLUP)
     assert rows(db, f"SELECT periode, {_AS_TEXT} FROM agg_demandes_national ORDER BY ALL") == rows(db, DIRECT_NATIONAL)
+    partners = """SELECT periode, region, departement, format::VARCHAR, porteur::VARCHAR, partenaire::VARCHAR,
+                         nb_demandes FROM agg_demandes_departement_partenaire ORDER BY ALL"""
+    assert rows(db, partners) == rows(db, DIRECT_PARTNER)
 
 
 def test_requests_rollups_after_the_first_load(loaded_db):

@@ -143,7 +143,13 @@ def test_incremental_refreshes_keep_the_rollups_in_zone_map_order():
     from test_attendance import build_warehouse
 
     from fsdash.ingest import RESORT_SHARE, refresh_requests_rollup
-    from fsdash.warehouse.schema import NATIONAL_ROLLUP_ORDER, ROLLUP_ORDER, get_meta
+    from fsdash.warehouse.schema import (
+        NATIONAL_ROLLUP_ORDER,
+        PARTNER_ROLLUP,
+        PARTNER_ROLLUP_ORDER,
+        ROLLUP_ORDER,
+        get_meta,
+    )
 
     con = build_warehouse()
     assert _in_order(con, REQUESTS_ROLLUP, ROLLUP_ORDER) and get_meta(con, "agg_demandes_lignes_hors_ordre") == "0"
@@ -159,5 +165,21 @@ def test_incremental_refreshes_keep_the_rollups_in_zone_map_order():
     assert _in_order(con, REQUESTS_ROLLUP, ROLLUP_ORDER) and _in_order(
         con, NATIONAL_REQUESTS_ROLLUP, NATIONAL_ROLLUP_ORDER
     )
+    assert _in_order(con, PARTNER_ROLLUP, PARTNER_ROLLUP_ORDER)
     assert con.sql(f"SELECT * FROM {REQUESTS_ROLLUP} ORDER BY ALL").fetchall() == before
     con.close()
+
+
+def test_a_missing_rollup_is_rebuilt_at_the_next_opening(v3_warehouse):
+    """A warehouse of schema 4 written before a rollup existed (or without one) gets it back."""
+    from fsdash.warehouse.schema import PARTNER_ROLLUP, is_up_to_date
+
+    with writer(v3_warehouse):
+        pass
+    with duckdb.connect(str(v3_warehouse)) as con:
+        con.sql(f"DROP TABLE {PARTNER_ROLLUP}")
+        assert not is_up_to_date(con, load_catalogue())
+    with writer(v3_warehouse):
+        pass
+    with duckdb.connect(str(v3_warehouse), read_only=True) as con:
+        assert con.sql(f"SELECT sum(nb_demandes) FROM {PARTNER_ROLLUP}").fetchall() == [(80,)]

@@ -3,8 +3,9 @@ channel, and outcome — answered on the spot, passed to the partner's back-offi
 (annex 1: an answer « sans que l'utilisateur ait à se déplacer dans un autre guichet »).
 
 Every territory, with or without the format/carrier filters, reads a requests rollup shaped like these
-pages (``agg_demandes_national`` for France entière, ``agg_demandes_departement`` otherwise); only a
-single site reads ``demandes_detail`` (:func:`request_rows`, ``Scope.uses_rollup``).
+pages (``agg_demandes_national`` for France entière, ``agg_demandes_departement`` otherwise,
+``agg_demandes_departement_partenaire`` for the départements × partners view); only a single site
+reads ``demandes_detail`` (:func:`request_rows`, ``Scope.uses_rollup``).
 
 :func:`requests_breakdown` is the one scan a page needs: requests by quarter for each of partner,
 situation and channel, each crossed with the outcome (a few thousand rows). The pure functions
@@ -23,7 +24,7 @@ from fsdash import geography
 from fsdash.catalogue import load_catalogue
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.periods import period_filter
-from fsdash.warehouse.schema import NATIONAL_REQUESTS_ROLLUP, REQUESTS_ROLLUP, ROLLUP_DIMENSIONS
+from fsdash.warehouse.schema import NATIONAL_REQUESTS_ROLLUP, PARTNER_ROLLUP, REQUESTS_ROLLUP, ROLLUP_DIMENSIONS
 
 #: Dimensions read from the detail (``theme`` is derived from ``situation``; ``issue`` is the outcome).
 BREAKDOWN_DIMENSIONS = ROLLUP_DIMENSIONS
@@ -352,7 +353,14 @@ def departement_partner_shares(
     (``total_departement`` < :data:`SMALL_COUNT`). Every partner is listed for every département with
     requests. Pass the territory to compare (see :func:`heatmap_area`).
     """
-    subquery, params = request_rows(scope, first, last, ("partenaire",), by_departement=True)
+    if scope.uses_rollup:  # the partner rollup: a third of the departmental rollup's partner rows
+        where, params = scope.rollup_filter("r")
+        period, period_params = period_filter("r.periode", first, last)
+        subquery = f"""SELECT departement, partenaire AS code, nb_demandes AS n FROM {PARTNER_ROLLUP} r
+                       WHERE {where} AND {period}"""
+        params = [*params, *period_params]
+    else:
+        subquery, params = request_rows(scope, first, last, ("partenaire",), by_departement=True)
     rows = con.sql(
         f"""SELECT departement, code AS partenaire, sum(n)::BIGINT AS nb_demandes FROM ({subquery})
             GROUP BY ALL HAVING sum(n) <> 0""",
