@@ -257,7 +257,9 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
         staging.unlink(missing_ok=True)
         if path.exists() and not fresh:
             shutil.copyfile(path, staging)
+        # no English progress bar on the user's terminal (progress is reported in French by the caller)
         con = duckdb.connect(str(staging))
+        con.sql("SET enable_progress_bar = false")
         published = False
         try:
             migrate(con, load_catalogue())
