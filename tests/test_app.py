@@ -1,4 +1,5 @@
-"""Every page of the routes table renders, for every scope level, on the demo warehouse."""
+"""The home, Trajectoire et maillage and Chargements et qualité pages show the right figures (AppTest on
+the demo warehouse, through the app.py frame)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-def _routes() -> list[str]:
-    """Page files of the one routes table (fsdash.routes), which app.py builds st.navigation from."""
-    from fsdash.routes import ROUTES
-
-    return [r.path for r in ROUTES]
-
-
 @pytest.fixture
 def app(demo_db, monkeypatch):
     monkeypatch.setenv("FSDASH_DB", str(demo_db))
@@ -34,16 +28,6 @@ def app(demo_db, monkeypatch):
 
 def _metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
-
-
-@pytest.mark.parametrize("page", _routes())
-@pytest.mark.parametrize("level", ["national", "region", "departement", "site"])
-def test_every_page_renders_at_every_scope(app, page, level):
-    at = app.run()
-    at.selectbox(key="scope_level").set_value(level).run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    assert any("Données de démonstration" in w.body for w in at.warning)
 
 
 def test_home_shows_national_headline_figures(app, demo_db):

@@ -1,7 +1,7 @@
 """Fréquentation and Motifs de contact pages on the demo warehouse (AppTest through the app.py frame).
 
-Every page renders at each scope level; the figures shown follow the filters (scope, period, formats,
-comparison) and equal what the metric functions answer for the same filters.
+The figures shown follow the filters (scope, period, formats, comparison) and equal what the metric
+functions answer for the same filters (every page at every scope: tests/test_pages.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 FREQUENTATION = "pages/page_frequentation.py"
 MOTIFS = "pages/page_motifs.py"
-PAGES = [FREQUENTATION, MOTIFS]
 Y2025 = (dt.date(2025, 1, 1), dt.date(2025, 10, 1))
 Y2024 = (dt.date(2024, 1, 1), dt.date(2024, 10, 1))
 T1_2025_T2_2026 = (dt.date(2025, 1, 1), dt.date(2026, 4, 1))
@@ -65,15 +64,6 @@ def _metric(at: AppTest, label: str):
 
 def _code(level: str, facts: dict) -> dict:
     return {} if level == "national" else {"perimetre": level, "code": facts[level]}
-
-
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("level", ["national", "region", "departement", "site"])
-def test_page_renders_at_every_scope(app, demo_facts, page, level):
-    at = _open(app, page, **_code(level, demo_facts))
-    assert any("Données de démonstration" in w.body for w in at.warning)
-    assert len(at.get("vega_lite_chart")) >= 3
-    assert at.query_params.get("perimetre", "national") == level
 
 
 def test_frequentation_figures_equal_the_metrics(app, demo_db, demo_facts):
@@ -190,7 +180,7 @@ def test_motifs_site_scope_against_the_national_average(app, demo_db, demo_facts
     gap = (share - france.filter(pl.col("code") == "REPONDU_SUR_PLACE")["part"][0]) * 100
     tile = _metric(at, "Part des demandes résolues sur place")
     assert tile.value == formats.percent(share, 1)
-    assert tile.delta == ("+" if gap >= 0 else "-") + formats.number(abs(gap), 1) + " pt"
+    assert tile.delta == ("+" if gap >= 0 else "-") + formats.number(abs(gap), 1) + f"{formats.NBSP}pt"
 
 
 def test_motifs_format_filter_reads_the_detail(app, demo_db, demo_facts):

@@ -26,7 +26,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = ["pages/page_satisfaction.py", "pages/page_financement.py", "pages/page_dictionnaire.py"]
 FUNDING_TABLES = ["forfaits", "enveloppe_bdt", "regularisation_msap_2018"]
 
 
@@ -98,17 +97,6 @@ def _kiosk_departement(db: Path, first: dt.date, last: dt.date) -> tuple[str, di
 
 
 # --- every page, every scope ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("level", ["national", "region", "departement", "site"])
-def test_pages_render_at_every_scope(funded_db, monkeypatch, page, level):
-    at = _app(funded_db, monkeypatch).run()
-    at.selectbox(key="scope_level").set_value(level).run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    assert any("Données de démonstration" in w.body for w in at.warning)
-    assert at.title[0].value in ("Satisfaction des usagers", "Financement", "Dictionnaire des indicateurs")
 
 
 @pytest.mark.parametrize("page", ["pages/page_satisfaction.py", "pages/page_financement.py"])
