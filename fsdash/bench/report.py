@@ -10,6 +10,7 @@ a page that does not draw is not fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import platform
@@ -402,7 +403,7 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
     lines = [
         "# Mesures de performance",
         "",
-        f"Produit par `{results['commande']}` le {results['date']} (durée totale : "
+        f"Produit par `{results['commande']}` le {_when(results['date'])} (durée totale : "
         f"{_seconds(results['duree_totale_s'])}). Fichier généré : relancez la commande plutôt que de "
         "l'éditer ; toutes les mesures sont dans `benchmarks/results.json`.",
         "",
@@ -516,7 +517,7 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
     if reference is not None:
         lines += ["", "## Comparaison avec la référence", ""]
         lines += [
-            f"Référence : `{reference_name}`, mesurée le {reference.get('date', '?')} "
+            f"Référence : `{reference_name}`, mesurée le {_when(reference.get('date', '?'))} "
             f"(`{reference.get('commande', '?')}`). Ratio = maintenant / référence (sous 1 : plus rapide).",
         ]
         for size in sizes:
@@ -538,6 +539,15 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
     else:
         lines.append("Aucune : chaque page s'est affichée et chaque requête a répondu.")
     return "\n".join(lines) + "\n"
+
+
+def _when(iso: str) -> str:
+    """« 28/11/2026 à 04:14 » from the ISO date results.json keeps (left as is when unreadable)."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment:%d/%m/%Y} à {moment:%H:%M}"
 
 
 def _loads(values: list[float] | None) -> str:

@@ -6,7 +6,7 @@ A benchmark is only worth what its data is: the warehouses are built by :func:`f
 * ``demo``: the default demo (2020 T1 to 2026 T3, standard grain), what ``make run`` serves;
 * ``1an``: one year (2029) of the national network at the grain of a real national feed
   (≈ 260 detail rows a site-quarter, ≈ 2,9 M rows);
-* ``10ans``: ten years (2020 T1 to 2029 T4) at that grain (≈ 25 to 30 M detail rows).
+* ``10ans``: ten years (2020 T1 to 2029 T4) at that grain (≈ 22 M detail rows).
 
 ``1an`` and ``10ans`` share their clock (« aujourd'hui » 15 January 2030) and their last year, so that
 the ratio between them is the cost of history alone. Every clock is fixed: a size means the same data
@@ -14,7 +14,7 @@ on every machine and every day.
 
 Building ``10ans`` takes minutes, so a built warehouse is kept in a cache folder (git-ignored) with a
 side file (``<taille>.json``) naming what it was built from: the size's parameters, the schema version
-and a digest of the code that decides the warehouse's content (generator, validation, ingest, schema,
+and digests of the code that decides the warehouse's content (generator, validation, ingest, schema,
 catalogue). It is reused only when all of these match and the file is the one that was built (same
 inode, date and size); otherwise it is rebuilt — a benchmark of today's code on yesterday's warehouse
 would measure neither.
@@ -85,18 +85,29 @@ SIZES: dict[str, Size] = {
 }
 
 
-def content_digest(root: Path = ROOT) -> str:
-    """SHA-256 over the code and schemas that decide a warehouse's content (paths and bytes)."""
-    digest = hashlib.sha256()
+def content_digests(root: Path = ROOT) -> dict[str, str]:
+    """SHA-256 of each file that decides a warehouse's content (module docstring), by relative path."""
+    found = {}
     for source in CONTENT_SOURCES:
         base = root / source
         files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
         for path in files:
             if path.suffix not in (".py", ".yaml", ".yml", ".sql", ".json") or "__pycache__" in path.parts:
                 continue
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+            found[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def content_digest(digests: dict[str, str] | None = None) -> str:
+    """One SHA-256 over :func:`content_digests` (paths and contents)."""
+    digests = content_digests() if digests is None else digests
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+
+
+def _changed_files(recorded: dict[str, str], now: dict[str, str]) -> str:
+    changed = sorted(p for p in recorded.keys() | now.keys() if recorded.get(p) != now.get(p))
+    shown = ", ".join(changed[:4]) + (f" et {len(changed) - 4} autres" if len(changed) > 4 else "")
+    return f"code changé : {shown}" if changed else "code changé"
 
 
 @dataclass(frozen=True)
@@ -149,22 +160,24 @@ def _contents(path: Path) -> dict[str, Any]:
     }
 
 
-def _reusable(size: Size, path: Path, side: Path, digest: str) -> tuple[bool, str, dict[str, Any]]:
+def _reusable(size: Size, path: Path, side: Path, digests: dict[str, str]) -> tuple[bool, str, dict[str, Any]]:
     """Whether the cached file can stand for ``size`` now, and why not (French, for the progress log)."""
     from fsdash.catalogue import load_catalogue
     from fsdash.warehouse.schema import is_up_to_date
     from fsdash.warehouse.store import connect_reader
 
-    if not path.exists() or not side.exists():
+    if not path.exists():
         return False, "absent", {}
+    if not side.exists():
+        return False, "fiche de construction absente", {}
     try:
         recorded = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False, "fiche illisible", {}
     if recorded.get("parametres") != size.parameters():
         return False, "paramètres changés", recorded
-    if recorded.get("empreinte_code") != digest:
-        return False, "code du générateur, du chargement ou du schéma changé", recorded
+    if recorded.get("empreinte_code") != content_digest(digests):
+        return False, _changed_files(recorded.get("empreintes_fichiers", {}), digests), recorded
     if recorded.get("version_fichier") != _file_version(path):
         return False, "fichier remplacé depuis sa construction", recorded
     con = connect_reader(path)
@@ -189,8 +202,8 @@ def ensure(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{size.name}.duckdb"
     side = folder / f"{size.name}.json"
-    digest = content_digest()
-    ok, why, recorded = (False, "reconstruction demandée", {}) if rebuild else _reusable(size, path, side, digest)
+    digests = content_digests()
+    ok, why, recorded = (False, "reconstruction demandée", {}) if rebuild else _reusable(size, path, side, digests)
     if ok:
         progress(f"entrepôt {size.name} : {why} ({path})")
         return Warehouse(size, path, False, recorded.get("construction_s"), recorded.get("contenu", {}))
@@ -214,7 +227,8 @@ def ensure(
         json.dumps(
             {
                 "parametres": size.parameters(),
-                "empreinte_code": digest,
+                "empreinte_code": content_digest(digests),
+                "empreintes_fichiers": digests,
                 "schema_version": SCHEMA_VERSION,
                 "version_fichier": _file_version(path),
                 "construction_s": round(seconds, 1),
