@@ -58,6 +58,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from fsdash.ingest import IngestRefused, import_site_list, report_lines
+    from fsdash.metrics.quality import site_lists
     from fsdash.warehouse.store import writer
 
     path = Path(args.file)
@@ -66,9 +67,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         data = path.read_bytes()
         with writer(_db(args)) as con:
             result = import_site_list(con, path.name, data, list_date=list_date)
-            lists = con.sql(
-                "SELECT list_date, sites, new_sites, closed_sites FROM site_lists ORDER BY list_date DESC LIMIT 1"
-            ).fetchall()
+            lists = site_lists(con).select("list_date", "sites", "new_sites", "closed_sites").tail(1).rows()
     except (IngestRefused, OSError, ValueError) as exc:
         return _refused(getattr(exc, "messages", [str(exc)]))
     lines = report_lines(result) + [f"  avertissement : {w}" for w in result.warnings]
@@ -85,7 +84,7 @@ def cmd_import_indicators(args: argparse.Namespace) -> int:
     """Official series (DITP, Etalab): 0 loaded, 1 rows rejected (the rest loaded), 2 refused."""
     import datetime as dt
 
-    from fsdash.official import OfficialRefused, import_official_paths, report_lines
+    from fsdash.official.load import OfficialRefused, import_official_paths, report_lines
     from fsdash.warehouse.store import writer
 
     try:

@@ -214,6 +214,8 @@ def _warehouse_tables() -> list[str]:
         "site_history",
         "site_lists",
         "agg_demandes_departement",
+        "agg_demandes_national",
+        "agg_demandes_departement_partenaire",
         "meta",
         "official_series",
         "official_files",

@@ -21,6 +21,7 @@ from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.official import ACTS, LABELS, SATISFACTION, load_definitions
 from fsdash.official.load import import_official_paths
 from fsdash.summary import build_summary
+from fsdash.warehouse.schema import SCHEMA_VERSION
 from fsdash.warehouse.store import reader, writer
 
 from conftest import REPO_ROOT, TODAY, ingest_files, write_csv
@@ -173,7 +174,7 @@ def test_summary_json_lists_official_series(real_db):
     }
     assert series[LABELS]["latest_date"] == "2022-12-31" and series[LABELS]["source"] == "etalab"
     assert series[SATISFACTION]["rows"] == expected_values(REAL_FILES[2])
-    assert data["schema_version"] == 3 and "sites_labelled_at" in data
+    assert data["schema_version"] == SCHEMA_VERSION and "sites_labelled_at" in data
 
 
 @needs_reference
@@ -293,7 +294,7 @@ def test_placeholder_rows_are_counted_not_loaded(db_path):
     assert outcome.values_written == 11  # one row a value cell: 4 + 2 + 1 + 1 acts, 3 satisfaction
 
 
-def test_old_warehouse_migrates_to_version_3(db_path):
+def test_old_warehouse_migrates_to_the_current_version(db_path):
     with writer(db_path) as con:
         con.sql("DROP TABLE official_series")
         con.sql("DROP TABLE official_files")
@@ -303,7 +304,7 @@ def test_old_warehouse_migrates_to_version_3(db_path):
         assert metrics.official_summary(con) == {}
     import_files(db_path, [FIXTURES / "etalab-ain.csv"])
     with reader(db_path) as con:
-        assert con.sql("SELECT max(version) FROM schema_migrations").fetchall() == [(3,)]
+        assert con.sql("SELECT max(version) FROM schema_migrations").fetchall() == [(SCHEMA_VERSION,)]
         assert metrics.official_summary(con)[LABELS]["rows"] == 4
 
 

@@ -32,6 +32,7 @@ from fsdash.demo.funding import funding_files
 from fsdash.demo.network import generate_sites
 from fsdash.ingest import IngestRefused, import_site_list, ingest_paths
 from fsdash.periods import last_complete_quarter, quarter_start, quarters_between
+from fsdash.warehouse.registry import registry
 from fsdash.warehouse.schema import set_meta
 from fsdash.warehouse.store import writer
 
@@ -270,7 +271,7 @@ def build_demo(
         else:
             import_site_list(con, sites_file.name, sites_file.read_bytes(), nature="demo", today=today)
             set_meta(con, "demo_network", f"liste officielle {sites_file.name}")
-        sites = con.sql("SELECT * FROM sites ORDER BY site_id").pl()
+        sites = registry(con)
         profile = feed.draw_profiles(rng, sites)
         if targets is None:
             years = {

@@ -117,3 +117,8 @@ def close_missing(
     note = f"absent de la liste du {list_date.strftime('%d/%m/%Y')}"
     _append_history(con, [(s, "fermeture", list_date, note) for s in gone["site_id"].to_list()], batch_id)
     return gone.height
+
+
+def registry(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The whole site registry as stored (every column), by site: what the demo draws its feed on."""
+    return con.sql("SELECT * FROM sites ORDER BY site_id").pl()
