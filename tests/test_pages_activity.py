@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_reasons import outcomes, requests_by
 
 from fsdash import formats
 from fsdash.metrics import attendance, reasons
@@ -149,10 +150,10 @@ def test_motifs_on_the_spot_share_equals_the_metrics(app, demo_db, demo_facts):
     at = _open(app, MOTIFS)
     first, last = demo_facts["quarters"][0], demo_facts["quarters"][-1]
     with reader(demo_db) as con:
-        outcomes = reasons.outcomes(con, NATIONAL, first, last)
-    on_spot = outcomes.filter(pl.col("code") == "REPONDU_SUR_PLACE")["part"][0]
+        ends = outcomes(con, NATIONAL, first, last)
+    on_spot = ends.filter(pl.col("code") == "REPONDU_SUR_PLACE")["part"][0]
     assert _metric(at, "Part des demandes résolues sur place").value == formats.percent(on_spot, 1)
-    assert _metric(at, "Demandes détaillées").value == formats.number(outcomes["nb_demandes"].sum())
+    assert _metric(at, "Demandes détaillées").value == formats.number(ends["nb_demandes"].sum())
     assert 0.75 < on_spot < 0.9  # demo calibration: about 82 % answered on the spot
 
 
@@ -164,7 +165,7 @@ def test_motifs_follows_the_scope_widget(app, demo_db, demo_facts):
     assert not at.exception
     first, last = demo_facts["quarters"][0], demo_facts["quarters"][-1]
     with reader(demo_db) as con:
-        shares = reasons.requests_by(con, Scope("departement", demo_facts["departement"]), first, last, "issue")
+        shares = requests_by(con, Scope("departement", demo_facts["departement"]), first, last, "issue")
     assert _metric(at, "Demandes détaillées").value == formats.number(shares["nb_demandes"].sum()) != national
     assert at.query_params["perimetre"] == "departement"
 
@@ -174,8 +175,8 @@ def test_motifs_site_scope_against_the_national_average(app, demo_db, demo_facts
     at = _open(app, MOTIFS, perimetre="site", code=site, du="2025-T1", au="2025-T4", comparaison="nationale")
     first, last = Y2025
     with reader(demo_db) as con:
-        mine = reasons.outcomes(con, Scope("site", site), first, last)
-        france = reasons.outcomes(con, NATIONAL, first, last)
+        mine = outcomes(con, Scope("site", site), first, last)
+        france = outcomes(con, NATIONAL, first, last)
     share = mine.filter(pl.col("code") == "REPONDU_SUR_PLACE")["part"][0]
     gap = (share - france.filter(pl.col("code") == "REPONDU_SUR_PLACE")["part"][0]) * 100
     tile = _metric(at, "Part des demandes résolues sur place")
@@ -186,8 +187,8 @@ def test_motifs_site_scope_against_the_national_average(app, demo_db, demo_facts
 def test_motifs_format_filter_reads_the_detail(app, demo_db, demo_facts):
     at = _open(app, MOTIFS, formats="BUS", du="2025-T1", au="2025-T4")
     with reader(demo_db) as con:
-        bus = reasons.outcomes(con, Scope("national", None, formats=("BUS",)), *Y2025)
-        channels = reasons.requests_by(con, Scope("national", None, formats=("BUS",)), *Y2025, "canal")
+        bus = outcomes(con, Scope("national", None, formats=("BUS",)), *Y2025)
+        channels = requests_by(con, Scope("national", None, formats=("BUS",)), *Y2025, "canal")
     assert _metric(at, "Demandes détaillées").value == formats.number(bus["nb_demandes"].sum())
     table = next(df.value for df in at.dataframe if "Canal" in df.value.columns)
     assert table["Demandes"].tolist() == channels["nb_demandes"].to_list()

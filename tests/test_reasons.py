@@ -34,6 +34,19 @@ from fsdash.metrics.scope import NATIONAL, Scope
 ALL_FORMATS = ("FIXE", "MULTISITES", "BUS", "FIXE_ANTENNES", "ITINERANT")
 
 
+def requests_by(con, scope, first, last, dimension):
+    """:func:`reasons.shares` of one dimension, straight from the warehouse."""
+    return reasons.shares(reasons.requests_breakdown(con, scope, first, last), dimension)
+
+
+def requests_by_quarter(con, scope, first, last, dimension):
+    return reasons.by_quarter(reasons.requests_breakdown(con, scope, first, last), dimension)
+
+
+def outcomes(con, scope, first, last):
+    return requests_by(con, scope, first, last, "issue")
+
+
 @pytest.fixture
 def con():
     connection = build_warehouse()
@@ -77,19 +90,19 @@ def test_requests_by_partner_lists_every_partner_in_catalogue_order(con):
         ],
         440,
     )
-    frame = reasons.requests_by(con, NATIONAL, T1, T2, "partenaire")
+    frame = requests_by(con, NATIONAL, T1, T2, "partenaire")
     assert_frame_equal(frame.select(expected.columns), expected)
     assert frame.filter(pl.col("code") == "CNAF")["libelle_court"][0] == "Caf"
     assert frame.filter(pl.col("code") == "CNAF")["libelle"][0] == "Caisse nationale des allocations familiales (Caf)"
 
 
 def test_requests_by_outcome_channel_and_theme(con):
-    outcomes = reasons.outcomes(con, NATIONAL, T1, T2)
+    ends = outcomes(con, NATIONAL, T1, T2)
     assert_frame_equal(
-        outcomes.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
+        ends.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
         _share_frame([("REPONDU_SUR_PLACE", 370, 370), ("TRANSMIS_REFERENT", 50, 0), ("REORIENTE", 20, 0)], 440),
     )
-    channels = reasons.requests_by(con, NATIONAL, T1, T2, "canal")
+    channels = requests_by(con, NATIONAL, T1, T2, "canal")
     assert_frame_equal(
         channels.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
         _share_frame(
@@ -97,7 +110,7 @@ def test_requests_by_outcome_channel_and_theme(con):
             440,
         ),
     )
-    themes = reasons.requests_by(con, NATIONAL, T1, T2, "theme")
+    themes = requests_by(con, NATIONAL, T1, T2, "theme")
     assert_frame_equal(
         themes.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
         _share_frame(
@@ -115,7 +128,7 @@ def test_requests_by_outcome_channel_and_theme(con):
 
 
 def test_requests_by_situation_carries_its_theme(con):
-    frame = reasons.requests_by(con, NATIONAL, T1, T2, "situation")
+    frame = requests_by(con, NATIONAL, T1, T2, "situation")
     assert frame.height == 19
     assert frame.filter(pl.col("nb_demandes") > 0).select("code", "theme", "nb_demandes").rows() == [
         ("RETRAITE", "EMPLOI_RETRAITE", 30),
@@ -129,10 +142,10 @@ def test_requests_by_situation_carries_its_theme(con):
 
 
 def test_site_scope_reads_the_detail(con):
-    frame = reasons.requests_by(con, Scope("site", "S1"), T1, T2, "partenaire").filter(pl.col("nb_demandes") > 0)
+    frame = requests_by(con, Scope("site", "S1"), T1, T2, "partenaire").filter(pl.col("nb_demandes") > 0)
     assert frame.select("code", "nb_demandes", "sur_place").rows() == [("CNAF", 210, 190), ("DGFIP", 70, 60)]
-    outcomes = reasons.outcomes(con, Scope("site", "S1"), T1, T2)
-    assert outcomes.select("code", "nb_demandes").rows() == [
+    ends = outcomes(con, Scope("site", "S1"), T1, T2)
+    assert ends.select("code", "nb_demandes").rows() == [
         ("REPONDU_SUR_PLACE", 250),
         ("TRANSMIS_REFERENT", 20),
         ("REORIENTE", 10),
@@ -140,7 +153,7 @@ def test_site_scope_reads_the_detail(con):
 
 
 def test_format_filter_reads_the_detail(con):
-    frame = reasons.outcomes(con, Scope("national", None, formats=("BUS",)), T1, T2)
+    frame = outcomes(con, Scope("national", None, formats=("BUS",)), T1, T2)
     assert_frame_equal(
         frame.select("code", "nb_demandes", "part", "sur_place", "part_sur_place"),
         _share_frame([("REPONDU_SUR_PLACE", 40, 40), ("TRANSMIS_REFERENT", 0, 0), ("REORIENTE", 10, 0)], 50),
@@ -179,7 +192,7 @@ def test_breakdown_sums_to_the_total_for_each_dimension_and_skips_other_periods(
 
 
 def test_by_quarter_shares_within_each_quarter(con):
-    frame = reasons.requests_by_quarter(con, NATIONAL, T1, T2, "issue")
+    frame = requests_by_quarter(con, NATIONAL, T1, T2, "issue")
     expected = pl.DataFrame(
         {
             "periode": [T1, T1, T1, T2, T2, T2],
@@ -189,7 +202,7 @@ def test_by_quarter_shares_within_each_quarter(con):
         }
     )
     assert_frame_equal(frame.select(expected.columns), expected)
-    partners = reasons.requests_by_quarter(con, NATIONAL, T1, T2, "partenaire")
+    partners = requests_by_quarter(con, NATIONAL, T1, T2, "partenaire")
     assert partners.height == 2 * 10  # every partner in every quarter, zeros included
     assert partners.filter((pl.col("periode") == T2) & (pl.col("code") == "CNAV"))["part"][0] == pytest.approx(30 / 140)
 
@@ -236,13 +249,6 @@ def test_detail_coverage(con):
     assert site == {"demandes_declarees": 250, "demandes_detaillees": 50, "taux": 50 / 250}
     none = reasons.detail_coverage(con, Scope("site", "S4"), T1, T1).row(0, named=True)
     assert none == {"demandes_declarees": 0, "demandes_detaillees": 0, "taux": None}
-
-
-def test_heatmap_area(con):
-    assert reasons.heatmap_area(con, NATIONAL) == NATIONAL
-    assert reasons.heatmap_area(con, Scope("region", "84")) == Scope("region", "84")
-    assert reasons.heatmap_area(con, Scope("departement", "01", formats=("BUS",))) == Scope("region", "84", ("BUS",))
-    assert reasons.heatmap_area(con, Scope("site", "S3")) == Scope("region", "94")
 
 
 def test_departement_partner_shares_within_a_region(con):
@@ -292,14 +298,14 @@ def test_departement_partner_shares_with_a_format_filter(con):
 
 def test_unknown_dimension_is_refused(con):
     with pytest.raises(ValueError):
-        reasons.requests_by(con, NATIONAL, T1, T2, "porteur")
+        requests_by(con, NATIONAL, T1, T2, "porteur")
 
 
 def test_a_format_filter_reads_the_rollup_and_equals_the_detail(con):
     """Fixed sites are three of four: the rollup's answer is their detail's, added up."""
     fixed = Scope("national", None, formats=("FIXE",))
     assert fixed.uses_rollup
-    partners = reasons.requests_by(con, fixed, T1, T2, "partenaire").filter(pl.col("nb_demandes") > 0)
+    partners = requests_by(con, fixed, T1, T2, "partenaire").filter(pl.col("nb_demandes") > 0)
     assert partners.select("code", "nb_demandes", "sur_place").rows() == [
         ("CNAF", 220, 190),
         ("CNAM", 50, 50),

@@ -10,7 +10,7 @@ reads ``demandes_detail`` (:func:`request_rows`, ``Scope.uses_rollup``).
 :func:`requests_breakdown` is the one scan a page needs: requests by quarter for each of partner,
 situation and channel, each crossed with the outcome (a few thousand rows). The pure functions
 :func:`shares`, :func:`by_quarter` and :func:`outcome_by` derive every chart from it; the
-``requests_by*`` wrappers take ``(con, scope, first, last, ...)`` for callers that want one answer.
+
 """
 
 from __future__ import annotations
@@ -267,36 +267,6 @@ def outcome_by(breakdown: pl.DataFrame, dimension: str) -> pl.DataFrame:
 # --- one-answer wrappers with the (con, scope, first, last) signature ----------------------------
 
 
-def requests_by(
-    con: duckdb.DuckDBPyConnection,
-    scope: Scope = NATIONAL,
-    first: dt.date | None = None,
-    last: dt.date | None = None,
-    dimension: str = "partenaire",
-) -> pl.DataFrame:
-    """:func:`shares` of one dimension (partenaire, situation, theme, canal, issue)."""
-    return shares(requests_breakdown(con, scope, first, last), dimension)
-
-
-def requests_by_quarter(
-    con: duckdb.DuckDBPyConnection,
-    scope: Scope = NATIONAL,
-    first: dt.date | None = None,
-    last: dt.date | None = None,
-    dimension: str = "partenaire",
-) -> pl.DataFrame:
-    """:func:`by_quarter` of one dimension."""
-    return by_quarter(requests_breakdown(con, scope, first, last), dimension)
-
-
-def outcomes(
-    con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
-) -> pl.DataFrame:
-    """The three outcomes of the period with their shares (``code`` … ``part``): the on-the-spot share
-    is the row ``REPONDU_SUR_PLACE``."""
-    return shares(requests_breakdown(con, scope, first, last), "issue")
-
-
 # --- other queries -----------------------------------------------------------------------------
 
 
@@ -325,23 +295,6 @@ def detail_coverage(
     )
 
 
-def heatmap_area(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
-    """The territory whose départements a département × partner view compares: France for a national
-    scope, the région itself, or the région of the département (or of the site). Format and carrier
-    filters are kept."""
-    if scope.level in ("national", "region"):
-        return scope
-    if scope.level == "site":
-        rows = con.sql("SELECT region FROM sites WHERE site_id = ?", params=[scope.code]).fetchall()
-        region = rows[0][0] if rows else None
-    else:
-        found = geography.departements().filter(pl.col("code") == scope.code)["region"]
-        region = found[0] if found.len() else None
-    if region is None:
-        return scope.national()
-    return Scope("region", region, scope.formats, scope.carriers)
-
-
 def departement_partner_shares(
     con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL, first: dt.date | None = None, last: dt.date | None = None
 ) -> pl.DataFrame:
@@ -351,7 +304,7 @@ def departement_partner_shares(
     ``total_departement``, ``part`` (within the département), ``part_zone`` (the partner's share in the
     whole scope), ``ecart`` (``part − part_zone``, in share points), ``petit_effectif``
     (``total_departement`` < :data:`SMALL_COUNT`). Every partner is listed for every département with
-    requests. Pass the territory to compare (see :func:`heatmap_area`).
+    requests. Pass the territory to compare (:meth:`fsdash.metrics.scope.Scope.comparison_area`).
     """
     if scope.uses_rollup:  # the partner rollup: a third of the departmental rollup's partner rows
         where, params = scope.rollup_filter("r")

@@ -166,8 +166,8 @@ class Scope:
             dim = catalogue.dimensions["format"]
             narrowing.append("formats : " + ", ".join(dim.label_of(f) for f in self.formats))
         if self.carriers:
-            labels = carrier_labels()
-            narrowing.append("porteurs : " + ", ".join(labels.get(c, c).lower() for c in self.carriers))
+            labels = {**carrier_labels(), UNKNOWN_CARRIER: UNKNOWN_CARRIER_LABEL.lower()}
+            narrowing.append("porteurs : " + ", ".join(labels.get(c, c) for c in self.carriers))
         return title + (f" ({' ; '.join(narrowing)})" if narrowing else "")
 
     def sites_filter(self, alias: str = "s") -> tuple[str, list[str]]:
