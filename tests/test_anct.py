@@ -33,7 +33,7 @@ import polars as pl
 import pytest
 
 from fsdash.network.anct import ANCT_COLUMNS, REQUIRED_COLUMNS, read_anct_list, snapshot_date
-from fsdash.network.hours import HoursError, day_hours, day_slots, weekly_hours
+from fsdash.network.hours import HoursError, day_slots, weekly_hours
 from fsdash.readers import LINE_COLUMN, ReadError
 from fsdash.validation import ValidationContext, validate
 
@@ -104,7 +104,8 @@ def test_day_slots(text, slots):
     ],
 )
 def test_day_hours(text, hours):
-    assert day_hours(text) == pytest.approx(hours)
+    """One day's hours: the union of its slots (a site open that day only)."""
+    assert (weekly_hours({"lundi": text})[0] or 0.0) == pytest.approx(hours)
 
 
 @pytest.mark.parametrize(

@@ -135,11 +135,6 @@ def _duration(slots: list[tuple[dt.time, dt.time]]) -> dt.timedelta:
     return total
 
 
-def day_hours(text: str | None) -> float:
-    """Hours open on one day (union of the slots), e.g. 6.0 for ``09:00 - 12:00 / 14:00 - 17:00``."""
-    return _duration(day_slots(text)).total_seconds() / 3600
-
-
 def _day_name(key: str) -> str:
     """``h_lundi``, ``Lundi`` or ``lun`` -> ``lundi``: the list's column names are accepted as keys."""
     name = key.strip().lower()
