@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from fsdash.bench.run import add_arguments as bench_arguments
 from fsdash.warehouse.store import default_db_path
 
 EXIT_REJECTED = 1
@@ -172,6 +173,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.port, args.address)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from fsdash.bench.run import main
+
+    return main(args)
+
+
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from fsdash.templates import dictionary_markdown
 
@@ -270,6 +277,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
     p.add_argument("--address", help="adresse d'écoute (défaut : celle de Streamlit)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "bench",
+        help="mesure la vitesse des pages, des changements de filtre et des requêtes sur trois tailles d'entrepôt "
+        "(écrit benchmarks/results.json et BENCHMARKS.md)",
+    )
+    bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("catalogue", help="régénère le dictionnaire des indicateurs (Markdown)")
     p.add_argument("--out", default="docs/indicateurs.md", help="fichier de sortie")
