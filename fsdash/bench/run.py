@@ -213,6 +213,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rapport", default=str(DEFAULT_MARKDOWN), help="rapport Markdown écrit (défaut : BENCHMARKS.md)"
     )
     parser.add_argument("--reconstruire", action="store_true", help="reconstruit les entrepôts même s'ils sont à jour")
+    parser.add_argument(
+        "--depuis",
+        metavar="FICHIER",
+        help="ne mesure rien : réécrit le rapport Markdown à partir d'un results.json existant (avec --reference, "
+        "compare deux mesures déjà faites)",
+    )
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -266,10 +272,14 @@ def main(args: argparse.Namespace) -> int:
         problem = "aucune taille demandée"
     if args.reference and not Path(args.reference).is_file():
         problem = f"référence introuvable : {args.reference}"
+    if args.depuis and not Path(args.depuis).is_file():
+        problem = f"résultats introuvables : {args.depuis}"
     if problem:
         print(f"erreur : {problem}", file=sys.stderr)
         return EXIT_REFUSED
     assert isinstance(plan, Plan)
+    if args.depuis:
+        return _report_only(Path(args.depuis), Path(args.rapport), Path(args.reference) if args.reference else None)
     start = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -290,11 +300,31 @@ def main(args: argparse.Namespace) -> int:
         command=_command(args),
         progress=progress,
     )
+    _print_verdicts(results)
+    print(f"résultats : {args.sortie} ; rapport : {args.rapport} ({formats.number(time.perf_counter() - start)} s)")
+    return 0
+
+
+def _report_only(results_path: Path, markdown_path: Path, reference: Path | None) -> int:
+    """Rewrite the Markdown from a results.json already written (nothing measured)."""
+    from fsdash.bench import report
+
+    results = report.read_json(results_path)
+    previous = report.read_json(reference) if reference else None
+    markdown_path.write_text(report.markdown(results, previous, str(reference) if reference else ""), encoding="utf-8")
+    _print_verdicts(results)
+    print(f"rapport : {markdown_path} (d'après {results_path})")
+    return 0
+
+
+def _print_verdicts(results: dict[str, Any]) -> None:
+    from fsdash import formats
+
     for verdict in results["objectifs"]:
+        if not verdict["tailles"]:
+            continue
         cells = []
         for size, entry in verdict["tailles"].items():
             state = "atteint" if entry["atteint"] else "NON atteint"
             cells.append(f"{size} {state} (pire {formats.number(entry['pire_ms'] or 0)} ms)")
         print(f"{verdict['texte']} ≤ {formats.number(verdict['seuil_ms'])} ms : " + " ; ".join(cells))
-    print(f"résultats : {args.sortie} ; rapport : {args.rapport} ({formats.number(time.perf_counter() - start)} s)")
-    return 0

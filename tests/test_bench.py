@@ -1,0 +1,159 @@
+"""The benchmark's machinery runs end to end on a tiny warehouse, so that it cannot rot between runs.
+
+No timing is asserted (the suite runs on shared machines): only that every measurement is taken,
+named and written, that the report and the reference comparison are produced, and that the
+warehouse cache reuses what it built. The real sizes (``1an``, ``10ans``) are built only by the
+``slow`` test at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from fsdash import cli
+from fsdash.bench import measure, report, run, warehouses
+from fsdash.routes import route
+
+#: Two quarters of the demo (the network's first labels): built in seconds, every page has data.
+TINY = warehouses.Size("mini", "démonstration de deux trimestres", dt.date(2026, 11, 27), until="2020-T2")
+
+ITEM_KEYS = {
+    "taille",
+    "page",
+    "perimetre",
+    "mesure",
+    "nom",
+    "froid_p50_ms",
+    "froid_p95_ms",
+    "chaud_p50_ms",
+    "chaud_p95_ms",
+    "executions",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> warehouses.Warehouse:
+    return warehouses.ensure(TINY, tmp_path_factory.mktemp("bench"))
+
+
+def test_percentiles_are_nearest_rank():
+    assert measure.percentile([5.0, 1.0, 3.0], 0.95) == 5.0
+    assert measure.percentile(list(map(float, range(1, 101))), 0.95) == 95.0
+    assert measure.percentile([], 0.95) is None
+    assert measure.median([1.0, 3.0]) == 2.0
+
+
+def test_a_built_warehouse_is_reused_until_its_parameters_change(tiny, tmp_path):
+    again = warehouses.ensure(TINY, tiny.path.parent)
+    assert tiny.built and not again.built
+    assert again.path == tiny.path and again.contents == tiny.contents
+    assert tiny.contents["trimestres"] == 2 and tiny.contents["lignes_detail"] > 0
+    side = json.loads(tiny.path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert side["parametres"]["until"] == "2020-T2" and side["empreinte_code"] == warehouses.content_digest()
+    side_path, digests = tiny.path.with_suffix(".json"), warehouses.content_digests()
+    changed = warehouses.Size("mini", TINY.label, TINY.today, until="2020-T1")
+    assert warehouses._reusable(changed, tiny.path, side_path, digests)[1] == "paramètres changés"
+    edited = {**digests, "fsdash/ingest.py": "0" * 64}
+    assert warehouses._reusable(TINY, tiny.path, side_path, edited)[1] == "code changé : fsdash/ingest.py"
+
+
+def test_sizes_are_the_three_of_the_issue():
+    assert list(warehouses.SIZES) == ["demo", "1an", "10ans"]
+    assert warehouses.SIZES["1an"].grain == warehouses.SIZES["10ans"].grain == "complet"
+    assert warehouses.SIZES["1an"].today == warehouses.SIZES["10ans"].today  # same last year: ratio = history
+
+
+def test_a_small_run_writes_results_and_report(tiny, tmp_path):
+    plan = run.Plan(
+        routes=(route("accueil"), route("frequentation")),
+        scopes=("site",),  # national and département views are opened by the filter changes
+        warm_runs=1,
+        cold_runs=1,
+    )
+    out, md = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    results = run.run([lambda: tiny], plan, output=out, markdown_path=md)
+
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(results))
+    assert {"machine", "methode", "objectifs", "entrepots", "durees_s", "mesures"} <= set(written)
+    assert written["machine"]["coeurs"] and written["machine"]["versions"]["duckdb"]
+    items = written["mesures"]
+    assert all(set(i) >= ITEM_KEYS for i in items)
+    renders = [i for i in items if i["mesure"] == "rendu"]
+    assert {(i["page"], i["perimetre"]) for i in renders} == {
+        ("accueil", "site"),
+        ("frequentation", "site"),
+    }
+    assert all(i["executions"] == {"froid": 1, "chaud": 1} and i["chaud_p50_ms"] > 0 for i in renders)
+    assert not [i for i in items if i["erreur"]], [i["erreur"] for i in items if i["erreur"]]
+    filters = [i for i in items if i["mesure"] == "filtre"]
+    assert {i["filtre"] for i in filters} >= {"scope_level", "scope_code_departement", "filtre_periode"}
+    assert {i["page"] for i in filters} == {"accueil", "frequentation"}
+    queries = [i for i in items if i["mesure"] == "requete"]
+    names = {i["fonction"] for i in queries}
+    assert "scope.directory" in names and len(queries) == len({i["nom"] for i in queries})  # deduplicated
+    assert set(written["durees_s"]["mini"]) == {"construction", "rendus", "filtres", "requetes"}
+    assert {v["objectif"] for v in written["objectifs"]} == {t.key for t in report.TARGETS}
+
+    text = md.read_text(encoding="utf-8")
+    for heading in ("## Machine", "## Méthode", "## Objectifs", "## Rendus des pages", "## Requêtes"):
+        assert heading in text
+    assert "Non mesurée : il faut les tailles `1an` et `10ans`" in text
+
+    # the report rewritten from the results, with themselves as the reference: every ratio is 1
+    again = tmp_path / "again.md"
+    assert cli.main(["bench", "--depuis", str(out), "--reference", str(out), "--rapport", str(again)]) == 0
+    compared = again.read_text(encoding="utf-8")
+    assert "## Comparaison avec la référence" in compared and "×1,00" in compared and "×1,01" not in compared
+
+
+def test_growth_compares_one_year_with_ten():
+    def item(size: str, cold: float) -> dict:
+        return {
+            "taille": size,
+            "page": "accueil",
+            "perimetre": "national",
+            "mesure": "rendu",
+            "nom": "Accueil",
+            "froid_p50_ms": cold,
+            "froid_p95_ms": cold,
+            "chaud_p50_ms": 10.0,
+            "chaud_p95_ms": 10.0,
+            "executions": {"froid": 1, "chaud": 1},
+            "erreur": None,
+        }
+
+    items = [item("1an", 100.0), item("10ans", 400.0)]
+    results = report.document(
+        command="test",
+        started="2030-01-01T00:00:00+01:00",
+        total_seconds=1.0,
+        machine_info=report.machine(),
+        load={"debut": None, "fin": None},
+        repetitions={"rendus": 1},
+        warehouses={},
+        durations={},
+        items=items,
+    )
+    text = report.markdown(results)
+    assert "×4,00" in text
+    verdict = next(v for v in results["objectifs"] if v["objectif"] == "rendu_chaud")
+    assert verdict["tailles"]["10ans"]["atteint"]
+
+
+def test_the_command_refuses_unknown_sizes_and_pages(capsys):
+    assert cli.main(["bench", "--tailles", "100ans"]) == run.EXIT_REFUSED
+    assert "taille inconnue" in capsys.readouterr().err
+    assert cli.main(["bench", "--pages", "inexistante"]) == run.EXIT_REFUSED
+    assert "page inconnue" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_one_year_warehouse_is_national_at_full_grain(tmp_path: Path):
+    built = warehouses.ensure(warehouses.SIZES["1an"], tmp_path)
+    assert built.contents["trimestres"] == 4 and built.contents["sites"] > 2500
+    assert built.contents["lignes_detail"] > 2_000_000
