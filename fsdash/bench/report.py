@@ -222,8 +222,12 @@ def document(
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
+    """Indented, but one line per measurement: a diff between two runs reads measurement by measurement."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    head = json.dumps({k: v for k, v in results.items() if k != "mesures"}, ensure_ascii=False, indent=1)
+    items = ",\n".join("  " + json.dumps(i, ensure_ascii=False) for i in results.get("mesures", []))
+    text = head[: -len("\n}")] + ',\n "mesures": [\n' + items + "\n ]\n}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def read_json(path: Path) -> dict[str, Any]:
