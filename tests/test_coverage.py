@@ -300,8 +300,8 @@ def test_national_access_is_computed_once_per_version_and_day(
     tiny_geography: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     searches = []
-    real_nearest = coverage.nearest
-    monkeypatch.setattr(coverage, "nearest", lambda *a: searches.append(1) or real_nearest(*a))
+    real_nearest = coverage._nearest_vectors
+    monkeypatch.setattr(coverage, "_nearest_vectors", lambda *a: searches.append(1) or real_nearest(*a))
     plain = make_warehouse(CANTON_SITES)
     con = KeyedConnection(plain, object())
     dep = Scope("departement", "01")

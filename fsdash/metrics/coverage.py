@@ -141,25 +141,44 @@ def nearest(
 
     The targets' unit vectors go into a KD-tree: the chord between unit vectors grows with the
     great-circle angle, so the tree's nearest neighbour is the nearest target on the sphere (see
-    the module docstring). The distance to that target is then recomputed with the atan2 formula,
-    accurate to the millimetre even for very short distances. Targets at the very same point are
+    the module docstring), and the angle is read back from the chord (``2·asin(c/2)``, exact to the
+    micrometre at every distance a commune can be from a site). Targets at the very same point are
     one: the first of them (lowest index) is answered, as a brute-force search would. With no
     target, or for a point without coordinates, the index is -1 and the distance NaN.
     """
-    n = len(lat)
+    return _nearest_vectors(unit_vectors(lat, lon), target_lat, target_lon)
+
+
+def _nearest_vectors(
+    points: np.ndarray, target_lat: np.ndarray, target_lon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(points)
     best = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
     if len(target_lat) == 0 or n == 0:
         return best, dist
-    points = unit_vectors(lat, lon)
     targets = unit_vectors(target_lat, target_lon)
     _, first = np.unique(targets, axis=0, return_index=True)  # co-located targets: the first one
     tree = cKDTree(targets[first])
     placed = np.isfinite(points).all(axis=1)
-    _, found = tree.query(points[placed], k=1, workers=1)
+    chord, found = tree.query(points[placed], k=1, workers=1)
     best[placed] = first[found]
-    dist[placed] = EARTH_RADIUS_KM * _angle(points[placed], targets[best[placed]])
+    dist[placed] = EARTH_RADIUS_KM * 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
     return best, dist
+
+
+_VECTORS: list[tuple[pl.DataFrame, np.ndarray]] = []
+
+
+def _commune_vectors(communes: pl.DataFrame) -> np.ndarray:
+    """Unit vectors of the geography's communes, computed once for the (static, shared) frame."""
+    for frame, vectors in _VECTORS:
+        if frame is communes:
+            return vectors
+    vectors = unit_vectors(communes["latitude"].to_numpy(), communes["longitude"].to_numpy())
+    vectors.setflags(write=False)
+    _VECTORS[:] = [(communes, vectors)]
+    return vectors
 
 
 def pairs_within_km(
@@ -296,26 +315,27 @@ def _national_access(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFra
     Scopes filter this frame: a commune's nearest site is searched nationally whatever the scope,
     so the answer for a département is the national answer restricted to its communes.
     """
-    return _access(geography.communes(), open_sites(con, day))
+    communes = geography.communes()
+    return _access(communes, open_sites(con, day), _commune_vectors(communes))
 
 
-def _access(communes: pl.DataFrame, sites: pl.DataFrame) -> pl.DataFrame:
-    """The columns of :func:`commune_access` for these communes, nearest among these sites."""
+def _access(communes: pl.DataFrame, sites: pl.DataFrame, vectors: np.ndarray | None = None) -> pl.DataFrame:
+    """The columns of :func:`commune_access` for these communes, nearest among these sites
+    (``vectors``: the communes' unit vectors when already known)."""
     sites = sites.filter(pl.col("latitude").is_not_null())
-    idx, dist = nearest(
-        communes["latitude"].to_numpy(),
-        communes["longitude"].to_numpy(),
-        sites["latitude"].to_numpy(),
-        sites["longitude"].to_numpy(),
-    )
-    site_ids = sites["site_id"].to_numpy().astype(object)
-    nearest_ids = np.full(len(idx), None, dtype=object)
-    nearest_ids[idx >= 0] = site_ids[idx[idx >= 0]]
+    if vectors is None:
+        vectors = unit_vectors(communes["latitude"].to_numpy(), communes["longitude"].to_numpy())
+    idx, dist = _nearest_vectors(vectors, sites["latitude"].to_numpy(), sites["longitude"].to_numpy())
+    nearest_ids = sites["site_id"].gather(pl.Series(idx).replace(-1, None)) if sites.height else None
     return communes.select(
         "code_insee", "nom", "departement", "region", "population", "canton", "latitude", "longitude"
     ).with_columns(
         pl.Series("distance_km", dist, dtype=pl.Float64).fill_nan(None),
-        pl.Series("nearest_site_id", nearest_ids, dtype=pl.String),
+        (
+            nearest_ids.alias("nearest_site_id")
+            if nearest_ids is not None
+            else pl.lit(None, pl.String).alias("nearest_site_id")
+        ),
     )
 
 
@@ -604,6 +624,14 @@ def sites_outside_departement(
         ORDER BY s.site_id""",
         params=params,
     ).pl()
+    return outside_departement(sites)
+
+
+def outside_departement(sites: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``sites`` (``site_id``, ``nom``, ``departement``, ``latitude``, ``longitude``, all
+    located) lying outside their own département, with ``departement_found`` and ``distance_km``
+    (see :func:`sites_outside_departement`): pure geometry, so that a caller that already read the
+    sites asks nothing more of the warehouse."""
     schema = {
         "site_id": pl.String,
         "nom": pl.String,
@@ -613,6 +641,7 @@ def sites_outside_departement(
         "longitude": pl.Float64,
         "distance_km": pl.Float64,
     }
+    sites = sites.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
     if sites.is_empty():
         return pl.DataFrame(schema=schema)
     codes, geoms, tree = _departement_polygons()
@@ -625,9 +654,13 @@ def sites_outside_departement(
     inside_own = np.zeros(len(own), dtype=bool)
     inside_own[has_polygon] = shapely.contains_xy(geoms[own_index[has_polygon]], lon[has_polygon], lat[has_polygon])
     found = np.full(len(own), None, dtype=object)
-    hit_point, hit_polygon = tree.query(points, predicate="intersects")
-    found[hit_point[::-1]] = codes[hit_polygon[::-1]]
     found[inside_own] = own[inside_own]
+    # Only the few sites outside their own polygon are searched in the others (the tree's point
+    # tests cost about 13 ms for the whole network, a handful of sites nothing).
+    elsewhere = np.flatnonzero(~inside_own)
+    if len(elsewhere):
+        hit_point, hit_polygon = tree.query(points[elsewhere], predicate="intersects")
+        found[elsewhere[hit_point[::-1]]] = codes[hit_polygon[::-1]]
     distance = np.full(len(own), np.nan)
     check = has_polygon & ~inside_own
     if check.any():

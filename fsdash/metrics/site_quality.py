@@ -16,7 +16,7 @@ Each open site gets the flags below (one boolean column each); only flagged site
   a metre), wherever it is: typically a geocoding default or a site registered twice. Buses and
   itinerant services are left out: their depot is often a fixed site's address ;
 * ``hors_departement`` — coordinates outside the site's own département
-  (:func:`fsdash.metrics.coverage.sites_outside_departement`).
+  (:func:`fsdash.metrics.coverage.outside_departement`).
 
 The charter's minima (2.4) apply to « chaque structure », whatever its format, so the 24 h /
 5 days flags cover buses and itinerant services too when they publish hours; antennas
@@ -36,7 +36,7 @@ import polars as pl
 from fsdash.cache import cached
 from fsdash.circulaire import MIN_OPEN_DAYS_PER_WEEK, MIN_OPENING_HOURS_PER_WEEK
 from fsdash.formats import number
-from fsdash.metrics.coverage import sites_outside_departement
+from fsdash.metrics.coverage import outside_departement
 from fsdash.metrics.network import OPEN_AT
 from fsdash.metrics.scope import Scope
 
@@ -83,7 +83,7 @@ def site_quality_flags(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.dat
                    round(s.latitude, 5) AS lat_cle, round(s.longitude, 5) AS lon_cle
             FROM sites s WHERE {OPEN_AT.format(d="?")}),
         flagged AS (
-            SELECT site_id, nom, departement, format, region,
+            SELECT site_id, nom, departement, format, region, latitude, longitude,
                    format IN ({formats}) AND nullif(trim(horaires), '') IS NULL
                        AND heures_ouverture_hebdo IS NULL AND jours_ouverture_hebdo IS NULL AS sans_horaires,
                    type_site IS DISTINCT FROM 'ANTENNE'
@@ -95,8 +95,8 @@ def site_quality_flags(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.dat
                        AND sum(CASE WHEN format IN ({formats}) THEN 1 ELSE 0 END)
                            OVER (PARTITION BY lat_cle, lon_cle) > 1 AS coordonnees_en_double
             FROM open_sites)
-        SELECT site_id, nom, departement, format, sans_horaires, moins_de_24h, moins_de_5_jours,
-               nom_en_double, coordonnees_en_double
+        SELECT site_id, nom, departement, format, latitude, longitude, sans_horaires, moins_de_24h,
+               moins_de_5_jours, nom_en_double, coordonnees_en_double
         FROM flagged s WHERE {where}""",
         params=[
             day,
@@ -109,7 +109,7 @@ def site_quality_flags(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.dat
             *params,
         ],
     ).pl()
-    outside = sites_outside_departement(con, scope, day).select("site_id")
+    outside = outside_departement(flags.select("site_id", "nom", "departement", "latitude", "longitude"))
     flags = flags.with_columns(pl.col("site_id").is_in(outside["site_id"].implode()).alias("hors_departement"))
     labels = [pl.when(pl.col(code)).then(pl.lit(label)) for code, label in FLAGS.items()]
     return (
