@@ -99,6 +99,17 @@ class Memo:
                     self._data.popitem(last=False)
         return value
 
+    def keys(self) -> set[Hashable]:
+        """The keys held now (a snapshot, see :func:`snapshot`)."""
+        with self._lock:
+            return set(self._data)
+
+    def forget(self, keys: set[Hashable]) -> None:
+        """Forget these answers (unknown keys are ignored)."""
+        with self._lock:
+            for key in keys:
+                self._data.pop(key, None)
+
     def cache_clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -138,8 +149,20 @@ def clear_all() -> None:
 
 
 def entries() -> int:
-    """Answers held in memory, all functions together."""
+    """Answers held in memory, all functions together (the load test reports it)."""
     return sum(len(m) for m in _MEMOS)
+
+
+def snapshot() -> dict[Memo, set[Hashable]]:
+    """The keys every cached function holds now (see :func:`forget_since`)."""
+    return {memo: memo.keys() for memo in _MEMOS}
+
+
+def forget_since(before: dict[Memo, set[Hashable]]) -> None:
+    """Forget every answer added since ``before``: what was cached then stays cached (the benchmark
+    asks a new filter value as if for the first time, on a server whose starting view is warm)."""
+    for memo in _MEMOS:
+        memo.forget(memo.keys() - before.get(memo, set()))
 
 
 _recordings: list[list[Call]] = []

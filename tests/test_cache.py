@@ -123,3 +123,15 @@ def test_clear_all_forgets_everything():
     assert cache.entries() >= 1
     cache.clear_all()
     assert len(square) == 0
+
+
+def test_forget_since_keeps_what_was_cached_before():
+    v = Source(("db", 1))
+    square(v, 2)
+    before = cache.snapshot()
+    square(v, 3)
+    cache.forget_since(before)
+    calls.clear()
+    square(v, 2)
+    square(v, 3)
+    assert [c[1] for c in calls] == [3]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,25 +272,6 @@ def _set(at, change: FilterChange, value: Any) -> None:
     getattr(at, change.widget)(key=change.key).set_value(value)
 
 
-def _snapshot() -> dict[cache.Memo, set[Hashable]]:
-    """The keys every cached function holds now (see :func:`_forget_since`)."""
-    found = {}
-    for memo in cache.memos():
-        with memo._lock:  # fsdash.cache has no public key listing yet: read under its own lock
-            found[memo] = set(memo._data)
-    return found
-
-
-def _forget_since(snapshot: dict[cache.Memo, set[Hashable]]) -> None:
-    """Forget the answers added since ``snapshot``: the new filter value is 'never asked' again,
-    while the starting view stays cached."""
-    for memo in cache.memos():
-        kept = snapshot.get(memo, set())
-        with memo._lock:
-            for key in [k for k in memo._data if k not in kept]:
-                del memo._data[key]
-
-
 def measure_filters(
     size: str,
     scenario: Scenario,
@@ -315,7 +296,7 @@ def measure_filters(
                     _set(at, change, change.base)
                     timed_run(at)  # the starting view, cached (computed on the first repetition)
                     timed_run(at)
-                    snapshot = _snapshot()
+                    snapshot = cache.snapshot()
                     _set(at, change, change.new)
                     with cache.recording() as calls:
                         ms, failed = timed_run(at)
@@ -329,7 +310,7 @@ def measure_filters(
                     ms, failed = timed_run(at)
                     warm.append(ms)
                     error = error or failed
-                    _forget_since(snapshot)
+                    cache.forget_since(snapshot)
                 _set(at, change, change.base)
                 timed_run(at)
                 found = Measurement(
