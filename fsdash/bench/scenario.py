@@ -60,33 +60,17 @@ def _second(rows: list[tuple]) -> str | None:
 
 def choose(path: Path) -> Scenario:
     """The scenario of the warehouse at ``path`` (see the module docstring)."""
-    from fsdash.metrics.scope import UNKNOWN_CARRIER
+    from fsdash.metrics import activity, quality
     from fsdash.warehouse.store import reader
 
     with reader(path) as con:
-        deps = con.sql(
-            """SELECT departement FROM sites WHERE departement IS NOT NULL
-               GROUP BY 1 ORDER BY count(*) DESC, departement"""
-        ).fetchall()
-        if not deps:
-            raise ValueError(f"{path} : aucun site dans l'entrepôt, rien à mesurer")
-        departement = deps[0][0]
-        site = con.sql(
-            """SELECT s.site_id FROM sites s
-               LEFT JOIN activite a ON a.site_id = s.site_id AND a.is_current
-               WHERE s.departement = ?
-               GROUP BY s.site_id ORDER BY count(DISTINCT a.periode) DESC, s.site_id LIMIT 1""",
-            params=[departement],
-        ).fetchall()[0][0]
-        quarters = tuple(
-            r[0] for r in con.sql("SELECT DISTINCT periode FROM activite WHERE is_current ORDER BY 1").fetchall()
-        )
-        site_format = _second(con.sql("SELECT format FROM sites GROUP BY 1 ORDER BY count(*) DESC, 1").fetchall())
-        carrier = _second(
-            con.sql(
-                "SELECT coalesce(porteur, ?) FROM sites GROUP BY 1 ORDER BY count(*) DESC, 1",
-                params=[UNKNOWN_CARRIER],
-            ).fetchall()
-        )
+        largest = quality.busiest(con)
+        quarters = activity.quarters(con)
+    deps = [(d,) for d in largest["departements"]]
+    if not deps:
+        raise ValueError(f"{path} : aucun site dans l'entrepôt, rien à mesurer")
+    departement, site = deps[0][0], largest["site"]
+    site_format = _second([(f,) for f in largest["formats"]])
+    carrier = _second([(c,) for c in largest["porteurs"]])
     other = deps[1][0] if len(deps) > 1 else departement
     return Scenario(departement, other, site, quarters, site_format, carrier)

@@ -139,15 +139,13 @@ def _file_version(path: Path) -> list[int]:
 
 def _contents(path: Path) -> dict[str, Any]:
     """Rows and quarters of the warehouse, read on a plain read-only connection (no cache)."""
+    from fsdash.metrics.quality import contents
     from fsdash.warehouse.store import reader
 
     with reader(path) as con:
-        count = {
-            table: con.sql(f"SELECT count(*) FROM {table} WHERE is_current").fetchall()[0][0]
-            for table in ("activite", "demandes_detail")
-        }
-        sites = con.sql("SELECT count(*) FROM sites").fetchall()[0][0]
-        quarters = con.sql("SELECT min(periode), max(periode), count(DISTINCT periode) FROM activite").fetchall()[0]
+        held = contents(con)
+    count = {"activite": held["activite"], "demandes_detail": held["demandes_detail"]}
+    sites, quarters = held["sites"], (held["premier"], held["dernier"], held["trimestres"])
     first, last, n = quarters
     return {
         "fichier_mo": round(path.stat().st_size / 1e6, 1),

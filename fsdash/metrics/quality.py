@@ -7,6 +7,8 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fsdash.metrics.scope import UNKNOWN_CARRIER
+
 
 def batches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every loaded file, newest first, with its counts and status."""
@@ -59,3 +61,52 @@ def site_lists(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(
         "SELECT list_date, file_name, sites, new_sites, closed_sites FROM site_lists ORDER BY list_date"
     ).pl()
+
+
+def contents(con: duckdb.DuckDBPyConnection) -> dict:
+    """What the warehouse holds, in numbers: sites, current activity and detail rows, quarters."""
+    activity, detail = (
+        con.sql(f"SELECT count(*) FROM {table} WHERE is_current").fetchall()[0][0]
+        for table in ("activite", "demandes_detail")
+    )
+    first, last, quarters = con.sql(
+        "SELECT min(periode), max(periode), count(DISTINCT periode) FROM activite WHERE is_current"
+    ).fetchall()[0]
+    sites = con.sql("SELECT count(*) FROM sites").fetchall()[0][0]
+    return {
+        "sites": sites,
+        "activite": activity,
+        "demandes_detail": detail,
+        "premier": first,
+        "dernier": last,
+        "trimestres": quarters,
+    }
+
+
+def busiest(con: duckdb.DuckDBPyConnection) -> dict:
+    """The largest of everything, most first (ties by code): départements by sites, the site of the
+    first one that reported most quarters, site formats and carriers by sites — the views a
+    benchmark or a smoke test opens."""
+    deps = [
+        r[0]
+        for r in con.sql(
+            "SELECT departement FROM sites WHERE departement IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1"
+        ).fetchall()
+    ]
+    site = None
+    if deps:
+        site = con.sql(
+            """SELECT s.site_id FROM sites s
+               LEFT JOIN activite a ON a.site_id = s.site_id AND a.is_current
+               WHERE s.departement = ?
+               GROUP BY s.site_id ORDER BY count(DISTINCT a.periode) DESC, s.site_id LIMIT 1""",
+            params=[deps[0]],
+        ).fetchall()[0][0]
+    site_formats = [r[0] for r in con.sql("SELECT format FROM sites GROUP BY 1 ORDER BY count(*) DESC, 1").fetchall()]
+    carriers = [
+        r[0]
+        for r in con.sql(
+            "SELECT coalesce(porteur, ?) FROM sites GROUP BY 1 ORDER BY count(*) DESC, 1", params=[UNKNOWN_CARRIER]
+        ).fetchall()
+    ]
+    return {"departements": deps, "site": site, "formats": site_formats, "porteurs": carriers}
