@@ -23,7 +23,7 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from fsdash.ingest import IngestRefused, ingest_paths, report_lines
+    from fsdash.warehouse.ingest import IngestRefused, ingest_paths, report_lines
     from fsdash.warehouse.store import writer
 
     try:
@@ -58,8 +58,8 @@ def _report(result, lines: list[str]) -> int:
 def cmd_import_sites(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from fsdash.ingest import IngestRefused, import_site_list, report_lines
     from fsdash.metrics.quality import site_lists
+    from fsdash.warehouse.ingest import IngestRefused, import_site_list, report_lines
     from fsdash.warehouse.store import writer
 
     path = Path(args.file)
@@ -85,7 +85,7 @@ def cmd_import_indicators(args: argparse.Namespace) -> int:
     """Official series (DITP, Etalab): 0 loaded, 1 rows rejected (the rest loaded), 2 refused."""
     import datetime as dt
 
-    from fsdash.official.load import OfficialRefused, import_official_paths, report_lines
+    from fsdash.warehouse.official_series import OfficialRefused, import_official_paths, report_lines
     from fsdash.warehouse.store import writer
 
     try:
@@ -104,7 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from fsdash.demo.build import build_demo
-    from fsdash.ingest import IngestRefused
+    from fsdash.warehouse.ingest import IngestRefused
 
     sites = Path(args.sites) if getattr(args, "sites", None) else None
     official = [Path(f) for f in getattr(args, "official", None) or []]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fsdash.ingest import IngestRefused, ingest_blobs, report_lines
+from fsdash.warehouse.ingest import IngestRefused, ingest_blobs, report_lines
 from fsdash.warehouse.store import default_db_path, writer
 
 

@@ -236,7 +236,7 @@ def table_counts(path: Path) -> dict[str, int]:
 
 def ingest_files(db: Path, files: list[tuple[str, bytes]], **kwargs):
     """One load through the production path: ``writer()`` + ``ingest_blobs``."""
-    from fsdash.ingest import ingest_blobs
+    from fsdash.warehouse.ingest import ingest_blobs
     from fsdash.warehouse.store import writer
 
     kwargs.setdefault("today", TODAY)

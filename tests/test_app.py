@@ -146,8 +146,8 @@ def test_home_shows_the_real_network_figures(tmp_path, monkeypatch):
 
     import polars as pl
 
-    from fsdash.ingest import import_site_list
     from fsdash.metrics import coverage
+    from fsdash.warehouse.ingest import import_site_list
     from fsdash.warehouse.store import writer
 
     db = tmp_path / "reel.duckdb"

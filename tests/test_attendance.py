@@ -28,10 +28,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from fsdash.catalogue import load_catalogue
-from fsdash.ingest import refresh_requests_rollup
 from fsdash.metrics import attendance
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.periods import period_filter
+from fsdash.warehouse.ingest import refresh_requests_rollup
 from fsdash.warehouse.schema import migrate
 
 T4_2023, T1, T2 = dt.date(2023, 10, 1), dt.date(2024, 1, 1), dt.date(2024, 4, 1)

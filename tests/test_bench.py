@@ -57,8 +57,8 @@ def test_a_built_warehouse_is_reused_until_its_parameters_change(tiny, tmp_path)
     side_path, digests = tiny.path.with_suffix(".json"), warehouses.content_digests()
     changed = warehouses.Size("mini", TINY.label, TINY.today, until="2020-T1")
     assert warehouses._reusable(changed, tiny.path, side_path, digests)[1] == "paramètres changés"
-    edited = {**digests, "fsdash/ingest.py": "0" * 64}
-    assert warehouses._reusable(TINY, tiny.path, side_path, edited)[1] == "code changé : fsdash/ingest.py"
+    edited = {**digests, "fsdash/warehouse/ingest.py": "0" * 64}
+    assert warehouses._reusable(TINY, tiny.path, side_path, edited)[1] == "code changé : fsdash/warehouse/ingest.py"
 
 
 def test_sizes_are_the_three_of_the_issue():

@@ -365,7 +365,7 @@ def test_envelope_and_arrears_rows_are_validated(db_path):
 @pytest.fixture(scope="module")
 def demo_funding(tmp_path_factory):
     from fsdash.demo.funding import funding_files
-    from fsdash.ingest import ingest_paths
+    from fsdash.warehouse.ingest import ingest_paths
     from fsdash.warehouse.store import writer
 
     folder = tmp_path_factory.mktemp("financement")

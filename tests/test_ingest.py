@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fsdash.ingest import IngestRefused, ingest_blobs, ingest_paths
+from fsdash.warehouse.ingest import IngestRefused, ingest_blobs, ingest_paths
 from fsdash.warehouse.store import reader, writer
 
 from conftest import (
@@ -344,10 +344,10 @@ def test_requests_rollups_follow_a_site_changing_format_or_carrier(loaded_db, co
 
 def test_registry_change_outside_the_rollup_keys_leaves_the_rollups_alone(loaded_db, monkeypatch):
     """A new name or new hours change no rollup row: nothing is recomputed."""
-    import fsdash.ingest
+    import fsdash.warehouse.ingest
 
     calls = []
-    monkeypatch.setattr(fsdash.ingest, "refresh_requests_rollup", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(fsdash.warehouse.ingest, "refresh_requests_rollup", lambda *a, **k: calls.append(a))
     renamed = copy.deepcopy(SITES_ROWS)
     renamed[0][1] = "France Services de Bourg-en-Bresse (centre)"
     result = ingest_files(loaded_db, [("sites-renommes.csv", csv_bytes(SITES_HEADER, renamed))])
@@ -372,12 +372,12 @@ def test_one_unreadable_file_among_several_refuses_everything(loaded_db, tmp_pat
 
 
 def test_exception_during_load_leaves_the_served_file_unchanged(loaded_db, monkeypatch):
-    import fsdash.ingest
+    import fsdash.warehouse.ingest
 
     def broken(*args, **kwargs):
         raise RuntimeError("disque plein")
 
-    monkeypatch.setattr(fsdash.ingest, "refresh_requests_rollup", broken)
+    monkeypatch.setattr(fsdash.warehouse.ingest, "refresh_requests_rollup", broken)
     before_sha, before_counts = sha256_file(loaded_db), table_counts(loaded_db)
     with pytest.raises(RuntimeError, match="disque plein"):
         ingest_files(loaded_db, [("detail-corrige.csv", csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL))])
@@ -395,7 +395,7 @@ def test_refused_first_load_creates_no_warehouse(db_path):
 
 def test_ingest_is_one_transaction_on_a_plain_connection(tmp_path, sites_csv, activite_csv, monkeypatch):
     """Without writer(): an exception rolls back every table, including batches and raw_files."""
-    import fsdash.ingest
+    import fsdash.warehouse.ingest
     from fsdash.catalogue import load_catalogue
     from fsdash.warehouse.schema import migrate
 
@@ -405,7 +405,7 @@ def test_ingest_is_one_transaction_on_a_plain_connection(tmp_path, sites_csv, ac
     def broken(*args, **kwargs):
         raise RuntimeError("panne")
 
-    monkeypatch.setattr(fsdash.ingest, "_record_batch", broken)
+    monkeypatch.setattr(fsdash.warehouse.ingest, "_record_batch", broken)
     with pytest.raises(RuntimeError):
         ingest_blobs(
             con,

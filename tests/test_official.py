@@ -19,8 +19,8 @@ import pytest
 from fsdash.metrics import official as metrics
 from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.official import ACTS, LABELS, SATISFACTION, load_definitions
-from fsdash.official.load import import_official_paths
 from fsdash.summary import build_summary
+from fsdash.warehouse.official_series import import_official_paths
 from fsdash.warehouse.schema import SCHEMA_VERSION
 from fsdash.warehouse.store import reader, writer
 

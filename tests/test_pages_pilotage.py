@@ -37,8 +37,8 @@ def _funding_rows(con) -> int:
 def funded_db(demo_db, demo_today, tmp_path_factory) -> Path:
     """The demo warehouse with the demo funding files loaded (a no-op once the builder loads them)."""
     from fsdash.demo.funding import funding_files
-    from fsdash.ingest import ingest_paths
     from fsdash.periods import last_complete_quarter
+    from fsdash.warehouse.ingest import ingest_paths
 
     folder = tmp_path_factory.mktemp("finance")
     path = folder / "fsdash.duckdb"

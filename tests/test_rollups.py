@@ -142,7 +142,7 @@ def test_incremental_refreshes_keep_the_rollups_in_zone_map_order():
     import polars as pl
     from test_attendance import build_warehouse
 
-    from fsdash.ingest import RESORT_SHARE, refresh_requests_rollup
+    from fsdash.warehouse.ingest import RESORT_SHARE, refresh_requests_rollup
     from fsdash.warehouse.schema import (
         NATIONAL_ROLLUP_ORDER,
         PARTNER_ROLLUP,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fsdash.ingest import IngestRefused, import_site_list
 from fsdash.metrics.network import sites_labelled_at
 from fsdash.metrics.scope import NATIONAL
+from fsdash.warehouse.ingest import IngestRefused, import_site_list
 from fsdash.warehouse.store import reader, writer
 
 from conftest import REPO_ROOT, sha256_file, table_counts

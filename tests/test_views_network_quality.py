@@ -55,7 +55,7 @@ def assert_registry_dated(section, con, day: dt.date | None) -> None:
 @pytest.fixture
 def official_db(loaded_db: Path) -> Path:
     """The conftest network with the hand-made official files of the Ain (DITP and Etalab)."""
-    from fsdash.official.load import import_official_paths
+    from fsdash.warehouse.official_series import import_official_paths
     from fsdash.warehouse.store import writer
 
     with writer(loaded_db) as con:
@@ -211,7 +211,7 @@ def test_opening_candidates():
 
 
 def test_status_labels_are_the_ingest_s():
-    from fsdash.ingest import STATUS_LABELS
+    from fsdash.warehouse.ingest import STATUS_LABELS
 
     assert quality_views.STATUS_LABELS == STATUS_LABELS
 
@@ -365,8 +365,8 @@ def test_search_narrows_tables_lists_and_rules():
 def test_read_side_imports_no_write_side():
     code = (
         "import sys, json; import fsdash.views.network, fsdash.views.quality, fsdash.views.dictionary, fsdash.ui; "
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('fsdash.ingest', 'fsdash.validation', "
-        "'fsdash.readers', 'fsdash.official.load', 'fsdash.upload', 'pandera')))))"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('fsdash.warehouse.ingest', 'fsdash.validation', "
+        "'fsdash.readers', 'fsdash.warehouse.official_series', 'fsdash.upload', 'pandera')))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
     assert json.loads(out.stdout) == []

@@ -191,7 +191,7 @@ def test_sites_without_region_are_grouped_not_dropped(sat_db):
 
 
 def test_official_rate_names_departements_from_the_directory(sat_db):
-    from fsdash.official.load import import_official_paths
+    from fsdash.warehouse.official_series import import_official_paths
     from fsdash.warehouse.store import writer
 
     with writer(sat_db) as con:

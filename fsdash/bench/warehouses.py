@@ -37,7 +37,7 @@ from fsdash.routes import ROOT
 #: Files whose content decides what a demo warehouse holds (see the module docstring).
 CONTENT_SOURCES = (
     "fsdash/demo",
-    "fsdash/ingest.py",
+    "fsdash/warehouse/ingest.py",
     "fsdash/validation.py",
     "fsdash/warehouse",
     "schemas",

@@ -2,7 +2,7 @@
 
 The generator writes what sites would send — a registry file, then one file per table and
 quarter, with late reports, a few corrections and a few inconsistent rows — and loads them one
-quarter at a time with :func:`fsdash.ingest.ingest_paths`. Deterministic for a given seed and
+quarter at a time with :func:`fsdash.warehouse.ingest.ingest_paths`. Deterministic for a given seed and
 last quarter.
 
 With official series (``demo --official FILE...``, imported first through
@@ -30,8 +30,8 @@ from fsdash.demo import calibration as cal
 from fsdash.demo import feed
 from fsdash.demo.funding import funding_files
 from fsdash.demo.network import generate_sites
-from fsdash.ingest import IngestRefused, import_site_list, ingest_paths
 from fsdash.periods import last_complete_quarter, quarter_start, quarters_between
+from fsdash.warehouse.ingest import IngestRefused, import_site_list, ingest_paths
 from fsdash.warehouse.registry import registry
 from fsdash.warehouse.schema import set_meta
 from fsdash.warehouse.store import writer
@@ -201,7 +201,7 @@ def calibrated_scales(
 
 
 def _import_official(con: duckdb.DuckDBPyConnection, files: list[Path], today: dt.date) -> None:
-    from fsdash.official.load import import_official_paths, report_lines
+    from fsdash.warehouse.official_series import import_official_paths, report_lines
 
     result = import_official_paths(con, files, today=today)
     if result.exit_code:
@@ -229,7 +229,7 @@ def build_demo(
     """Generate and load the demo warehouse at ``path`` (replaced atomically when done).
 
     With ``sites_file`` (the official ANCT list), the synthetic activity sits on the real
-    network imported through :func:`fsdash.ingest.import_site_list`; otherwise on a synthetic
+    network imported through :func:`fsdash.warehouse.ingest.import_site_list`; otherwise on a synthetic
     network placed at real communes. With ``official_files`` (DITP/Etalab series), those are
     imported first and the feed is calibrated on them (see the module docstring).
 

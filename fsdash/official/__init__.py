@@ -2,7 +2,7 @@
 
 The read side (the dashboard's reconciliation, :mod:`fsdash.metrics.official`) needs only the
 declarative definitions (:mod:`fsdash.official.definitions`); the import path of
-``python -m fsdash import-indicators`` and of ``demo --official`` is :mod:`fsdash.official.load`,
+``python -m fsdash import-indicators`` and of ``demo --official`` is :mod:`fsdash.warehouse.official_series`,
 imported explicitly by the write side so that the dashboard never loads the ingest, the
 validation or Pandera.
 """

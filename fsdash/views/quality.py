@@ -30,7 +30,7 @@ from fsdash.views.common import (
 from fsdash.views.section import Column, Message, Section, Table, Tile
 
 #: How a load ended, in French. The read side's copy: the dashboard must not import the ingest
-#: to name a status (fsdash.ingest may import it from here).
+#: to name a status (fsdash.warehouse.ingest may import it from here).
 STATUS_LABELS = {
     "accepte": "chargé",
     "partiel": "chargé en partie",

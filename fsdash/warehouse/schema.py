@@ -21,7 +21,7 @@ REVISION_COLUMNS = (
     "periode DATE NOT NULL, revision INTEGER NOT NULL, batch_id BIGINT NOT NULL, is_current BOOLEAN NOT NULL"
 )
 
-#: The requests rollups kept at ingest (:func:`fsdash.ingest.refresh_requests_rollup`), shaped like the
+#: The requests rollups kept at ingest (:func:`fsdash.warehouse.ingest.refresh_requests_rollup`), shaped like the
 #: Motifs pages rather than like the detail: no page crosses partner, situation and channel, so each
 #: of them is kept on its own (``dimension``, ``code``), crossed with the outcome, by quarter, site
 #: format and carrier (unknown: ``fsdash.metrics.scope.UNKNOWN_CARRIER``). Every territory and every
@@ -161,7 +161,7 @@ def _rollups_current(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> bo
 
 def rebuild_request_rollups(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """(Re)create the requests rollups and their ENUM types from the catalogue, then fill them from the detail."""
-    from fsdash.ingest import refresh_requests_rollup  # the one way the rollups are computed
+    from fsdash.warehouse.ingest import refresh_requests_rollup  # the one way the rollups are computed
 
     for table in (REQUESTS_ROLLUP, NATIONAL_REQUESTS_ROLLUP, PARTNER_ROLLUP):
         con.sql(f"DROP TABLE IF EXISTS {table}")

@@ -1,6 +1,6 @@
 """Loading official series into the warehouse: read, validate, write in one transaction.
 
-Follows the rules of :mod:`fsdash.ingest`: every file is read before anything is written (a file
+Follows the rules of :mod:`fsdash.warehouse.ingest`: every file is read before anything is written (a file
 that cannot be read, or has the wrong columns, refuses the whole call); valid rows are written in
 one transaction, rejected rows go to ``quarantine`` with their reasons and the raw file is kept
 by checksum in ``raw_files``. Official series live in their own tables (``official_series``,
@@ -22,12 +22,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from fsdash.ingest import IngestRefused, LoadResult
 from fsdash.official.definitions import Definitions, load_definitions
 from fsdash.official.readers import OfficialTable, read_official
 from fsdash.official.validation import ValidatedOfficial, validate_official
 from fsdash.readers import LINE_COLUMN, ReadError
 from fsdash.validation import describe_failure
+from fsdash.warehouse.ingest import IngestRefused, LoadResult
 
 TABLE_CODE = "official_series"
 STATUS_LABELS = {
