@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The kinds of measurement (French, as written in results.json).
-KINDS = ("requete", "rendu", "filtre")
+KINDS = ("requete", "rendu", "filtre", "navigation")
 
 
 def percentile(samples: list[float], share: float) -> float | None:

@@ -26,7 +26,12 @@ from fsdash import formats
 SIZE_ORDER = ("demo", "1an", "10ans")
 #: The two sizes whose ratio says how each cost grows with history.
 GROWTH = ("1an", "10ans")
-KIND_TITLES = {"rendu": "Rendus des pages", "filtre": "Changements de filtre", "requete": "Requêtes"}
+KIND_TITLES = {
+    "rendu": "Rendus des pages",
+    "filtre": "Changements de filtre",
+    "requete": "Requêtes",
+    "navigation": "Changements de page dans le navigateur",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,13 @@ TARGETS = (
         "filtre",
         ("froid_p95_ms", "chaud_p95_ms"),
         500,
+    ),
+    Target(
+        "navigation",
+        "dans le navigateur, d'une page à l'autre : le titre de la nouvelle page affiché",
+        "navigation",
+        ("froid_p95_ms", "chaud_p95_ms"),
+        1000,
     ),
 )
 
@@ -144,6 +156,10 @@ METHOD = [
     "non atteinte.",
     "La date du jour des pages est celle de la machine (les pages appellent `date.today()`) ; les données, "
     "elles, ne dépendent que de la taille.",
+    "Navigateur : `python -m fsdash serve` lancé sur l'entrepôt, Chromium de Debian piloté par Playwright, "
+    "une session qui passe d'une page à l'autre par la navigation latérale, plusieurs tours ; temps du clic "
+    "à l'affichage du titre de la nouvelle page. Premier passage sur chaque page du serveur neuf : froid "
+    "(sections calculées) ; passages suivants : chaud. Mesure sautée si Chromium ou Playwright manque.",
 ]
 
 
@@ -477,12 +493,12 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
         wh_rows,
     )
     lines += ["", "## Durée de chaque partie", ""]
-    parts = ("construction", "rendus", "filtres", "requetes")
+    parts = ("construction", "rendus", "filtres", "requetes", "navigateur")
     rows = []
     for size in sizes:
         d = results["durees_s"].get(size, {})
         rows.append([size, *(_seconds(d.get(p)) for p in parts), _seconds(sum(d.get(p) or 0 for p in parts))])
-    lines += _table(["taille", "construction", "rendus", "filtres", "requêtes", "total"], rows)
+    lines += _table(["taille", "construction", "rendus", "filtres", "requêtes", "navigateur", "total"], rows)
     lines += [
         "",
         "La construction n'est payée que lorsque l'entrepôt manque ou a changé (sinon il est réutilisé).",

@@ -29,7 +29,7 @@ class Plan:
 
     routes: tuple[Route, ...] = ROUTES
     scopes: tuple[str, ...] = ("national", "departement", "site")
-    kinds: tuple[str, ...] = ("rendu", "filtre", "requete")
+    kinds: tuple[str, ...] = ("rendu", "filtre", "requete", "navigation")
     # A full run of the three sizes takes about 6 minutes of measurement on 2 cores with these counts,
     # plus the builds (about 5 minutes, only when a warehouse is missing or out of date).
     warm_runs: int = 10
@@ -98,6 +98,15 @@ def measure(warehouse, plan: Plan, progress: Callable[[str], None]) -> Outcome:
             progress(f"{name} : {formats.number(len(recordings))} requêtes distinctes rejouées")
             measured += queries.replay(name, path, recordings, plan.cold_runs, plan.warm_runs, progress)
             outcome.durations["requetes"] = time.perf_counter() - start
+    if "navigation" in plan.kinds:
+        from fsdash.bench import browser
+
+        start = time.perf_counter()
+        progress(f"{name} : changements de page dans le navigateur")
+        measured += browser.measure_navigation(
+            name, path, max(2, plan.cold_runs), tuple(r for r in ROUTES if r in plan.routes), progress
+        )
+        outcome.durations["navigateur"] = time.perf_counter() - start
     pages.cold_start()
     outcome.items = [m.item() for m in measured]
     return outcome
@@ -198,8 +207,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mesures",
-        default="rendu,filtre,requete",
-        help="mesures faites (défaut : rendu,filtre,requete)",
+        default="rendu,filtre,requete,navigation",
+        help="mesures faites (défaut : rendu,filtre,requete,navigation ; navigation : dans Chromium, s'il est installé)",
     )
     parser.add_argument(
         "--reference",
@@ -229,7 +238,7 @@ def _command(args: argparse.Namespace) -> str:
             parts.append(f"{option} {value}")
     if args.perimetres != "national,departement,site":
         parts.append(f"--perimetres {args.perimetres}")
-    if args.mesures != "rendu,filtre,requete":
+    if args.mesures != "rendu,filtre,requete,navigation":
         parts.append(f"--mesures {args.mesures}")
     return " ".join(parts)
 
