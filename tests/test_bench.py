@@ -71,6 +71,7 @@ def test_a_small_run_writes_results_and_report(tiny, tmp_path):
     plan = run.Plan(
         routes=(route("accueil"), route("frequentation")),
         scopes=("site",),  # national and département views are opened by the filter changes
+        kinds=("rendu", "filtre", "requete"),  # the browser's own test is below
         warm_runs=1,
         cold_runs=1,
     )
@@ -157,3 +158,16 @@ def test_the_one_year_warehouse_is_national_at_full_grain(tmp_path: Path):
     built = warehouses.ensure(warehouses.SIZES["1an"], tmp_path)
     assert built.contents["trimestres"] == 4 and built.contents["sites"] > 2500
     assert built.contents["lignes_detail"] > 2_000_000
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_moving_between_pages_is_measured_in_the_browser(tiny):
+    from fsdash.bench import browser
+
+    if browser.chromium() is None:
+        pytest.skip("Chromium absent (make test l'installe avec apt-get)")
+    measured = browser.measure_navigation("mini", tiny.path, 2, (route("accueil"), route("dictionnaire")))
+    items = [m.item() for m in measured]
+    assert [(i["page"], i["mesure"]) for i in items] == [("accueil", "navigation"), ("dictionnaire", "navigation")]
+    assert all(i["erreur"] is None and i["executions"] == {"froid": 1, "chaud": 1} for i in items)
