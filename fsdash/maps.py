@@ -20,6 +20,7 @@ import html
 import json
 import math
 from collections.abc import Sequence
+from functools import cache
 
 import polars as pl
 import pydeck as pdk
@@ -43,14 +44,6 @@ METROPOLE = {"lat": (41.3, 51.1), "lon": (-5.2, 9.6)}
 NO_DATA = "Pas de donnée"
 
 
-def infobulle(title: str, lines: Sequence[tuple[str, str]] = ()) -> str:
-    """``<b>title</b><br/>label : value…`` with every piece HTML-escaped (one object; for a frame's
-    rows, :func:`infobulle_expr`)."""
-    parts = [f"<b>{html.escape(title)}</b>"]
-    parts += [f"{html.escape(label)} : {html.escape(value)}" for label, value in lines]
-    return "<br/>".join(parts)
-
-
 #: What :func:`html.escape` replaces (``&`` first, so that the others' ``&`` are not escaped twice).
 _HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
 
@@ -63,13 +56,26 @@ def _escape_expr(text: pl.Expr) -> pl.Expr:
     return text
 
 
+def escaped_expr(value: pl.Expr) -> pl.Expr:
+    """A value as tooltip text: HTML-escaped, ``–`` when null (a field of :func:`tooltip`)."""
+    return _escape_expr(value).fill_null(formats.DASH)
+
+
+def tooltip(title_field: str, lines: Sequence[tuple[str, str]] = ()) -> dict:
+    """A deck tooltip whose French labels are written once, in the template, and whose values come
+    from each object's fields (computed natively with :func:`escaped_expr`): for thousands of
+    sites, the browser receives the values only, not the same labels again and again."""
+    text = f"<b>{{{title_field}}}</b>" + "".join(f"<br/>{html.escape(label)} : {{{field}}}" for label, field in lines)
+    return {"html": text, "style": TOOLTIP["style"]}
+
+
 def infobulle_expr(title: pl.Expr, lines: Sequence[tuple[str, pl.Expr]] = ()) -> pl.Expr:
-    """:func:`infobulle` for every row of a frame: ``title`` and each line's value are expressions
+    """``<b>title</b><br/>label : value…`` for every row of a frame: ``title`` and each line's value are expressions
     (format numbers with ``formats.number_expr``…), labels are fixed French text. Compute it once with
     the data (``frame.with_columns(infobulle_expr(...).alias("infobulle"))``) and pass the column's
     name to :func:`sites_layer` (``tooltip_column``) or :func:`choropleth_layer`.
 
-    Every piece is HTML-escaped as :func:`infobulle` escapes it; a null title gives an empty title and
+    Every piece is HTML-escaped (as :func:`html.escape`); a null title gives an empty title and
     a null value ``–``.
     """
     pieces = [pl.lit("<b>"), _escape_expr(title).fill_null(""), pl.lit("</b>")]
@@ -88,7 +94,9 @@ class CompactDeck(pdk.Deck):
     def to_json(self) -> str:
         written = self.__dict__.get("_json")
         if written is None:
-            written = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            written = json.dumps(
+                self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
+            )
             self.__dict__["_json"] = written
         return written
 
@@ -155,6 +163,37 @@ def _features(codes: Sequence[str] | None, source: dict | None = None) -> list[d
     return [f for f in collection["features"] if wanted is None or f["properties"].get("code") in wanted]
 
 
+#: Decimals kept in the base layer's coordinates: 1e-3° is about 100 m, below what the simplified
+#: polygons (0.005°, about 500 m) show, and it shortens the JSON sent to the browser.
+COORDINATE_DECIMALS = 3
+#: A map of the whole country draws départements a few pixels wide: its borders are simplified
+#: further (0.02°, about 2 km), which divides the geometry sent to the browser by three or four.
+NATIONAL_TOLERANCE = 0.02
+
+
+@cache
+def _rounded(code: str, tolerance: float = 0.0) -> dict:
+    """The département's geometry, simplified to ``tolerance`` (degrees) when asked, coordinates
+    rounded; computed once per process and shared read-only."""
+    feature = next(f for f in geography.departements_geojson()["features"] if f["properties"]["code"] == code)
+    geometry = feature["geometry"]
+    if tolerance:
+        import shapely
+
+        shape = shapely.simplify(shapely.from_geojson(json.dumps(geometry)), tolerance, preserve_topology=True)
+        geometry = json.loads(shapely.to_geojson(shape))
+    return _round_geometry(geometry)
+
+
+def _round_geometry(geometry: dict) -> dict:
+    def walk(coords):
+        if isinstance(coords[0], (int, float)):
+            return [round(c, COORDINATE_DECIMALS) for c in coords]
+        return [walk(c) for c in coords]
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+
+
 def departements_layer(
     codes: Sequence[str] | None = None,
     *,
@@ -163,18 +202,16 @@ def departements_layer(
     fill_alpha: int = 255,
     layer_id: str = "departements",
 ) -> pdk.Layer:
-    """The départements as a base layer (light grey fill, grey borders), optionally only ``codes``.
-
-    Each feature's tooltip gives its name and code.
-    """
+    """The départements as a base layer (light grey fill, grey borders), optionally only ``codes``:
+    geometry only (the layer is not pickable), coordinates rounded (:data:`COORDINATE_DECIMALS`)."""
     fill_rgb = theme.rgb(fill or theme.color("grey"), fill_alpha)
     line_rgb = theme.rgb(line or theme.categorical()[-1])
+    tolerance = NATIONAL_TOLERANCE if codes is None else 0.0
     features = [
         {
             "type": "Feature",
-            "geometry": f["geometry"],
-            "properties": f["properties"],
-            "infobulle": infobulle(f"{f['properties'].get('nom', '')} ({f['properties'].get('code', '')})"),
+            "geometry": _rounded(f["properties"]["code"], tolerance),
+            "properties": {"code": f["properties"]["code"]},
         }
         for f in _features(codes)
     ]
@@ -214,6 +251,7 @@ def sites_layer(
     lat: str = "latitude",
     lon: str = "longitude",
     tooltip_column: str | None = None,
+    fields: Sequence[str] = (),
     color: str | None = None,
     highlight: Sequence[str] = (),
     highlight_color: str | None = None,
@@ -225,8 +263,9 @@ def sites_layer(
 ) -> pdk.Layer:
     """Sites as circles whose area is proportional to ``size`` (see :func:`radii`).
 
-    Only the plotted fields travel to the browser: position, radius, colour and the tooltip text,
-    taken from ``tooltip_column`` (computed with :func:`infobulle_expr`; default: the site's name).
+    Only the plotted fields travel to the browser: position, radius, colour and the tooltip: the
+    ``fields`` a :func:`tooltip` template names, or else a text taken from ``tooltip_column``
+    (computed with :func:`infobulle_expr`; default: the site's name).
     Sites without coordinates are left out. ``highlight`` ids are drawn in red Marianne on top.
     ``max_px`` (the largest circle's radius) defaults to :func:`auto_max_px` of the number of sites.
     """
@@ -246,7 +285,7 @@ def sites_layer(
             pl.col(lat).alias("lat"),
             radius_expr(size, max_px=max_px, min_px=min_px).alias("r"),
             pl.when(hit).then(pl.lit(marked)).otherwise(pl.lit(base)).alias("c"),
-            text.alias("infobulle"),
+            *([pl.col(f) for f in fields] if fields else [text.alias("infobulle")]),
             hit.fill_null(False).alias("_hit"),
         )
         # small circles drawn over big ones, highlighted sites last (on top); ties keep the frame's order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 
@@ -42,6 +43,13 @@ def test_deck_uses_the_shared_tooltip():
     assert deck._tooltip == maps.TOOLTIP and maps.TOOLTIP["html"] == "{infobulle}"
 
 
+def test_a_tooltip_template_writes_its_labels_once():
+    template = maps.tooltip("n", [("Département <dép.>", "d"), ("Demandes", "v")])
+    assert template["html"] == "<b>{n}</b><br/>Département &lt;dép.&gt; : {d}<br/>Demandes : {v}"
+    layer = maps.sites_layer(SITES, "demandes", fields=("nom",))
+    assert {k for p in layer.data for k in p} == {"lon", "lat", "r", "c", "nom"}
+
+
 def test_departements_layer_all_or_some():
     every = maps.departements_layer()
     features = geography.departements_geojson()["features"]
@@ -52,7 +60,24 @@ def test_departements_layer_all_or_some():
     spec = _json(maps.deck([some], maps.view_state([46.0], [5.0])))["layers"][0]
     assert spec["@@type"] == "GeoJsonLayer" and spec["id"] == "base" and spec["pickable"] is False
     assert spec["getFillColor"] == theme.rgb(theme.color("grey"))
-    assert some.data["features"][0]["infobulle"].startswith("<b>Ain (01)</b>")
+    assert set(some.data["features"][0]) == {"type", "geometry", "properties"}  # no tooltip: not pickable
+    points = [p for f in every.data["features"] for ring in _rings(f["geometry"]) for p in ring]
+    assert all(round(c, 3) == c for p in points for c in p)  # about 100 m: enough for a map
+    national = sum(len(r) for r in _rings(every.data["features"][0]["geometry"]))
+    alone = sum(len(r) for r in _rings(maps.departements_layer(["01"]).data["features"][0]["geometry"]))
+    assert national < alone  # the whole country is drawn with simpler borders
+
+
+def _rings(geometry: dict) -> list:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [ring for polygon in polygons for ring in polygon]
+
+
+def infobulle(title: str, lines=()) -> str:
+    """The reference tooltip text (html.escape on every piece), which the expressions must equal."""
+    parts = [f"<b>{html.escape(title)}</b>"]
+    parts += [f"{html.escape(label)} : {html.escape(value)}" for label, value in lines]
+    return "<br/>".join(parts)
 
 
 def test_layers_never_mutate_the_shared_geography():
@@ -105,7 +130,7 @@ def test_in_metropole():
 
 
 def test_infobulle_escapes():
-    assert maps.infobulle("A & B", [("x", "<1>")]) == "<b>A &amp; B</b><br/>x : &lt;1&gt;"
+    assert infobulle("A & B", [("x", "<1>")]) == "<b>A &amp; B</b><br/>x : &lt;1&gt;"
 
 
 def test_deck_json_is_compact_and_small_for_the_whole_network():
@@ -147,7 +172,7 @@ NASTY = pl.DataFrame(
 
 
 def _old_tooltip(row: dict) -> str:
-    return maps.infobulle(
+    return infobulle(
         row["nom"] or "",
         [
             ("Département <dép.>", row["departement"] or "–"),

@@ -98,6 +98,14 @@ def served(path: Path, timeout: float = 90) -> Iterator[str]:
             proc.kill()
 
 
+def _settle(page) -> None:
+    """Wait until the page has finished running and drawing before the next click: a viewer reads
+    a page before leaving it, so the next measure is not the previous page's charts still drawing."""
+    with contextlib.suppress(Exception):
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_timeout(1500)
+
+
 def measure_navigation(
     size: str,
     path: Path,
@@ -121,6 +129,7 @@ def measure_navigation(
         page.goto(url)
         page.get_by_role("heading", level=1).first.wait_for(timeout=120_000)
         page.get_by_text("Périmètre").first.wait_for(timeout=60_000)
+        _settle(page)
         order = [*routes[1:], routes[0]]  # start away from the home page the browser opened on
         for _ in range(rounds):
             for route in order:
@@ -133,7 +142,7 @@ def measure_navigation(
                     samples[route.url_path].append((time.perf_counter() - start) * 1000)
                 except Exception as exc:  # a page that never shows: named in the report, the run goes on
                     errors[route.url_path] = f"{type(exc).__name__}: {exc}"[:200]
-                page.wait_for_timeout(300)  # let the page finish before the next click
+                _settle(page)
         browser.close()
     progress(f"{size} : {len(routes)} pages visitées {rounds} fois dans le navigateur")
     return [

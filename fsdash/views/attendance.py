@@ -433,19 +433,26 @@ def ranked_sites(wh, scope: Scope, first: dt.date, last: dt.date, load: str, qua
     )
 
 
+#: The map's tooltip: French labels once in the template, each site's values in fields of its own.
+TOOLTIP_LINES = (
+    ("Département", "t_dep"),
+    ("Demandes par trimestre", "t_dpt"),
+    ("Demandes par ETP", "t_etp"),
+    ("Demandes par heure d'ouverture", "t_heure"),
+    ("Trimestres déclarés", "t_trim"),
+)
+TOOLTIP_FIELDS = ("t_nom", *(field for _, field in TOOLTIP_LINES))
+
+
 def _map_frame(sites: pl.DataFrame) -> pl.DataFrame:
-    """Each site's tooltip, formatted natively once with the data."""
+    """Each site's tooltip values, formatted natively once with the data."""
     return sites.with_columns(
-        maps.infobulle_expr(
-            pl.col("nom"),
-            [
-                ("Département", pl.col("departement")),
-                ("Demandes par trimestre", formats.number_expr("demandes_par_trimestre")),
-                ("Demandes par ETP", formats.number_expr("demandes_par_etp")),
-                ("Demandes par heure d'ouverture", formats.number_expr("demandes_par_heure", 2)),
-                ("Trimestres déclarés", formats.number_expr("trimestres")),
-            ],
-        ).alias("infobulle")
+        maps.escaped_expr(pl.col("nom")).alias("t_nom"),
+        maps.escaped_expr(pl.col("departement")).alias("t_dep"),
+        maps.escaped_expr(formats.number_expr("demandes_par_trimestre")).alias("t_dpt"),
+        maps.escaped_expr(formats.number_expr("demandes_par_etp")).alias("t_etp"),
+        maps.escaped_expr(formats.number_expr("demandes_par_heure", 2)).alias("t_heure"),
+        maps.escaped_expr(formats.number_expr("trimestres")).alias("t_trim"),
     )
 
 
@@ -463,13 +470,14 @@ def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Sec
         maps.sites_layer(
             located,
             "demandes_par_trimestre",
-            tooltip_column="infobulle",
+            fields=TOOLTIP_FIELDS,
             highlight=[scope.code] if scope.level == "site" else (),
         ),
     ]
     deck = maps.deck(
         layers,
         maps.view_state(framing["latitude"].to_list(), framing["longitude"].to_list(), width=540, height=520),
+        tooltip=maps.tooltip("t_nom", TOOLTIP_LINES),
     )
     notes = []
     if area.level == "national" and framing.height < located.height:
