@@ -36,10 +36,21 @@ def warehouse() -> Reader:
 
 
 def start(page) -> None:
-    """Run the frame's part of every page: the filter bar, then the page itself."""
-    wh = warehouse()
-    st.session_state["filters"] = filter_bar(wh)
-    page.run()
+    """Run the frame's part of every page: the filter bar, then the page itself — once admitted.
+
+    The admission gate (:mod:`fsdash.admission`, ``FSDASH_MAX_RUNS``) bounds the runs computed at
+    once: past it a run waits a few seconds for a slot, then says the server is busy and stops,
+    instead of making every viewer wait on every other one. ``st.stop()`` keeps the session's filters.
+    """
+    from fsdash import admission
+
+    with admission.gate().slot() as admitted:
+        if not admitted:
+            st.warning(admission.BUSY_MESSAGE, icon=":material/hourglass_top:")
+            st.stop()
+        wh = warehouse()
+        st.session_state["filters"] = filter_bar(wh)
+        page.run()
 
 
 def context() -> tuple[Reader, Filters]:
