@@ -80,10 +80,23 @@ def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
 
     The file is attached as catalog ``wh`` and made the default, so unqualified table names
     and ``information_schema`` queries behave as on a plain connection to the file.
+
+    Memory: DuckDB's default limit is 80 % of the machine's RAM *per database instance*, and the
+    dashboard holds one instance per published version (two while a load is being picked up, more
+    when several replicas share a host). Left alone, a reader's buffer pool keeps every block it
+    ever read, up to that limit. ``FSDASH_DUCKDB_MEMORY`` bounds each reader (``512MB`` when
+    unset: the pages' largest queries on ten years of national detail need far less, and beyond
+    the limit DuckDB evicts cached blocks first, then spills to its temporary directory rather
+    than fail). ``FSDASH_DUCKDB_THREADS`` sets its worker threads (DuckDB's default, one per core,
+    when unset): replicas sharing a host may want fewer each.
     """
     if not path.exists():
         raise _missing(path)
-    con = duckdb.connect(":memory:")
+    config = {"memory_limit": os.environ.get("FSDASH_DUCKDB_MEMORY", "").strip() or "512MB"}
+    threads = os.environ.get("FSDASH_DUCKDB_THREADS", "").strip()
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(":memory:", config=config)
     try:
         con.sql(f"ATTACH ? AS {ALIAS} (READ_ONLY)", params=[str(path)])
         con.sql(f"USE {ALIAS}")
