@@ -41,7 +41,15 @@ def start(page) -> None:
     The admission gate (:mod:`fsdash.admission`, ``FSDASH_MAX_RUNS``) bounds the runs computed at
     once: past it a run waits a few seconds for a slot, then says the server is busy and stops,
     instead of making every viewer wait on every other one. ``st.stop()`` keeps the session's filters.
+
+    ``import pandas`` first: Streamlit imports pandas lazily, at the first table drawn, and Altair
+    building a chart in another session at that moment takes the half-imported module from
+    ``sys.modules`` and fails (« partially initialized module 'pandas' has no attribute
+    'Timestamp' », seen on fresh servers under load). Imported here, before any section, a
+    concurrent run waits for the import to complete (Python's import lock) instead.
     """
+    import pandas  # noqa: F401 (see the docstring)
+
     from fsdash import admission
 
     with admission.gate().slot() as admitted:
