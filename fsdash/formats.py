@@ -105,7 +105,8 @@ def month_long(day: dt.date) -> str:
 # Each expression keeps its input's column name (as ``map_elements`` did); ``.alias()`` renames it.
 
 DASH = "–"
-_MONTHS = (
+#: French month names (the charts' d3 locale reads them too).
+MONTHS = (
     "janvier",
     "février",
     "mars",
@@ -119,7 +120,7 @@ _MONTHS = (
     "novembre",
     "décembre",
 )
-_MONTH_NAMES = {i + 1: name for i, name in enumerate(_MONTHS)}
+_MONTH_NAMES = {i + 1: name for i, name in enumerate(MONTHS)}
 #: ``-12.5e+3``, ``123``, ``0.001`` (Polars' text of an integer, float or decimal), split in parts.
 _NUMBER_TEXT = r"^(?P<sign>-?)(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d+))?$"
 #: Beyond 10**37 the mantissa (at most 38 digits) rounds to 0 anyway; 10**38 would overflow Int128.

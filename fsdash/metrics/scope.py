@@ -172,17 +172,7 @@ class Scope:
 
     def sites_filter(self, alias: str = "s") -> tuple[str, list[str]]:
         """SQL condition on the ``sites`` table (aliased) and its bound parameters."""
-        parts, params = ["TRUE"], []
-        if self.level != "national":
-            parts.append(f"{alias}.{_COLUMN[self.level]} = ?")
-            params.append(self.code)
-        if self.formats:
-            parts.append(f"{alias}.format IN ({', '.join('?' * len(self.formats))})")
-            params += list(self.formats)
-        if self.carriers:
-            parts.append(f"coalesce({alias}.porteur, '{UNKNOWN_CARRIER}') IN ({', '.join('?' * len(self.carriers))})")
-            params += list(self.carriers)
-        return " AND ".join(parts), params
+        return self._filter(alias, f"coalesce({alias}.porteur, '{UNKNOWN_CARRIER}')")
 
     def rollup_filter(self, alias: str = "r") -> tuple[str, list[str]]:
         """Same condition on a requests rollup, whose rows carry the territory and the sites' format and
@@ -190,6 +180,9 @@ class Scope:
         column from zone maps)."""
         if not self.uses_rollup:
             raise ValueError("a site scope reads detail tables, not rollups")
+        return self._filter(alias, f"{alias}.porteur")
+
+    def _filter(self, alias: str, carrier: str) -> tuple[str, list[str]]:
         parts, params = ["TRUE"], []
         if self.level != "national":
             parts.append(f"{alias}.{_COLUMN[self.level]} = ?")
@@ -198,7 +191,7 @@ class Scope:
             parts.append(f"{alias}.format IN ({', '.join('?' * len(self.formats))})")
             params += list(self.formats)
         if self.carriers:
-            parts.append(f"{alias}.porteur IN ({', '.join('?' * len(self.carriers))})")
+            parts.append(f"{carrier} IN ({', '.join('?' * len(self.carriers))})")
             params += list(self.carriers)
         return " AND ".join(parts), params
 
