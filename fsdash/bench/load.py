@@ -33,6 +33,8 @@ import contextlib
 import json
 import os
 import random
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -385,41 +387,58 @@ def _num(value: float | None, decimals: int = 2) -> str:
 # --- the server's memory -------------------------------------------------------------------------
 
 
-def rss_mb(pid: int | None, field_name: str = "VmRSS") -> float | None:
-    """Resident memory of a process on this machine, in MB (``VmHWM``: its peak since it started)."""
-    if not pid:
-        return None
+#: The server's processes on this machine: one PID, several (replicas: figures are summed), or none.
+Pids = int | Sequence[int] | None
+
+
+def _pids(pids: Pids) -> tuple[int, ...]:
+    if not pids:
+        return ()
+    return (pids,) if isinstance(pids, int) else tuple(pids)
+
+
+def _rss_one(pid: int, field_name: str) -> float | None:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith(field_name + ":"):
-                    return round(int(line.split()[1]) / 1024, 1)
+                    return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
 
 
-def cpu_s(pid: int | None) -> float | None:
-    """CPU time a process on this machine has used (user + system), in seconds.
+def rss_mb(pids: Pids, field_name: str = "VmRSS") -> float | None:
+    """Resident memory of the server's processes on this machine, in MB, summed over replicas
+    (``VmHWM``: each one's peak since it started)."""
+    values = [_rss_one(pid, field_name) for pid in _pids(pids)]
+    if not values or any(v is None for v in values):
+        return None
+    return round(sum(v for v in values if v is not None), 1)
+
+
+def cpu_s(pids: Pids) -> float | None:
+    """CPU time the server's processes on this machine have used (user + system), in seconds.
 
     The server's CPU per script run is what a shared, noisy machine distorts least: wall times
     stretch when colleagues compute, the work the server did for a load does not.
     """
-    if not pid:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in _pids(pids):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total if _pids(pids) else None
 
 
 class _Sampler:
     """Reads the server's RSS every ``every_s`` seconds while a load runs (the peak of *this* load)."""
 
-    def __init__(self, pid: int | None, every_s: float = 0.2) -> None:
-        self.pid, self.every_s = pid, every_s
+    def __init__(self, pids: Pids, every_s: float = 0.2) -> None:
+        self.pid, self.every_s = pids, every_s
         self.peak: float | None = None
         self._task: asyncio.Task | None = None
 
@@ -496,7 +515,7 @@ async def _one_session(
         samples.append(Sample(index, page, step, time.perf_counter() - started, FAILED, text[:200]))
 
 
-async def run_load_async(url: str, plan: Plan, pid: int | None = None) -> LoadResult:
+async def run_load_async(url: str, plan: Plan, pid: Pids = None) -> LoadResult:
     """:func:`run_load` inside a running event loop."""
     rng = random.Random(plan.seed)
     samples: list[Sample] = []
@@ -517,8 +536,8 @@ async def run_load_async(url: str, plan: Plan, pid: int | None = None) -> LoadRe
     return LoadResult(plan, sorted(samples, key=lambda s: (s.session, s.step != OPEN)), wall, rss, figures, used)
 
 
-def run_load(url: str, plan: Plan, pid: int | None = None) -> LoadResult:
-    """Run ``plan`` against the server at ``url`` (its PID, if local, for the RSS)."""
+def run_load(url: str, plan: Plan, pid: Pids = None) -> LoadResult:
+    """Run ``plan`` against the server at ``url`` (its PID or its replicas' PIDs, if local, for RSS and CPU)."""
     return asyncio.run(run_load_async(url, plan, pid))
 
 
@@ -565,7 +584,7 @@ class ChurnResult:
 
 def churn(
     url: str,
-    pid: int | None = None,
+    pid: Pids = None,
     *,
     sessions: int = 200,
     concurrency: int = 10,
@@ -631,6 +650,10 @@ class Server:
     process: subprocess.Popen
     log: Path
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def log_tail(self, chars: int = 3000) -> str:
         try:
             return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
@@ -679,6 +702,100 @@ def server(
             process.wait()
 
 
+#: The reverse proxy's configuration of the deployment (an http-context snippet).
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx when installed (``apt-get install nginx-light``), else None."""
+    found = shutil.which("nginx")
+    if found:
+        return found
+    return "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+
+
+def nginx_config(folder: Path, listen: int, ports: Sequence[int]) -> Path:
+    """``deploy/nginx.conf`` with these replicas' ports and this listening port, wrapped in a main
+    configuration that runs unprivileged from ``folder`` (what ``deploy/replicas.sh`` does with sed)."""
+    snippet = NGINX_CONF.read_text(encoding="utf-8")
+    snippet, found = re.subn(r"(?m)^    server 127\.0\.0\.1:\d+ [^\n]*\n", "", snippet)
+    if found < 1:
+        raise ValueError(f"{NGINX_CONF} : les répliques doivent y être écrites « server 127.0.0.1:PORT …; »")
+    servers = "".join(f"    server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;\n" for port in ports)
+    anchor = "    hash $fsdash_sticky_key consistent;\n"
+    if anchor not in snippet:
+        raise ValueError(f"{NGINX_CONF} : ligne « hash $fsdash_sticky_key consistent; » introuvable")
+    snippet = snippet.replace(anchor, anchor + servers)
+    snippet, found = re.subn(r"(?m)^    listen \d+;", f"    listen 127.0.0.1:{listen};", snippet)
+    if found != 1:
+        raise ValueError(f"{NGINX_CONF} : une seule ligne « listen PORT; » attendue")
+    (folder / "fsdash.conf").write_text(snippet, encoding="utf-8")
+    main = folder / "nginx.conf"
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main.write_text(
+        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\nworker_processes 1;\n"
+        f"events {{ worker_connections 4096; }}\nhttp {{\n    access_log off;\n{temp}\n"
+        f"    include {folder}/fsdash.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
+@contextlib.contextmanager
+def proxy(ports: Sequence[int], *, listen: int | None = None) -> Iterator[str]:
+    """nginx with ``deploy/nginx.conf`` in front of the replicas on ``ports``; yields its URL."""
+    nginx = nginx_binary()
+    if nginx is None:
+        raise RuntimeError("nginx est absent (Debian : apt-get install nginx-light)")
+    listen = listen or free_port()
+    with tempfile.TemporaryDirectory(prefix="fsdash-nginx-") as tmp:
+        folder = Path(tmp)
+        main = nginx_config(folder, listen, ports)
+        check = subprocess.run([nginx, "-t", "-q", "-p", str(folder), "-c", str(main)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"configuration nginx refusée : {check.stderr.strip()}")
+        process = subprocess.Popen(
+            [nginx, "-p", str(folder), "-c", str(main), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{listen}"
+        try:
+            wait_healthy(url, 60, process)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass
+class Cluster:
+    """What a load is aimed at: one server, or replicas behind nginx (``url`` is then the proxy's)."""
+
+    url: str
+    servers: list[Server]
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(s.pid for s in self.servers)
+
+
+@contextlib.contextmanager
+def cluster(db: Path, replicas: int = 1, *, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """``replicas`` servers on ``db`` (started one after the other: the first migrates an old schema
+    once), behind nginx when more than one — the deployment of docs/deploiement.md on one machine."""
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(server(db, env=env)) for _ in range(max(1, replicas))]
+        url = servers[0].url if len(servers) == 1 else stack.enter_context(proxy([s.port for s in servers]))
+        yield Cluster(url, servers)
+
+
 # --- the whole measurement -----------------------------------------------------------------------
 
 
@@ -688,39 +805,51 @@ def measure(
     *,
     churn_sessions: int = 200,
     overload: int = 0,
+    replicas: int = 1,
     env: dict[str, str] | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
-    """Start a server on ``db``, warm it (every page once), run ``plan``, then the overload and the
-    session churn if asked; return the JSON-ready record (what the benchmark stores).
+    """Start a server on ``db`` (or ``replicas`` behind nginx), warm it (every page once per replica),
+    run ``plan``, then the overload and the session churn if asked; return the JSON-ready record (what
+    the benchmark stores). Memory and CPU are summed over the replicas.
 
-    The warm-up is one session over every page: the load then measures many viewers on a running
-    server, not the first viewer after a start (the page benchmark measures that one).
+    The warm-up measures nothing: the load then measures many viewers on a running server, not the
+    first viewer after a start (the page benchmark measures that one).
     """
-    record: dict[str, Any] = {"entrepot": str(db), "reglages_serveur": {**SERVER_ENV, **(env or {})}}
-    with server(db, env=env) as srv:
-        record["rss_mo_au_demarrage"] = rss_mb(srv.pid)
-        progress(f"serveur {srv.url} (PID {srv.pid}) : échauffement, chaque page une fois")
-        warm = run_load(srv.url, Plan(sessions=1, every_page=True, change_filter=True, timeout_s=300), srv.pid)
-        record["echauffement"] = {"duree_s": round(warm.wall_s, 1), "echecs": len(warm.failures)}
+    record: dict[str, Any] = {
+        "entrepot": str(db),
+        "repliques": replicas,
+        "reglages_serveur": {**SERVER_ENV, **(env or {})},
+    }
+    with cluster(db, replicas, env=env) as target:
+        record["rss_mo_au_demarrage"] = rss_mb(target.pids)
+        progress(
+            f"serveur {target.url} ({replicas} réplique(s), PID {', '.join(map(str, target.pids))}) : échauffement"
+        )
+        warm_plan = Plan(sessions=1, every_page=True, change_filter=True, timeout_s=300)
+        warm = [run_load(s.url, warm_plan, s.pid) for s in target.servers]
+        record["echauffement"] = {
+            "duree_s": round(sum(w.wall_s for w in warm), 1),
+            "echecs": sum(len(w.failures) for w in warm),
+        }
         progress(f"charge : {plan.sessions} sessions")
-        result = run_load(srv.url, plan, srv.pid)
+        result = run_load(target.url, plan, target.pids)
         record["charge"] = result.item()
         for line in result.lines():
             progress(line)
         if overload:
             progress(f"surcharge : {overload} sessions")
-            over = run_load(srv.url, Plan(**{**plan.__dict__, "sessions": overload}), srv.pid)
+            over = run_load(target.url, Plan(**{**plan.__dict__, "sessions": overload}), target.pids)
             record["surcharge"] = over.item()
             for line in over.lines():
                 progress(line)
         if churn_sessions:
             progress(f"sessions ouvertes et fermées : {churn_sessions}")
-            churned = churn(srv.url, srv.pid, sessions=churn_sessions, timeout_s=plan.timeout_s)
+            churned = churn(target.url, target.pids, sessions=churn_sessions, timeout_s=plan.timeout_s)
             record["sessions_fermees"] = churned.item()
             for line in churned.lines():
                 progress(line)
-        record["rss_mo_pic_processus"] = rss_mb(srv.pid, "VmHWM")
+        record["rss_mo_pic_processus"] = rss_mb(target.pids, "VmHWM")
     return record
 
 
@@ -730,16 +859,23 @@ def measure(
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m fsdash.bench.load",
+        add_help=False,
         description="Test de charge du tableau de bord : des sessions simultanées parlent le protocole "
         "websocket de Streamlit (comme un navigateur, sans navigateur), ouvrent une page puis changent un "
         "filtre ; p50/p95 par page, échecs, « serveur occupé », mémoire du serveur.",
     )
+    p.add_argument("-h", "--help", action="help", help="affiche cette aide et s'arrête")
     p.add_argument(
         "--url",
         help="serveur déjà lancé à charger (ex. http://127.0.0.1:8501) ; sans --url, un serveur "
         "« python -m fsdash serve » est lancé sur --db",
     )
-    p.add_argument("--pid", type=int, help="PID du serveur donné par --url, pour lire sa mémoire (RSS)")
+    p.add_argument(
+        "--pid",
+        type=int,
+        nargs="+",
+        help="PID du serveur donné par --url (ou de ses répliques), pour lire sa mémoire (RSS) et son CPU",
+    )
     p.add_argument(
         "--db",
         help="entrepôt servi par le serveur lancé (défaut : l'entrepôt de démonstration du banc d'essai, "
@@ -799,6 +935,14 @@ def parser() -> argparse.ArgumentParser:
         default=200,
         metavar="N",
         help="sessions ouvertes puis fermées par tranches de 10 pour voir si la mémoire revient (défaut : 200 ; 0 : non)",
+    )
+    p.add_argument(
+        "--repliques",
+        type=int,
+        default=1,
+        metavar="N",
+        help="lance N serveurs derrière nginx (deploy/nginx.conf, nginx requis) au lieu d'un seul ; "
+        "mémoire et CPU additionnés (défaut : 1)",
     )
     p.add_argument("--json", metavar="FICHIER", help="écrit les résultats en JSON (ex. benchmarks/charge.json)")
     return p
@@ -862,8 +1006,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"erreur : entrepôt introuvable : {db}", file=sys.stderr)
             return 2
         env = {"FSDASH_MAX_RUNS": str(args.max_runs)} if args.max_runs is not None else None
+        if args.repliques < 1:
+            print("erreur : --repliques doit valoir au moins 1", file=sys.stderr)
+            return 2
+        if args.repliques > 1 and nginx_binary() is None:
+            print("erreur : --repliques demande nginx (Debian : apt-get install nginx-light)", file=sys.stderr)
+            return 2
         record = measure(
-            db, plan, churn_sessions=args.sessions_fermees, overload=args.surcharge, env=env, progress=progress
+            db,
+            plan,
+            churn_sessions=args.sessions_fermees,
+            overload=args.surcharge,
+            replicas=args.repliques,
+            env=env,
+            progress=progress,
         )
     record["commande"] = "python -m fsdash.bench.load " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.json:
