@@ -31,10 +31,10 @@ ENV_MAX_RUNS = "FSDASH_MAX_RUNS"
 ENV_WAIT = "FSDASH_BUSY_WAIT"
 #: Runs computed together when ``FSDASH_MAX_RUNS`` is unset. A warm page run is a few tens of
 #: milliseconds of Python, and one process runs Python on one core at a time whatever the machine:
-#: measured with 50 sessions at once on 2 cores (``python -m fsdash.bench.load``), two admitted runs
-#: gave the lowest p95 (2.1–3.3 s against 2.3–4.2 s for three and 3.5–5.1 s for four, noisy
-#: machine), more only share the GIL more finely. DuckDB and Polars release it, so a machine with
-#: more cores may admit more for first renders after a load; more viewers call for more replicas.
+#: measured with 50 sessions at once on 2 cores (``python -m fsdash.bench.load``), two admitted
+#: runs gave the lowest p95 (1.9–3.3 s against 2.3–4.2 s for three, 2.4–5.1 s for four, 3.2–4.4 s
+#: unlimited, noisy machine); more only share the GIL more finely. On a fresh server (every page
+#: computed) two and four tie and no limit doubles the p95. More viewers call for more replicas.
 DEFAULT_MAX_RUNS = 2
 #: Seconds a run waits for a slot before the busy message: twice the p95 a page should stay under
 #: (3 s). A committee opening the dashboard together (50 sessions) drains well within it; a real
