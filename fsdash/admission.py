@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -79,49 +80,71 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
 
 
 class Gate:
-    """At most ``settings.max_runs`` holders at once; the others wait up to ``settings.wait_s``.
+    """At most ``settings.max_runs`` holders at once; the others wait, first come first served, up to
+    ``settings.wait_s``.
 
-    ``running``, ``waiting`` and ``turned_away`` are read by tests and could feed a status page; they
-    are updated under the gate's own lock, never while waiting for a slot.
+    First come, first served: a freed slot is handed to the oldest waiting run, never to one that
+    just arrived (a semaphore lets newcomers barge in, and in a burst the unlucky ones then wait for
+    the whole burst — the slowest pages are what the p95 is made of). ``running``, ``waiting`` and
+    ``turned_away`` are read by tests and could feed a status page.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._slots = threading.BoundedSemaphore(settings.max_runs) if settings.max_runs else None
         self._lock = threading.Lock()
+        self._free = settings.max_runs or 0
+        self._queue: deque[threading.Event] = deque()
         self.running = 0
-        self.waiting = 0
         self.turned_away = 0
 
-    def _count(self, attribute: str, step: int) -> None:
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    def _acquire(self) -> bool:
         with self._lock:
-            setattr(self, attribute, getattr(self, attribute) + step)
+            if self._free > 0 and not self._queue:
+                self._free -= 1
+                self.running += 1
+                return True
+            ticket = threading.Event()
+            self._queue.append(ticket)
+        if ticket.wait(self.settings.wait_s):
+            return True  # _release handed the slot over (and counted it)
+        with self._lock:
+            if ticket.is_set():  # handed over just as the wait ended
+                return True
+            self._queue.remove(ticket)
+            self.turned_away += 1
+            return False
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._queue:
+                self._queue.popleft().set()  # the slot goes straight to the oldest waiting run
+            else:
+                self._free += 1
+                self.running -= 1
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[bool]:
         """Hold a slot for the block; yields False (and holds nothing) when none came free in time."""
-        if self._slots is None:
-            self._count("running", 1)
+        if not self.settings.max_runs:
+            with self._lock:
+                self.running += 1
             try:
                 yield True
             finally:
-                self._count("running", -1)
+                with self._lock:
+                    self.running -= 1
             return
-        self._count("waiting", 1)
-        try:
-            admitted = self._slots.acquire(timeout=self.settings.wait_s)
-        finally:
-            self._count("waiting", -1)
-        if not admitted:
-            self._count("turned_away", 1)
+        if not self._acquire():
             yield False
             return
-        self._count("running", 1)
         try:
             yield True
         finally:
-            self._count("running", -1)
-            self._slots.release()
+            self._release()
 
 
 _gate: Gate | None = None

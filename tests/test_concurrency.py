@@ -92,13 +92,45 @@ def test_a_waiting_run_gets_the_slot_a_finished_run_frees():
     waiter = threading.Thread(target=_hold, args=(gate, waiter_entered, threading.Event(), seen))
     waiter.daemon = True
     waiter.start()
-    deadline = time.monotonic() + 30
-    while gate.waiting == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert gate.waiting == 1 and not waiter_entered.is_set()
+    _wait_until(lambda: gate.waiting == 1)
+    assert not waiter_entered.is_set()
     release.set()
     assert waiter_entered.wait(30)
     assert seen == [True, True]
+
+
+def _wait_until(condition, limit_s: float = 30) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert condition()
+
+
+def test_slots_go_to_the_runs_that_waited_longest():
+    """First come, first served: in a burst, no run waits while later ones pass it."""
+    gate = admission.Gate(admission.Settings(max_runs=1, wait_s=60))
+    entered, release, seen = threading.Event(), threading.Event(), []
+    holder = threading.Thread(target=_hold, args=(gate, entered, release, seen))
+    holder.start()
+    assert entered.wait(30)
+    order: list[int] = []
+
+    def queued(n: int) -> None:
+        with gate.slot() as admitted:
+            assert admitted
+            order.append(n)
+
+    waiters = []
+    for n in range(5):
+        thread = threading.Thread(target=queued, args=(n,))
+        thread.start()
+        waiters.append(thread)
+        _wait_until(lambda n=n: gate.waiting == n + 1)  # n + 1 runs queued, in this order
+    release.set()
+    for thread in [*waiters, holder]:
+        thread.join(30)
+    assert order == [0, 1, 2, 3, 4]
+    assert gate.running == 0 and gate.waiting == 0
 
 
 def test_a_failing_run_gives_its_slot_back():
