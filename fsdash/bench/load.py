@@ -853,6 +853,71 @@ def measure(
     return record
 
 
+# --- the targets of the issue --------------------------------------------------------------------
+
+#: « Plusieurs utilisateurs à la fois » (issue 12), on a 2-core machine and the demo warehouse.
+P95_LIMIT_S = 3.0
+RSS_LIMIT_MB = 1536.0
+#: After sessions are opened and closed, the RSS may stay this far above its start (allocator slack).
+CHURN_SLACK_MB = 64.0
+
+
+def verdicts(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue, met or not, from a record of :func:`measure` (French texts).
+
+    The page p95 is the slowest page's, over its opening and its filter change; the memory is the
+    servers' peak since they started (warm-up and load together, summed over replicas).
+    """
+    found: list[dict[str, Any]] = []
+    load = record.get("charge")
+    if load:
+        sessions = load["plan"]["sessions"]
+        found.append(
+            {
+                "texte": f"{sessions} sessions simultanées : toutes servies, aucun échec",
+                "valeur": f"{load['servies']}/{load['executions']} servies, {load['echecs']} échecs",
+                "atteint": load["servies"] == load["executions"] and load["echecs"] == 0,
+            }
+        )
+        worst = max((e["tout"]["p95_s"] or 0.0 for e in load["pages"].values()), default=None)
+        found.append(
+            {
+                "texte": f"95ᵉ centile de chaque page ≤ {_num(P95_LIMIT_S, 0)} s",
+                "valeur": None if worst is None else f"pire page {_num(worst)} s",
+                "atteint": worst is not None and worst <= P95_LIMIT_S,
+            }
+        )
+        peak = load["rss_mo"].get("pic_processus") or load["rss_mo"].get("pic")
+        found.append(
+            {
+                "texte": f"mémoire du serveur ≤ {_num(RSS_LIMIT_MB / 1024, 1)} Go",
+                "valeur": None if peak is None else f"pic {_num(peak, 0)} Mo",
+                "atteint": peak is not None and peak <= RSS_LIMIT_MB,
+            }
+        )
+    over = record.get("surcharge")
+    if over:
+        found.append(
+            {
+                "texte": f"au-delà ({over['plan']['sessions']} sessions) : « serveur occupé » plutôt qu'un blocage",
+                "valeur": f"{over['servies']} servies, {over['occupees']} « occupé », {over['echecs']} échecs",
+                "atteint": over["echecs"] == 0,
+            }
+        )
+    churned = record.get("sessions_fermees")
+    if churned:
+        gap = churned["rss_mo"]["ecart"]
+        found.append(
+            {
+                "texte": f"{churned['sessions']} sessions ouvertes puis fermées : la mémoire revient à "
+                f"{_num(CHURN_SLACK_MB, 0)} Mo de son départ",
+                "valeur": None if gap is None else f"écart {_num(gap, 0)} Mo",
+                "atteint": gap is not None and gap <= CHURN_SLACK_MB and churned["echecs"] == 0,
+            }
+        )
+    return found
+
+
 # --- command line ----------------------------------------------------------------------------------
 
 
@@ -1022,6 +1087,10 @@ def main(argv: list[str] | None = None) -> int:
             progress=progress,
         )
     record["commande"] = "python -m fsdash.bench.load " + " ".join(argv if argv is not None else sys.argv[1:])
+    record["objectifs"] = verdicts(record)
+    for verdict in record["objectifs"]:
+        state = "atteint" if verdict["atteint"] else "NON atteint"
+        progress(f"objectif {state} — {verdict['texte']} : {verdict['valeur'] or '—'}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
