@@ -10,6 +10,7 @@ with ``st.navigation``, so the legacy detection is switched off before the serve
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,9 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def serve(port: int = 8501, address: str | None = None, extra: list[str] | None = None) -> int:
+    # One OpenMP thread per library call: the server's sessions are the parallelism, and numerical
+    # libraries spinning threads per call fight them for the cores (docs/deploiement.md).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 

@@ -266,7 +266,8 @@ def _column_config(table: Table) -> dict:
 
 def table(data: Table, **kwargs) -> None:
     """A typed table: numbers stay numbers (sorting), shown by their column kind."""
-    st.dataframe(data.frame, hide_index=True, column_config=_column_config(data), **kwargs)
+    # An Arrow table goes to the browser as is; a Polars frame would pass through pandas on every rerun.
+    st.dataframe(data.frame.to_arrow(), hide_index=True, column_config=_column_config(data), **kwargs)
 
 
 def downloads(key: str, frame: pl.DataFrame) -> None:
