@@ -171,3 +171,20 @@ def test_moving_between_pages_is_measured_in_the_browser(tiny):
     items = [m.item() for m in measured]
     assert [(i["page"], i["mesure"]) for i in items] == [("accueil", "navigation"), ("dictionnaire", "navigation")]
     assert all(i["erreur"] is None and i["executions"] == {"froid": 1, "chaud": 1} for i in items)
+
+
+def test_the_load_test_has_its_section_in_the_report():
+    record = {
+        "reglages_serveur": {"FSDASH_MAX_RUNS": "2"},
+        "objectifs": [
+            {"texte": "50 sessions simultanées : toutes servies, aucun échec", "valeur": "100/100", "atteint": True}
+        ],
+        "charge": {
+            "plan": {"sessions": 50},
+            "pages": {"motifs": {"ouverture": {"p50_s": 0.5, "p95_s": 1.25}, "filtre": {"p50_s": 0.1}, "occupes": 0}},
+        },
+    }
+    text = "\n".join(report._load_section(record))
+    assert "## Plusieurs utilisateurs à la fois" in text and "`FSDASH_MAX_RUNS=2`" in text
+    assert "| motifs | 0,50 s | 1,25 s | 0,10 s | — | 0 | 0 |" in text
+    assert "| 50 sessions simultanées : toutes servies, aucun échec | 100/100 | oui |" in text

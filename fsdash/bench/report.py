@@ -221,8 +221,9 @@ def document(
     warehouses: dict[str, Any],
     durations: dict[str, dict[str, float]],
     items: list[dict[str, Any]],
+    charge: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of results.json."""
+    """The content of results.json (``charge``: the load test's record, when it ran)."""
     return {
         "format": 1,
         "date": started,
@@ -233,8 +234,61 @@ def document(
         "objectifs": verdicts(items),
         "entrepots": warehouses,
         "durees_s": durations,
+        **({"charge": charge} if charge else {}),
         "mesures": items,
     }
+
+
+def _seconds_cell(value: float | None) -> str:
+    return "—" if value is None else f"{formats.number(value, 2)} s"
+
+
+def _load_section(record: dict[str, Any]) -> list[str]:
+    """The load test (issue « Plusieurs utilisateurs à la fois »): verdicts, then page by page."""
+    settings = ", ".join(f"`{k}={v}`" for k, v in (record.get("reglages_serveur") or {}).items())
+    lines = [
+        "",
+        "## Plusieurs utilisateurs à la fois",
+        "",
+        "`python -m fsdash.bench.load` : des sessions parlent le protocole websocket de Streamlit (comme un "
+        "navigateur, sans navigateur) à `python -m fsdash serve` sur l'entrepôt de démonstration, échauffé ; "
+        "chacune ouvre une des huit pages puis change le filtre « Périmètre ». Puis une surcharge au-delà de "
+        f"la limite d'admission, et des sessions ouvertes puis fermées. Réglages du serveur : {settings or '—'}. "
+        "Détails et déploiement en répliques : [docs/deploiement.md](docs/deploiement.md).",
+        "",
+        *_table(
+            ["objectif", "mesure", "atteint"],
+            [
+                [v["texte"], v.get("valeur") or "—", "oui" if v["atteint"] else "**non**"]
+                for v in record.get("objectifs", [])
+            ],
+        ),
+    ]
+    load = record.get("charge")
+    if load:
+        rows = []
+        for page, entry in load["pages"].items():
+            opened, changed = entry.get("ouverture", {}), entry.get("filtre", {})
+            rows.append(
+                [
+                    page,
+                    _seconds_cell(opened.get("p50_s")),
+                    _seconds_cell(opened.get("p95_s")),
+                    _seconds_cell(changed.get("p50_s")),
+                    _seconds_cell(changed.get("p95_s")),
+                    str(entry.get("occupes", 0)),
+                    str(entry.get("echecs", 0)),
+                ]
+            )
+        lines += [
+            "",
+            f"{load['plan']['sessions']} sessions au même instant, par page :",
+            "",
+            *_table(
+                ["page", "ouverture p50", "ouverture p95", "filtre p50", "filtre p95", "« occupé »", "échecs"], rows
+            ),
+        ]
+    return lines
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
@@ -518,6 +572,8 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
     lines += _table(["objectif (jugé sur le p95)", "seuil", *sizes], rows)
     for kind, title in KIND_TITLES.items():
         lines += ["", f"## {title} : les pires", "", *_worst_table(items, kind, 15)]
+    if results.get("charge"):
+        lines += _load_section(results["charge"])
     lines += ["", "## Croissance de 1 an à 10 ans", ""]
     if all(s in sizes for s in GROWTH):
         lines += [

@@ -18,6 +18,10 @@ from typing import Any
 from fsdash.routes import ROOT, ROUTES, Route
 
 DEFAULT_FOLDER = ROOT / "benchmarks" / "entrepots"
+#: The browser is measured on the smallest and the largest warehouse (what the page sends does not
+#: grow with history: the two bound it), the load test on the demo (as the issue states it).
+NAVIGATION_SIZES = ("demo", "10ans")
+LOAD_SIZE = "demo"
 DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
 DEFAULT_MARKDOWN = ROOT / "BENCHMARKS.md"
 EXIT_REFUSED = 2
@@ -29,11 +33,13 @@ class Plan:
 
     routes: tuple[Route, ...] = ROUTES
     scopes: tuple[str, ...] = ("national", "departement", "site")
-    kinds: tuple[str, ...] = ("rendu", "filtre", "requete", "navigation")
+    kinds: tuple[str, ...] = ("rendu", "filtre", "requete", "navigation", "charge")
     # A full run of the three sizes takes about 6 minutes of measurement on 2 cores with these counts,
     # plus the builds (about 5 minutes, only when a warehouse is missing or out of date).
     warm_runs: int = 10
     cold_runs: int = 5
+    load_sessions: int = 50
+    overload: int = 200
 
     def repetitions(self) -> dict[str, int]:
         """As results.json states them (French keys)."""
@@ -98,7 +104,7 @@ def measure(warehouse, plan: Plan, progress: Callable[[str], None]) -> Outcome:
             progress(f"{name} : {formats.number(len(recordings))} requêtes distinctes rejouées")
             measured += queries.replay(name, path, recordings, plan.cold_runs, plan.warm_runs, progress)
             outcome.durations["requetes"] = time.perf_counter() - start
-    if "navigation" in plan.kinds:
+    if "navigation" in plan.kinds and name in NAVIGATION_SIZES:
         from fsdash.bench import browser
 
         start = time.perf_counter()
@@ -110,6 +116,24 @@ def measure(warehouse, plan: Plan, progress: Callable[[str], None]) -> Outcome:
     pages.cold_start()
     outcome.items = [m.item() for m in measured]
     return outcome
+
+
+def measure_load(path: Path, plan: Plan, progress: Callable[[str], None]) -> dict[str, Any]:
+    """The load test of the issue « Many users at once » on one warehouse: 50 sessions at once (each
+    opens a page and changes a filter), 200 at once past the admission limit, 200 sessions opened and
+    closed (:mod:`fsdash.bench.load`); the record with its verdicts."""
+    from fsdash.bench import load
+
+    progress(f"charge : {plan.load_sessions} sessions simultanées, puis {plan.overload} (surcharge)")
+    record = load.measure(
+        path,
+        load.Plan(sessions=plan.load_sessions),
+        overload=plan.overload,
+        churn_sessions=plan.overload,
+        progress=progress,
+    )
+    record["objectifs"] = load.verdicts(record)
+    return record
 
 
 def run(
@@ -128,6 +152,7 @@ def run(
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
     load_start = report.load_average()
+    load_record: dict[str, Any] | None = None
     items: list[dict[str, Any]] = []
     infos: dict[str, Any] = {}
     durations: dict[str, dict[str, float]] = {}
@@ -139,6 +164,10 @@ def run(
         items += outcome.items
         infos[warehouse.size.name] = outcome.info
         durations[warehouse.size.name] = {k: round(v, 1) for k, v in outcome.durations.items()}
+        if "charge" in plan.kinds and warehouse.size.name == LOAD_SIZE:
+            start = time.perf_counter()
+            load_record = measure_load(warehouse.path, plan, progress)
+            durations[warehouse.size.name]["charge"] = round(time.perf_counter() - start, 1)
     results = report.document(
         command=command,
         started=started.isoformat(timespec="seconds"),
@@ -149,6 +178,7 @@ def run(
         warehouses=infos,
         durations=durations,
         items=items,
+        charge=load_record,
     )
     report.write_json(results, output)
     previous = report.read_json(reference) if reference else None
@@ -207,8 +237,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mesures",
-        default="rendu,filtre,requete,navigation",
-        help="mesures faites (défaut : rendu,filtre,requete,navigation ; navigation : dans Chromium, s'il est installé)",
+        default="rendu,filtre,requete,navigation,charge",
+        help="mesures faites (défaut : rendu,filtre,requete,navigation,charge ; navigation : dans Chromium s'il est installé ; charge : 50 sessions simultanées sur la démonstration)",
     )
     parser.add_argument(
         "--reference",
@@ -238,7 +268,7 @@ def _command(args: argparse.Namespace) -> str:
             parts.append(f"{option} {value}")
     if args.perimetres != "national,departement,site":
         parts.append(f"--perimetres {args.perimetres}")
-    if args.mesures != "rendu,filtre,requete,navigation":
+    if args.mesures != "rendu,filtre,requete,navigation,charge":
         parts.append(f"--mesures {args.mesures}")
     return " ".join(parts)
 
@@ -259,7 +289,7 @@ def plan_from(args: argparse.Namespace) -> Plan | str:
     if not scopes or any(s not in SCOPES for s in scopes):
         return f"périmètres attendus parmi : {', '.join(SCOPES)}"
     kinds = _list(args.mesures)
-    if not kinds or any(k not in KINDS for k in kinds):
+    if not kinds or any(k not in (*KINDS, "charge") for k in kinds):
         return f"mesures attendues parmi : {', '.join(KINDS)}"
     if args.repetitions < 1 or args.repetitions_froid < 1:
         return "les répétitions doivent valoir au moins 1"
