@@ -25,11 +25,12 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m fsdash demo --db $(DB)
 
-# Debian's Chromium for the Playwright tests (never `playwright install`: no download at run time).
+# Debian's packages the tests need: Chromium for the Playwright tests (never `playwright install`: no
+# download at run time) and nginx for the replicas-behind-a-proxy test (skipped when absent).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium absent : sudo apt-get install chromium (les tests navigateur seront ignorés)"; fi; }
+	@command -v chromium >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null; \
+	  else echo "Chromium ou nginx absent : sudo apt-get install chromium nginx-light (les tests navigateur et mandataire seront ignorés)"; fi; }
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
