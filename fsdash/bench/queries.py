@@ -9,11 +9,14 @@ version (:func:`fsdash.warehouse.store.current_reader`), a cursor per thread.
 * **froid**: the first call on a freshly opened reader (every reader closed before, the opening
   itself not counted: it is measured apart, once per warehouse) — DuckDB's buffers are empty, the
   operating system's file cache is not (a server that has been up reads a file it has read before).
-* **chaud**: repeated calls on the same reader, after one warm-up call.
+* **chaud**: repeated calls on the same reader, after one warm-up call, the queries it calls itself
+  already answered — as on a server that has just drawn the page, where a metric that reads another
+  (``opening_candidates`` reads the national commune access) finds it computed by an earlier section.
+  Those inner queries are listed and measured on their own: counting them again in every caller
+  would count them twice.
 
-Before every call every fsdash answer is forgotten (:func:`fsdash.cache.clear_all`): a metric that
-reads another cached metric (``activity_by_quarter`` reads ``attendance_by_quarter``) then computes
-it too, as it would on a miss — its time is the whole cost of the answer.
+Before every cold call every fsdash answer is forgotten (:func:`fsdash.cache.clear_all`): the cold
+time is the whole cost of the answer, inner queries included.
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ def scope_level(entry: Recorded) -> str:
 def _once(path: Path, call: cache.Call, *, fresh: bool) -> tuple[float, str | None]:
     if fresh:
         close_readers()
+        cache.clear_all()
     wh = current_reader(path)  # opened here when fresh: not part of the time
-    cache.clear_all()
     error = None
     with stopwatch() as elapsed:
         try:

@@ -142,11 +142,12 @@ METHOD = [
     "Rendu à chaud : la même page réexécutée, toutes les réponses en cache, après une exécution d'échauffement.",
     "Requêtes : chaque appel enregistré pendant les rendus et les changements de filtre, sans doublon, "
     "rejoué comme l'application le fait quand le cache n'a pas la réponse : la fonction non décorée sur "
-    "la connexion partagée en lecture seule (`current_reader`), un curseur par fil. Tout le cache fsdash "
-    "est vidé avant chaque appel, si bien qu'une métrique qui en lit une autre la calcule aussi. À froid : "
-    "premier appel sur un lecteur tout juste ouvert (son ouverture, mesurée à part, n'est pas comptée ; "
-    "le cache de fichiers du système, lui, est chaud). À chaud : appels répétés sur le même lecteur après "
-    "un échauffement.",
+    "la connexion partagée en lecture seule (`current_reader`), un curseur par fil. À froid : premier "
+    "appel sur un lecteur tout juste ouvert, tout le cache fsdash vidé (une métrique qui en lit une autre "
+    "la calcule aussi ; l'ouverture du lecteur, mesurée à part, n'est pas comptée ; le cache de fichiers du "
+    "système, lui, est chaud). À chaud : appels répétés sur le même lecteur après un échauffement, les "
+    "requêtes que la métrique appelle elle-même (mesurées chacune à part) déjà en réponse, comme sur un "
+    "serveur qui vient de dessiner la page.",
     "Changements de filtre (pages Accueil et Fréquentation) : le widget de la barre latérale est réglé puis "
     "la page réexécutée. Froid : première demande de cette valeur (calculée) ; chaud : la même demande "
     "après retour à la valeur de départ (en cache). Entre deux répétitions, seules les réponses ajoutées "
@@ -402,7 +403,7 @@ def _key(item: dict[str, Any]) -> tuple:
         return ("requete", item.get("fonction", item["nom"]), item["perimetre"])
     if item["mesure"] == "filtre":
         return ("filtre", item["page"], item["perimetre"], item.get("filtre", item["nom"]))
-    return ("rendu", item["page"], item["perimetre"])
+    return (item["mesure"], item["page"], item["perimetre"])
 
 
 def _by_key(items: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:

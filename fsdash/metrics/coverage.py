@@ -38,8 +38,9 @@ How it is computed, and why it stays fast under a busy server:
 * **No BLAS.** Nothing here calls a BLAS routine (no floating-point matrix product): a
   multi-threaded BLAS hands every product to its own pool of threads, which then compete with
   the server's threads for the cores (the same call measured anywhere between 0.1 s and several
-  seconds depending on the load). The tree's queries run on the calling thread
-  (``workers=1``); « within r km » questions (the candidates of a département) go through
+  seconds depending on the load). The national nearest-site search splits its 35 000 communes
+  over the cores (``workers=-1``: a few milliseconds, once per version and day, threads that end
+  with the call); « within r km » questions (the candidates of a département) go through
   :func:`pairs_within_km`, a tree search followed by an exact check of the few pairs found,
   never a dense commune × commune matrix.
 * **Computed once.** The placed open sites, the access of **every** commune of the country and
@@ -161,7 +162,7 @@ def _nearest_vectors(
     _, first = np.unique(targets, axis=0, return_index=True)  # co-located targets: the first one
     tree = cKDTree(targets[first])
     placed = np.isfinite(points).all(axis=1)
-    chord, found = tree.query(points[placed], k=1, workers=1)
+    chord, found = tree.query(points[placed], k=1, workers=-1)
     best[placed] = first[found]
     dist[placed] = EARTH_RADIUS_KM * 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
     return best, dist

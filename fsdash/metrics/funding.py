@@ -71,6 +71,7 @@ _SITE_FUNDING_SCHEMA = {
 }
 
 
+@cached(maxsize=16)
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """False when the table is missing (a warehouse from before the catalogue had it) or empty."""
     exists = con.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", params=[table]).fetchall()

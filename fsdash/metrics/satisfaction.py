@@ -175,16 +175,26 @@ def satisfaction_years(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
 def _survey(con: duckdb.DuckDBPyConnection, group: dict[str, str], year: int | None, scope: Scope) -> pl.DataFrame:
     levels = survey_levels()
     where, params = scope.sites_filter()
-    year_filter, year_params = ("year(e.periode) = ?", [year]) if year is not None else ("TRUE", [])
+    # A year's survey is dated its 1st of January: an equality DuckDB can prune on, unlike year(periode).
+    year_filter, year_params = ("e.periode = make_date(?, 1, 1)", [year]) if year is not None else ("TRUE", [])
     keys = {"annee": "year(e.periode)::BIGINT", "question": "e.question", **group}
-    sums = ", ".join(f"sum(e.{code})::BIGINT AS {code}" for code, _, _ in levels)
+    if "site_id" in group:
+        # One current row per site, year and question (the table's key): nothing to add up.
+        measures = "1::BIGINT AS sites, e.repondants::BIGINT AS repondants, " + ", ".join(
+            f"e.{code}::BIGINT AS {code}" for code, _, _ in levels
+        )
+        grouping = ""
+    else:
+        measures = "count(DISTINCT e.site_id) AS sites, sum(e.repondants)::BIGINT AS repondants, " + ", ".join(
+            f"sum(e.{code})::BIGINT AS {code}" for code, _, _ in levels
+        )
+        grouping = "GROUP BY ALL"
     frame = con.sql(
         f"""
-        SELECT {", ".join(f"{expr} AS {alias}" for alias, expr in keys.items())},
-               count(DISTINCT e.site_id) AS sites, sum(e.repondants)::BIGINT AS repondants, {sums}
+        SELECT {", ".join(f"{expr} AS {alias}" for alias, expr in keys.items())}, {measures}
         FROM enquete_annuelle e JOIN sites s ON s.site_id = e.site_id
         WHERE e.is_current AND {where} AND {year_filter}
-        GROUP BY ALL""",
+        {grouping}""",
         params=[*params, *year_params],
     ).pl()
     satisfied = [code for code, _, level in levels if level in SATISFIED_LEVELS]
