@@ -75,6 +75,14 @@ def kiosk_levels() -> list[tuple[str, str, bool]]:
     return [(c.code, c.label, bool(c.attrs.get("satisfied"))) for c in reversed(table.measure_columns)]
 
 
+def _sites_join(alias: str, scope: Scope, group: dict[str, str]) -> str:
+    """The join to the sites table, when the scope or the grouping needs it: France entière unfiltered,
+    grouped by quarter or year, reads the answers alone (every answer's site is known: rule ``known_site``)."""
+    if scope.level == "national" and not scope.narrowed and not any("s." in expr for expr in group.values()):
+        return ""
+    return f"JOIN sites s ON s.site_id = {alias}.site_id"
+
+
 def _kiosk(
     con: duckdb.DuckDBPyConnection, group: dict[str, str], first: dt.date | None, last: dt.date | None, scope: Scope
 ) -> pl.DataFrame:
@@ -88,7 +96,7 @@ def _kiosk(
     frame = con.sql(
         f"""
         SELECT {keys}count(DISTINCT b.site_id) AS sites, {sums}
-        FROM satisfaction_borne b JOIN sites s ON s.site_id = b.site_id
+        FROM satisfaction_borne b {_sites_join("b", scope, group)}
         WHERE b.is_current AND {where} AND {period}
         {grouping}""",
         params=[*params, *period_params],
@@ -192,7 +200,7 @@ def _survey(con: duckdb.DuckDBPyConnection, group: dict[str, str], year: int | N
     frame = con.sql(
         f"""
         SELECT {", ".join(f"{expr} AS {alias}" for alias, expr in keys.items())}, {measures}
-        FROM enquete_annuelle e JOIN sites s ON s.site_id = e.site_id
+        FROM enquete_annuelle e {_sites_join("e", scope, keys)}
         WHERE e.is_current AND {where} AND {year_filter}
         {grouping}""",
         params=[*params, *year_params],
