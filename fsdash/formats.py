@@ -282,3 +282,16 @@ def month_long_expr(expr: pl.Expr | str) -> pl.Expr:
     """:func:`month_long` on a Date expression: ``juillet 2024``."""
     day = _col(expr)
     return _named(day, _month_name(day) + " " + _year(day))
+
+
+def plural(count: int | float | None, singular: str, plural_form: str | None = None, decimals: int = 0) -> str:
+    """``1 site``, ``0 site``, ``2 sites``, ``1 234 sites``: the count in French and its noun agreed.
+
+    French puts the singular for 0 and 1 (« 0 commune », « 1 révision créée »); ``plural_form`` is
+    given when the plural is not the singular plus ``s`` (« 2 bureaux »). Every word of a phrase
+    agrees when the phrase is written whole: ``plural(n, "révision créée", "révisions créées")``.
+    """
+    if count is None:
+        return f"{DASH} {plural_form or singular + 's'}"
+    word = singular if abs(count) < 2 else (plural_form or singular + "s")
+    return f"{number(count, decimals)} {word}"

@@ -248,15 +248,15 @@ def header(title: str, filters: Filters, *, scope: bool = True, period: bool = T
 _MESSAGE = {"info": st.info, "warning": st.warning, "success": st.success, "error": st.error}
 
 
+#: Kinds written as French text on screen (:attr:`Table.display`), aligned as numbers.
+_NUMBER_KINDS = ("integer", "decimal", "percent", "euros")
+
+
 def _column_config(table: Table) -> dict:
     config = {}
     for column in table.described():
-        if column.kind in ("integer", "decimal"):
-            config[column.name] = st.column_config.NumberColumn(format="localized")
-        elif column.kind == "percent":
-            config[column.name] = st.column_config.NumberColumn(format="percent")
-        elif column.kind == "euros":
-            config[column.name] = st.column_config.NumberColumn(format="%d")
+        if column.kind in _NUMBER_KINDS:
+            config[column.name] = st.column_config.TextColumn(alignment="right")
         elif column.kind == "date":
             config[column.name] = st.column_config.DateColumn(format="DD/MM/YYYY")
         elif column.kind == "datetime":
@@ -265,9 +265,10 @@ def _column_config(table: Table) -> dict:
 
 
 def table(data: Table, **kwargs) -> None:
-    """A typed table: numbers stay numbers (sorting), shown by their column kind."""
-    # An Arrow table goes to the browser as is; a Polars frame would pass through pandas on every rerun.
-    st.dataframe(data.frame.to_arrow(), hide_index=True, column_config=_column_config(data), **kwargs)
+    """A table written the French way (:attr:`Table.display`, computed once with its section); the
+    downloads keep the typed values. An Arrow table goes to the browser as is (a Polars frame would
+    pass through pandas on every rerun)."""
+    st.dataframe(data.display.to_arrow(), hide_index=True, column_config=_column_config(data), **kwargs)
 
 
 def downloads(key: str, frame: pl.DataFrame) -> None:

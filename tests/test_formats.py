@@ -237,3 +237,19 @@ def test_date_expressions_agree_with_babel_on_random_days():
     ):
         got = frame.select(expr_fn("v"))["v"].to_list()
         assert got == [scalar_fn(d) for d in days], scalar_fn.__name__
+
+
+@pytest.mark.parametrize(
+    "count, words, text",
+    [
+        (0, ("commune",), "0 commune"),
+        (1, ("site",), "1 site"),
+        (2, ("site",), "2 sites"),
+        (1234, ("site",), f"1{NNBSP}234 sites"),
+        (1, ("révision créée", "révisions créées"), "1 révision créée"),
+        (3, ("révision créée", "révisions créées"), "3 révisions créées"),
+        (2, ("bureau", "bureaux"), "2 bureaux"),
+    ],
+)
+def test_plural_agrees_the_french_way(count, words, text):
+    assert formats.plural(count, *words) == text

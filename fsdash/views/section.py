@@ -10,12 +10,16 @@ where its figures come from and up to when (:attr:`Section.data_date`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import polars as pl
 
-#: How a table column is shown and exported. ``integer``/``decimal``/``percent``/``euros`` stay
-#: numbers (sorting, export); ``percent`` columns hold ratios (0.125 for 12,5 %).
+from fsdash import formats
+
+#: How a table column is shown and exported. The table keeps its values typed (the downloads and a
+#: printed pack read numbers); the screen shows them written the French way, one number of decimals
+#: per column (:attr:`Table.display`). ``percent`` columns hold ratios (0.125 for 12,5 %).
 COLUMN_KINDS = ("text", "integer", "decimal", "percent", "euros", "date", "datetime", "boolean")
 
 
@@ -50,11 +54,39 @@ class Table:
     columns: tuple[Column, ...] = ()
 
     def column(self, name: str) -> Column:
-        return next((c for c in self.columns if c.name == name), Column(name, _kind_of(self.frame.schema[name])))
+        declared = next((c for c in self.columns if c.name == name), None)
+        if declared is not None:
+            return declared
+        kind = _kind_of(self.frame.schema[name])
+        return Column(name, kind, 1 if kind == "decimal" else 0)
 
     def described(self) -> tuple[Column, ...]:
         """One column description per column of the frame (declared, or read from its type)."""
         return tuple(self.column(name) for name in self.frame.columns)
+
+    @cached_property
+    def display(self) -> pl.DataFrame:
+        """The table as the screen shows it: numbers written in French (``1 234,5``, ``12,5 %``,
+        ``40 000 €``) with one number of decimals per column, ``–`` for a missing value, ``oui``/``non``;
+        dates stay dates. Computed once per table (sections are cached), natively."""
+        return self.frame.select([_shown(c) for c in self.described()])
+
+
+def _shown(column: Column) -> pl.Expr:
+    value = pl.col(column.name)
+    if column.kind == "integer":
+        return formats.number_expr(value, 0)
+    if column.kind == "decimal":
+        return formats.number_expr(value, column.decimals)
+    if column.kind == "percent":
+        return formats.percent_expr(value, column.decimals)
+    if column.kind == "euros":
+        return formats.euros_expr(value.round(0))
+    if column.kind == "boolean":
+        return pl.when(value).then(pl.lit("oui")).when(~value).then(pl.lit("non")).otherwise(pl.lit(formats.DASH))
+    if column.kind == "text":
+        return value.cast(pl.String).fill_null(formats.DASH)
+    return value
 
 
 def _kind_of(dtype: pl.DataType) -> str:
