@@ -215,8 +215,8 @@ def test_unknown_departement_is_empty(tiny_geography: None) -> None:
 def test_candidates_reuse_the_national_access(tiny_geography: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a versioned connection, every département's list filters one national search."""
     searches = []
-    real_nearest = coverage._nearest_vectors
-    monkeypatch.setattr(coverage, "_nearest_vectors", lambda *a: searches.append(1) or real_nearest(*a))
+    real_nearest = coverage._nearest_sites
+    monkeypatch.setattr(coverage, "_nearest_sites", lambda *a: searches.append(1) or real_nearest(*a))
     plain = make_warehouse(SITES)
     con = KeyedConnection(plain, object())
     lists = {dep: opening_candidates(con, Scope("departement", dep), DAY) for dep in ("01", "971", "976")}

@@ -300,8 +300,8 @@ def test_national_access_is_computed_once_per_version_and_day(
     tiny_geography: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     searches = []
-    real_nearest = coverage._nearest_vectors
-    monkeypatch.setattr(coverage, "_nearest_vectors", lambda *a: searches.append(1) or real_nearest(*a))
+    real_nearest = coverage._nearest_sites
+    monkeypatch.setattr(coverage, "_nearest_sites", lambda *a: searches.append(1) or real_nearest(*a))
     plain = make_warehouse(CANTON_SITES)
     con = KeyedConnection(plain, object())
     dep = Scope("departement", "01")
@@ -336,7 +336,8 @@ def test_commune_access_nearest_open_site(tiny_geography: None) -> None:
     assert access.height == COMMUNES.height
     got = {r["code_insee"]: (r["nearest_site_id"], r["distance_km"]) for r in access.iter_rows(named=True)}
     s1, s2 = (46.02, 5.01), (46.20, 5.30)  # S2 sits at Delta's point
-    for row in COMMUNES.iter_rows(named=True):
+    assert got["97601"] == (None, None)  # Mayotte has no site of its own: not measured to metropolitan ones
+    for row in COMMUNES.filter(pl.col("departement") != "976").iter_rows(named=True):
         here = (row["latitude"], row["longitude"])
         d1, d2 = haversine_km(*here, *s1), haversine_km(*here, *s2)
         expected = ("S1", d1) if d1 < d2 else ("S2", d2)
@@ -384,12 +385,44 @@ def test_population_within(tiny_geography: None) -> None:
 
 def test_farthest_communes(tiny_geography: None) -> None:
     con = make_warehouse(TINY_SITES)
-    far = coverage.farthest_communes(con, NATIONAL, DAY, n=3)
-    assert far["code_insee"].to_list()[0] == "97601"  # Mayotte, thousands of km from any site
-    assert far["distance_km"].is_sorted(descending=True)
-    assert far.height == 3 and far["nearest_site_nom"].null_count() == 0
+    far = coverage.farthest_communes(con, NATIONAL, DAY, n=COMMUNES.height)
+    # Mayotte has no site: its commune is not measured to a site of metropolitan France, thousands
+    # of km away, but comes last, without distance; the farthest measured commune is Paris.
+    assert far["code_insee"].to_list()[0] == "75056"
+    assert far["code_insee"].to_list()[-1] == "97601" and far["distance_km"][-1] is None
+    assert far.head(3)["distance_km"].is_sorted(descending=True)
+    assert far.head(COMMUNES.height - 1)["nearest_site_nom"].null_count() == 0
     dep01 = coverage.farthest_communes(con, Scope("departement", "01"), DAY, n=1)
     assert dep01["code_insee"].to_list() == ["01003"] and dep01["nearest_site_nom"][0] == "France services Delta"
+
+
+def test_overseas_communes_are_measured_to_their_own_territory(tiny_geography: None) -> None:
+    mayotte_site = {
+        "site_id": "S9",
+        "nom": "France services de Mamoudzou",
+        "code_commune": "97611",
+        "departement": "976",
+        "latitude": -12.78,
+        "longitude": 45.23,
+    }
+    con = make_warehouse([*TINY_SITES, mayotte_site])
+    access = coverage.commune_access(con, NATIONAL, DAY)
+    acoua = access.filter(pl.col("code_insee") == "97601").row(0, named=True)
+    assert acoua["nearest_site_id"] == "S9"
+    assert acoua["distance_km"] == pytest.approx(haversine_km(-12.72, 45.06, -12.78, 45.23), abs=1e-6)
+    # ... and no metropolitan commune is measured to the Mayotte site
+    assert "S9" not in access.filter(pl.col("departement") != "976")["nearest_site_id"].to_list()
+    assert coverage.territories_without_site(con, NATIONAL, DAY).is_empty()
+
+
+def test_territories_without_site(tiny_geography: None) -> None:
+    con = make_warehouse(TINY_SITES)
+    without = coverage.territories_without_site(con, NATIONAL, DAY)
+    assert without.to_dicts() == [{"departement": "976", "communes": 1, "population": None}]
+    assert coverage.territories_without_site(con, Scope("departement", "01"), DAY).is_empty()
+    before = coverage.territories_without_site(con, NATIONAL, dt.date(2019, 1, 1))  # nothing open anywhere
+    assert before["departement"].to_list() == ["976", None]
+    assert before.filter(pl.col("departement").is_null())["communes"][0] == COMMUNES.height - 1
 
 
 # --- cantons --------------------------------------------------------------------------------------
@@ -707,12 +740,22 @@ def test_real_distances_match_independent_haversine(real: duckdb.DuckDBPyConnect
     access = coverage.commune_access(real, NATIONAL, LIST_DATE)
     sites = coverage.open_sites(real, LIST_DATE)
     assert sites["latitude"].null_count() == 0
-    points = list(zip(sites["latitude"].to_list(), sites["longitude"].to_list(), strict=False))
+
+    def territory(dep: str) -> str:  # written again here, independently of coverage.access_territory
+        return dep if dep[:2] in ("97", "98") else "metropole"
+
+    points: dict[str, list[tuple[float, float]]] = {}
+    for dep, lat, lon in sites.select("departement", "latitude", "longitude").iter_rows():
+        points.setdefault(territory(dep), []).append((lat, lon))
     rng = np.random.default_rng(2024)
     sample = access[rng.choice(access.height, 500, replace=False).tolist()]
     for row in sample.iter_rows(named=True):
-        best = min(haversine_km(row["latitude"], row["longitude"], a, b) for a, b in points)
+        mine = points.get(territory(row["departement"]), [])
+        best = min((haversine_km(row["latitude"], row["longitude"], a, b) for a, b in mine), default=None)
         assert row["distance_km"] == pytest.approx(best, abs=1e-6), row["code_insee"]
+    # every overseas département of the 2024 list has its own sites: none is left without
+    assert coverage.territories_without_site(real, NATIONAL, LIST_DATE).is_empty()
+    assert access.filter(pl.col("departement") == "976")["distance_km"].max() < 30
 
     shares = coverage.population_within(real, NATIONAL, LIST_DATE)
     communes = geography.communes().filter(pl.col("population").is_not_null())

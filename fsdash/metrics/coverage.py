@@ -20,7 +20,9 @@ Conventions shared by every function here:
   commune (75056, 69123, 13055). A site with neither coordinates nor a known commune is left out
   of the distance measures ;
 * distances are great-circle distances on a sphere of radius :data:`EARTH_RADIUS_KM`, between
-  points, « à vol d'oiseau » (not road distances) ;
+  points, « à vol d'oiseau » (not road distances), to the nearest site of the commune's **access
+  territory** (:func:`access_territory`): metropolitan France as one, each overseas département
+  on its own ;
 * territorial scopes (national, région, département) select communes and cantons by their own
   département/région; a ``site`` scope is measured on its département (:meth:`Scope.territory`).
 
@@ -296,10 +298,13 @@ def commune_access(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -
     Mayotte), ``canton``, ``latitude``, ``longitude`` (the commune's point), ``distance_km``,
     ``nearest_site_id`` (both null when no site is open anywhere).
 
-    The nearest site is searched among **all** open sites of the country, not only those of the
-    commune's département or région: people cross administrative borders, so a commune next to a
-    site of the neighbouring département is near a site. Distances run from the commune's point
-    (inside the commune, not its town hall) to the site, as the crow flies.
+    In metropolitan France (Corsica included) the nearest site is searched among **all** its open
+    sites, not only those of the commune's département or région: people cross administrative
+    borders, so a commune next to a site of the neighbouring département is near a site. An
+    overseas département is its own territory (:func:`access_territory`): its communes are
+    measured to its own sites only — a Mayotte commune is not « near » a site of La Réunion,
+    1 400 km away — and in a territory without an open site both columns are null. Distances run
+    from the commune's point (inside the commune, not its town hall) to the site, as the crow flies.
     """
     keep = scope.area_filter()  # a site scope: its département (refused unresolved)
     if scope.level == "national" or getattr(con, "cache_key", None) is not None:
@@ -320,13 +325,47 @@ def _national_access(con: duckdb.DuckDBPyConnection, day: dt.date) -> pl.DataFra
     return _access(communes, open_sites(con, day), _commune_vectors(communes))
 
 
+OVERSEAS_PREFIXES = ("97", "98")
+"""Département codes of the overseas départements and collectivities (971–978, 98x)."""
+
+METROPOLE = "metropole"
+"""The one access territory of metropolitan France, Corsica included (see :func:`access_territory`)."""
+
+
+def access_territory(departement: pl.Expr | str = "departement") -> pl.Expr:
+    """The territory within which a nearest site is searched: each overseas département on its
+    own, metropolitan France (Corsica included) as one — people cross a département's border by
+    road, not an ocean."""
+    dep = pl.col(departement) if isinstance(departement, str) else departement
+    overseas = pl.any_horizontal(*(dep.str.starts_with(p) for p in OVERSEAS_PREFIXES))
+    return pl.when(overseas).then(dep).otherwise(pl.lit(METROPOLE))
+
+
+def _nearest_sites(vectors: np.ndarray, communes: pl.DataFrame, sites: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For every commune, the index of the nearest site of its access territory and the distance
+    (km); -1 and NaN in a territory without a placed site. One KD-tree search per territory."""
+    idx = np.full(communes.height, -1, dtype=np.int64)
+    dist = np.full(communes.height, np.nan)
+    commune_area = communes.select(access_territory()).to_series().to_numpy()
+    site_area = sites.select(access_territory()).to_series().to_numpy()
+    lat, lon = sites["latitude"].to_numpy(), sites["longitude"].to_numpy()
+    for area in np.unique(commune_area):
+        rows = np.flatnonzero(commune_area == area)
+        targets = np.flatnonzero(site_area == area)
+        found, km = _nearest_vectors(vectors[rows], lat[targets], lon[targets])
+        hit = found >= 0
+        idx[rows[hit]] = targets[found[hit]]
+        dist[rows] = km
+    return idx, dist
+
+
 def _access(communes: pl.DataFrame, sites: pl.DataFrame, vectors: np.ndarray | None = None) -> pl.DataFrame:
-    """The columns of :func:`commune_access` for these communes, nearest among these sites
-    (``vectors``: the communes' unit vectors when already known)."""
+    """The columns of :func:`commune_access` for these communes, nearest among these sites of the
+    same access territory (``vectors``: the communes' unit vectors when already known)."""
     sites = sites.filter(pl.col("latitude").is_not_null())
     if vectors is None:
         vectors = unit_vectors(communes["latitude"].to_numpy(), communes["longitude"].to_numpy())
-    idx, dist = _nearest_vectors(vectors, sites["latitude"].to_numpy(), sites["longitude"].to_numpy())
+    idx, dist = _nearest_sites(vectors, communes, sites)
     nearest_ids = sites["site_id"].gather(pl.Series(idx).replace(-1, None)) if sites.height else None
     return communes.select(
         "code_insee", "nom", "departement", "region", "population", "canton", "latitude", "longitude"
@@ -346,7 +385,7 @@ def population_within(
     """Population living within each radius of an open site, and its share.
 
     One row per radius: ``radius_km``, ``population_within`` (communes whose point is at most
-    that far from the nearest open site, wherever it is), ``population_total`` and ``share``.
+    that far from the nearest open site of its access territory), ``population_total`` and ``share``.
     A commune counts whole (its population is not spread over its area). Communes with unknown
     population (Mayotte, whose legal population the geography lacks) are excluded from both the
     numerator and the denominator, so they neither raise nor lower the share.
@@ -366,6 +405,34 @@ def population_within(
             "share": pl.Float64,
         },
         orient="row",
+    )
+
+
+def territories_without_site(con: duckdb.DuckDBPyConnection, scope: Scope, day: dt.date) -> pl.DataFrame:
+    """Access territories of the scope (overseas départements, or metropolitan France) where no
+    site is open at ``day``: their communes have no distance, and a page says so rather than
+    measuring them to another territory's sites.
+
+    Columns: ``departement`` (an overseas code, or null for metropolitan France), ``communes``,
+    ``population`` (null when the geography has none, as for Mayotte). Sorted by département.
+    """
+    access = commune_access(con, scope, day)
+    return (
+        access.with_columns(access_territory().alias("territory"))
+        .group_by("territory")
+        .agg(
+            pl.col("nearest_site_id").is_not_null().any().alias("served"),
+            pl.len().alias("communes"),
+            pl.col("population").sum().alias("population"),
+            pl.col("population").is_null().all().alias("unknown_population"),
+        )
+        .filter(~pl.col("served"))
+        .select(
+            pl.when(pl.col("territory") == METROPOLE).then(None).otherwise(pl.col("territory")).alias("departement"),
+            pl.col("communes").cast(pl.Int64),
+            pl.when(pl.col("unknown_population")).then(None).otherwise(pl.col("population")).alias("population"),
+        )
+        .sort("departement", nulls_last=True)
     )
 
 
