@@ -18,6 +18,7 @@ import polars as pl
 
 from fsdash import geography
 from fsdash.demo import calibration as cal
+from fsdash.demo.names import site_name
 
 
 def _label_dates(rng: np.random.Generator) -> list[dt.date]:
@@ -165,7 +166,7 @@ def _registry(rng: np.random.Generator, labels: np.ndarray, places: pl.DataFrame
     names = []
     for nom, c, f, a in zip(places["nom"].to_list(), carrier, fmt, antenna, strict=True):
         kind = "Antenne France services" if a else ("Bus France services" if f == "BUS" else "France services")
-        names.append(f"{kind}{' La Poste' if c == 'LA_POSTE' else ''} de {nom}")
+        names.append(site_name(kind, nom, la_poste=c == "LA_POSTE"))
     jitter = rng.normal(0, 0.002, size=(n, 2))
     hours, days = opening_hours(rng, n)
     return pl.DataFrame(
