@@ -140,6 +140,26 @@ def _scope_widgets(d: Directory, wanted: Resolution) -> tuple[str, str | None]:
     return level, site
 
 
+def _say(problem: str) -> None:
+    """Keep one more thing the link asked that cannot be shown, to be said above the page."""
+    st.session_state["scope_problems"] = (*st.session_state.get("scope_problems", ()), problem)
+
+
+def _comparison_widget(params) -> str:
+    """The « Comparaison » selector; an unknown code from a link falls back to none, said so."""
+    comparisons = list(COMPARISONS)
+    wanted = params.get("comparaison", "aucune")
+    if wanted not in COMPARISONS and "filtre_comparaison" not in st.session_state:
+        _say(f"Comparaison « {wanted} » inconnue : la vue ne compare à rien.")
+    return st.sidebar.selectbox(
+        "Comparaison",
+        comparisons,
+        format_func=COMPARISONS.get,
+        key="filtre_comparaison",
+        index=_index(comparisons, wanted),
+    )
+
+
 def _period_widget(wh: Reader, params) -> tuple[dt.date | None, dt.date | None]:
     quarters = activity.quarters(wh)
     if not quarters:
@@ -152,10 +172,9 @@ def _period_widget(wh: Reader, params) -> tuple[dt.date | None, dt.date | None]:
             params.get(k) for k, q in zip(("du", "au"), wanted, strict=True) if params.get(k) and q not in quarters
         ]
         if outside:
-            st.session_state["scope_problems"] = (
-                *st.session_state.get("scope_problems", ()),
-                f"Trimestre sans données ou illisible ignoré ({', '.join(outside)}) : la période va de "
-                f"{formats.quarter_short(quarters[0])} à {formats.quarter_short(quarters[-1])}.",
+            _say(
+                f"Trimestre sans données ou illisible ignoré ({', '.join(outside)}) : les données vont du "
+                f"{formats.quarter_short(quarters[0])} au {formats.quarter_short(quarters[-1])}."
             )
     default = (
         wanted[0] if wanted[0] in quarters else quarters[0],
@@ -163,6 +182,11 @@ def _period_widget(wh: Reader, params) -> tuple[dt.date | None, dt.date | None]:
     )
     if default[0] > default[1]:
         default = (default[1], default[0])
+        if "filtre_periode" not in st.session_state:
+            _say(
+                f"Période inversée ({params.get('du')} après {params.get('au')}) : la vue montre la période "
+                f"du {formats.quarter_short(default[0])} au {formats.quarter_short(default[1])}."
+            )
     first, last = st.sidebar.select_slider(
         "Période", options=quarters, value=default, format_func=formats.quarter_short, key="filtre_periode"
     )
@@ -203,14 +227,7 @@ def filter_bar(wh: Reader) -> Filters:
         )
     scope = resolve_scope(d, level, code, tuple(chosen_formats), tuple(chosen_carriers)).scope
     first, last = _period_widget(wh, params)
-    comparisons = list(COMPARISONS)
-    comparison = st.sidebar.selectbox(
-        "Comparaison",
-        comparisons,
-        format_func=COMPARISONS.get,
-        key="filtre_comparaison",
-        index=_index(comparisons, params.get("comparaison", "aucune")),
-    )
+    comparison = _comparison_widget(params)
     filters = Filters(scope, first, last, comparison)
     wanted_params = filters.to_params()
     if {k: params.get(k) for k in set(params) | set(wanted_params)} != wanted_params:
