@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from fsdash import formats
+from fsdash.catalogue import load_catalogue
 
 #: How a table column is shown and exported. The table keeps its values typed (the downloads and a
 #: printed pack read numbers); the screen shows them written the French way, one number of decimals
@@ -37,6 +38,9 @@ class Tile:
 
 @dataclass(frozen=True)
 class Column:
+    """How one column of a :class:`Table` reads: its kind (:data:`COLUMN_KINDS`) and, for numbers,
+    its one number of decimals (every row of a column alike)."""
+
     name: str
     kind: str = "text"
     decimals: int = 0
@@ -44,6 +48,8 @@ class Column:
     def __post_init__(self) -> None:
         if self.kind not in COLUMN_KINDS:
             raise ValueError(f"unknown column kind {self.kind}")
+        if self.decimals < 0:
+            raise ValueError(f"negative decimals for column {self.name}")
 
 
 @dataclass(frozen=True)
@@ -69,10 +75,21 @@ class Table:
         """The table as the screen shows it: numbers written in French (``1 234,5``, ``12,5 %``,
         ``40 000 €``) with one number of decimals per column, ``–`` for a missing value, ``oui``/``non``;
         dates stay dates. Computed once per table (sections are cached), natively."""
-        return self.frame.select([_shown(c) for c in self.described()])
+        return self.frame.select([_shown(c).alias(c.name) for c in self.described()])
+
+
+def code_labels(column: str, dimension: str) -> pl.Expr:
+    """A column of catalogue codes (``MULTISITES``) as their French labels, natively (one
+    ``replace_strict`` over the whole column): an unknown code stays as is, a missing one is null
+    (``–`` on screen). Tables show labels, never raw codes."""
+    labels = load_catalogue().dimensions[dimension]
+    mapping = {code: labels.label_of(code) for code in labels.codes}
+    return pl.col(column).replace_strict(mapping, default=pl.col(column), return_dtype=pl.String)
 
 
 def _shown(column: Column) -> pl.Expr:
+    """How one column reads on screen. Every branch is renamed after the column by the caller: a
+    ``when`` chain starting with a literal would otherwise be called ``literal``."""
     value = pl.col(column.name)
     if column.kind == "integer":
         return formats.number_expr(value, 0)
