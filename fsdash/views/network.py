@@ -20,7 +20,7 @@ from fsdash.cache import cached
 from fsdash.catalogue import load_catalogue
 from fsdash.circulaire import EVERY_CANTON_COVERED, MSAP_HOMOLOGATION_DEADLINE, SITES_AT_1_JAN_2020, SITES_END_2022
 from fsdash.metrics import candidates, coverage, network, official
-from fsdash.metrics.scope import UNKNOWN_CARRIER, UNKNOWN_CARRIER_LABEL, Scope
+from fsdash.metrics.scope import UNKNOWN_CARRIER, UNKNOWN_CARRIER_LABEL, Scope, directory
 from fsdash.official import LABELS
 from fsdash.views.common import (
     REGISTRY_SOURCE,
@@ -212,8 +212,7 @@ def coverage_tiles(wh, scope: Scope, day: dt.date) -> Section:
             Tile(
                 f"Population à moins de {row['radius_km']:g} km",
                 formats.percent(row["share"], 1),
-                help="Distance à vol d'oiseau (grand cercle) entre la commune et le site ouvert le plus proche, "
-                "quel que soit son département ; communes sans population connue (Mayotte) exclues.",
+                help=f"{DISTANCE_NOTE} Communes sans population connue (Mayotte) exclues.",
                 caption=f"{formats.number(row['population_within'])} habitants sur "
                 f"{formats.number(row['population_total'])}",
             )
@@ -263,10 +262,11 @@ def uncovered_cantons(wh, scope: Scope, day: dt.date) -> Section:
             messages=(Message("Tous les cantons du périmètre ont au moins un site.", "success"),),
             **common,
         )
+    names = _departement_names(wh)
     table = uncovered.sort("population", descending=True, nulls_last=True).select(
         pl.col("code").alias("Canton"),
         pl.col("nom").alias("Nom"),
-        pl.col("departement").alias("Département"),
+        pl.col("departement").replace_strict(names, default=pl.col("departement")).alias("Département"),
         pl.col("population").alias("Population"),
         pl.col("incertain").alias("Incertain"),
     )
@@ -279,6 +279,36 @@ def uncovered_cantons(wh, scope: Scope, day: dt.date) -> Section:
     )
 
 
+#: Where the nearest site is searched (the metric's access territories, :func:`coverage.access_territory`).
+DISTANCE_NOTE = (
+    "Distance à vol d'oiseau (grand cercle) entre la commune et le site ouvert le plus proche : en métropole "
+    "(Corse comprise), quel que soit son département ; outre-mer, parmi les sites du même département."
+)
+
+
+def _departement_names(wh) -> dict[str, str]:
+    """« 976 — Mayotte » for a département code (the resolver's directory)."""
+    d = directory(wh)
+    return {code: d.area_label("departement", code) for code in d.departements}
+
+
+def _without_site_messages(wh, area: Scope, day: dt.date) -> tuple[Message, ...]:
+    """One sentence per territory without any open site: its communes have no distance (« – »)
+    rather than one measured to another territory's sites."""
+    missing = coverage.territories_without_site(wh, area, day)
+    names = _departement_names(wh)
+    messages = []
+    for row in missing.iter_rows(named=True):
+        where = names.get(row["departement"], row["departement"]) if row["departement"] else "France métropolitaine"
+        messages.append(
+            Message(
+                f"{where} : aucun site ouvert, les distances de ses "
+                f"{formats.plural(row['communes'], 'commune')} ne sont pas mesurées (« – » dans le tableau)."
+            )
+        )
+    return tuple(messages)
+
+
 @cached(maxsize=64, kind="section")
 def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
     """The communes of the territory farthest from any open site (criterion i of annex 2)."""
@@ -287,10 +317,11 @@ def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
     title = "Communes les plus éloignées d'un site"
     if far.is_empty():
         return Section("communes-eloignees", title, empty="Aucune commune dans ce périmètre.")
+    names = _departement_names(wh)
     table = far.select(
         pl.col("code_insee").alias("Commune"),
         pl.col("nom").alias("Nom"),
-        pl.col("departement").alias("Département"),
+        pl.col("departement").replace_strict(names, default=pl.col("departement")).alias("Département"),
         pl.col("population").alias("Population"),
         pl.col("distance_km").round(1).alias("Distance (km)"),
         pl.col("nearest_site_nom").alias("Site le plus proche"),
@@ -298,14 +329,15 @@ def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
     return Section(
         "communes-eloignees",
         title,
+        messages=_without_site_messages(wh, area, day),
         table=Table(table, (Column("Population", "integer"), Column("Distance (km)", "decimal", 1))),
         table_in_expander=False,
         source=f"{REGISTRY_SOURCE} ; {GEOGRAPHY_SOURCE}",
         data_date=_registry_date(wh, day),
         demo=is_demo(wh),
         notes=(
-            "Distance à vol d'oiseau (grand cercle) entre la commune et le site ouvert le plus proche, quel que "
-            "soit son département.",
+            DISTANCE_NOTE,
+            "Population inconnue (Mayotte) : « – ».",
             *territory_note(wh, scope),
         ),
     )
@@ -375,6 +407,7 @@ def opening_candidates(wh, scope: Scope, day: dt.date, radius_km: int) -> Sectio
                 Column("Population", "integer"),
                 Column("Distance actuelle (km)", "decimal", 1),
                 Column("Habitants rapprochés", "integer"),
+                Column("Score", "decimal", 1),
             ),
         ),
         table_in_expander=False,
