@@ -13,7 +13,7 @@ wh, filters = ui.context()
 scope, today = filters.scope, dt.date.today()
 ui.header("Pilotage du réseau France Services", filters, period=False)
 
-ui.render(home.network_tiles(wh, scope, today))
+ui.render(home.network_tiles(wh, scope, today, filters.comparison))
 st.page_link(
     "pages/page_maillage.py",
     label="Trajectoire, cantons sans site et où ouvrir ensuite",
@@ -25,7 +25,7 @@ if filters.last is None:
     st.subheader("L'activité")
     st.info("Aucune donnée d'activité : chargez un reporting trimestriel (python -m fsdash ingest).")
     st.stop()
-ui.render(home.activity_tiles(wh, scope, filters.last))
+ui.render(home.activity_tiles(wh, scope, filters.last, filters.comparison))
 links = st.columns(3)
 links[0].page_link("pages/page_frequentation.py", label="Fréquentation", icon=":material/arrow_forward:")
 links[1].page_link("pages/page_motifs.py", label="Motifs de contact", icon=":material/arrow_forward:")
@@ -35,7 +35,7 @@ ui.render(home.requests_by_quarter(wh, scope))
 st.subheader("Satisfaction et financement")
 left, right = st.columns(2)
 with left:
-    ui.render(home.satisfaction_tile(wh, scope, filters.first, filters.last))
+    ui.render(home.satisfaction_tile(wh, filters))
     st.page_link("pages/page_satisfaction.py", label="Satisfaction", icon=":material/arrow_forward:")
 with right:
     ui.render(home.envelope_tile(wh))

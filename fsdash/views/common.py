@@ -18,6 +18,7 @@ from fsdash.catalogue import load_catalogue
 from fsdash.filters import COMPARISONS, Filters
 from fsdash.metrics import activity, quality
 from fsdash.metrics.scope import LEVEL_LABELS, Scope, directory
+from fsdash.routes import route
 from fsdash.warehouse.schema import get_meta
 
 FEED_SOURCE = "reporting trimestriel des sites France Services (charte 3.1)"
@@ -46,6 +47,12 @@ def registry_date(con: duckdb.DuckDBPyConnection) -> str:
 def situation_date(day: dt.date) -> str:
     """« Situation au 28 novembre 2026 »: figures computed at a date (network, coverage, money due)."""
     return f"Situation au {formats.date_long(day)}"
+
+
+def page_title(url_path: str) -> str:
+    """The French title of a page, read from the routes table, so that a sentence sending the reader
+    to a page names it as the navigation does."""
+    return route(url_path).title
 
 
 def definitions(codes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
