@@ -152,6 +152,10 @@ def nearest(
     return _nearest_vectors(unit_vectors(lat, lon), target_lat, target_lon)
 
 
+_PARALLEL_FROM = 4096
+"""Points from which a nearest-site search is split over the cores."""
+
+
 def _nearest_vectors(
     points: np.ndarray, target_lat: np.ndarray, target_lon: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -161,16 +165,30 @@ def _nearest_vectors(
     if len(target_lat) == 0 or n == 0:
         return best, dist
     targets = unit_vectors(target_lat, target_lon)
-    _, first = np.unique(targets, axis=0, return_index=True)  # co-located targets: the first one
+    first = _first_of_each_point(targets)  # co-located targets: the first one
     tree = cKDTree(targets[first])
     placed = np.isfinite(points).all(axis=1)
-    chord, found = tree.query(points[placed], k=1, workers=-1)
+    # Split over the cores only where it pays: starting threads costs more than searching a few
+    # hundred overseas communes.
+    workers = -1 if placed.sum() > _PARALLEL_FROM else 1
+    chord, found = tree.query(points[placed], k=1, workers=workers)
     best[placed] = first[found]
     dist[placed] = EARTH_RADIUS_KM * 2.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
     return best, dist
 
 
+def _first_of_each_point(points: np.ndarray) -> np.ndarray:
+    """Index of the first row of each distinct point (what ``np.unique(axis=0, return_index=True)``
+    answers, by a stable lexicographic sort: ``unique`` on rows sorts a void view, ten times slower)."""
+    order = np.lexsort(points.T[::-1])
+    ranked = points[order]
+    starts = np.ones(len(points), dtype=bool)
+    starts[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    return order[starts]
+
+
 _VECTORS: list[tuple[pl.DataFrame, np.ndarray]] = []
+_TERRITORIES: list[tuple[pl.DataFrame, dict[str, np.ndarray]]] = []
 
 
 def _commune_vectors(communes: pl.DataFrame) -> np.ndarray:
@@ -182,6 +200,22 @@ def _commune_vectors(communes: pl.DataFrame) -> np.ndarray:
     vectors.setflags(write=False)
     _VECTORS[:] = [(communes, vectors)]
     return vectors
+
+
+def _territory_rows(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Row indices of ``frame`` by access territory (:func:`access_territory`)."""
+    groups = frame.select(access_territory().alias("t")).with_row_index("i").group_by("t").agg("i")
+    return {t: np.asarray(rows, dtype=np.int64) for t, rows in groups.iter_rows()}
+
+
+def _commune_territories(communes: pl.DataFrame) -> dict[str, np.ndarray]:
+    """:func:`_territory_rows` of the geography's communes, computed once for the shared frame."""
+    for frame, rows in _TERRITORIES:
+        if frame is communes:
+            return rows
+    rows = _territory_rows(communes)
+    _TERRITORIES[:] = [(communes, rows)]
+    return rows
 
 
 def pairs_within_km(
@@ -346,12 +380,11 @@ def _nearest_sites(vectors: np.ndarray, communes: pl.DataFrame, sites: pl.DataFr
     (km); -1 and NaN in a territory without a placed site. One KD-tree search per territory."""
     idx = np.full(communes.height, -1, dtype=np.int64)
     dist = np.full(communes.height, np.nan)
-    commune_area = communes.select(access_territory()).to_series().to_numpy()
-    site_area = sites.select(access_territory()).to_series().to_numpy()
+    site_rows = _territory_rows(sites)
     lat, lon = sites["latitude"].to_numpy(), sites["longitude"].to_numpy()
-    for area in np.unique(commune_area):
-        rows = np.flatnonzero(commune_area == area)
-        targets = np.flatnonzero(site_area == area)
+    no_site = np.empty(0, dtype=np.int64)
+    for area, rows in _commune_territories(communes).items():
+        targets = site_rows.get(area, no_site)
         found, km = _nearest_vectors(vectors[rows], lat[targets], lon[targets])
         hit = found >= 0
         idx[rows[hit]] = targets[found[hit]]

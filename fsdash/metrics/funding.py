@@ -119,37 +119,55 @@ def site_funding(con: duckdb.DuckDBPyConnection, scope: Scope, first_year: int, 
     """
     if not _has_rows(con, "forfaits") or first_year > last_year:
         return pl.DataFrame(schema=_SITE_FUNDING_SCHEMA)
+    # DuckDB reads the scope's sites; the site × year grid (a few tens of thousands of rows) is
+    # cheaper in Polars than in a cross join planned and run by DuckDB (≈ 10 ms there, ≈ 2 ms here).
     where, params = scope.sites_filter()
-    frame = con.sql(
+    sites = con.sql(
         f"""
-        WITH years AS (SELECT range::BIGINT AS annee FROM range(?, ? + 1)),
-        s AS (
-            SELECT s.site_id, s.nom, s.departement, s.region, coalesce(s.heberge_etat, false) AS heberge_etat,
-                   s.date_labellisation, s.date_fermeture,
-                   CASE WHEN s.porteur = '{POSTAL_CARRIER}' OR coalesce(s.la_poste, false) THEN '{POSTAL_CARRIER}'
-                        ELSE coalesce(s.porteur, '{UNKNOWN_CARRIER}') END AS porteur
-            FROM sites s WHERE {where}),
-        spans AS (
-            SELECT s.*, y.annee, make_date(y.annee, 1, 1) AS debut, make_date(y.annee + 1, 1, 1) AS fin
-            FROM s CROSS JOIN years y),
-        days AS (
-            SELECT *, greatest(date_diff('day', greatest(date_labellisation, debut),
-                                         least(coalesce(date_fermeture, fin), fin)), 0)::BIGINT AS jours_ouverts,
-                   date_diff('day', debut, fin)::BIGINT AS jours_annee
-            FROM spans)
-        SELECT d.annee, d.site_id, d.nom, d.departement, d.region, d.porteur, d.heberge_etat,
-               d.jours_ouverts, d.jours_annee, d.jours_ouverts / d.jours_annee AS prorata,
-               f.montant_forfait IS NOT NULL AS bareme,
-               f.montant_forfait::DOUBLE AS montant_forfait,
-               CASE WHEN d.heberge_etat THEN coalesce(f.abattement_heberge_etat, 0) ELSE 0 END::DOUBLE AS abattement,
-               f.part_fnadt::DOUBLE AS part_fnadt, f.part_fonds_interoperateurs::DOUBLE AS part_fonds_interoperateurs,
-               f.part_fonds_postal::DOUBLE AS part_fonds_postal
-        FROM days d LEFT JOIN forfaits f ON f.annee = d.annee
-             AND f.porteur = CASE WHEN d.porteur = '{UNKNOWN_CARRIER}' THEN '{FALLBACK_CARRIER}' ELSE d.porteur END
-        WHERE d.jours_ouverts > 0
-        ORDER BY d.annee, d.site_id""",
-        params=[first_year, last_year, *params],
+        SELECT s.site_id, s.nom, s.departement, s.region, coalesce(s.heberge_etat, false) AS heberge_etat,
+               s.date_labellisation, s.date_fermeture,
+               CASE WHEN s.porteur = '{POSTAL_CARRIER}' OR coalesce(s.la_poste, false) THEN '{POSTAL_CARRIER}'
+                    ELSE coalesce(s.porteur, '{UNKNOWN_CARRIER}') END AS porteur
+        FROM sites s WHERE {where}""",
+        params=params,
     ).pl()
+    rates = funding_rates(con).select(
+        pl.col("annee"),
+        pl.col("porteur").alias("bareme_porteur"),
+        pl.col("montant_forfait").cast(pl.Float64),
+        pl.col("abattement_heberge_etat").cast(pl.Float64),
+        pl.col("part_fnadt").cast(pl.Float64),
+        pl.col("part_fonds_interoperateurs").cast(pl.Float64),
+        pl.col("part_fonds_postal").cast(pl.Float64),
+    )
+    years = pl.DataFrame({"annee": range(first_year, last_year + 1)}, schema={"annee": pl.Int64})
+    start = pl.date(pl.col("annee"), 1, 1)
+    end = pl.date(pl.col("annee") + 1, 1, 1)
+    opened = pl.max_horizontal("date_labellisation", start)
+    closed = pl.min_horizontal(pl.col("date_fermeture").fill_null(end), end)
+    frame = (
+        sites.lazy()
+        .join(years.lazy(), how="cross")
+        .with_columns(
+            (closed - opened).dt.total_days().clip(lower_bound=0).cast(pl.Int64).alias("jours_ouverts"),
+            (end - start).dt.total_days().cast(pl.Int64).alias("jours_annee"),
+            pl.when(pl.col("porteur") == UNKNOWN_CARRIER)
+            .then(pl.lit(FALLBACK_CARRIER))
+            .otherwise(pl.col("porteur"))
+            .alias("bareme_porteur"),
+        )
+        .filter(pl.col("jours_ouverts") > 0)
+        .join(rates.lazy(), on=["annee", "bareme_porteur"], how="left")
+        .with_columns(
+            (pl.col("jours_ouverts") / pl.col("jours_annee")).alias("prorata"),
+            pl.col("montant_forfait").is_not_null().alias("bareme"),
+            pl.when(pl.col("heberge_etat"))
+            .then(pl.col("abattement_heberge_etat").fill_null(0.0))
+            .otherwise(0.0)
+            .alias("abattement"),
+        )
+        .sort("annee", "site_id")
+    )
     kept = (
         pl.when(pl.col("montant_forfait") > 0)
         .then((pl.col("montant_forfait") - pl.col("abattement")) / pl.col("montant_forfait"))
@@ -162,7 +180,7 @@ def site_funding(con: duckdb.DuckDBPyConnection, scope: Scope, first_year: int, 
     ).with_columns(
         (pl.col("montant_du") - pl.sum_horizontal(list(parts))).clip(lower_bound=0.0).round(6).alias("NON_REPARTI")
     )
-    return frame.select(list(_SITE_FUNDING_SCHEMA)).cast(_SITE_FUNDING_SCHEMA)
+    return frame.select(list(_SITE_FUNDING_SCHEMA)).cast(_SITE_FUNDING_SCHEMA).collect()
 
 
 def _totals(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
