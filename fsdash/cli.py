@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from fsdash.bench.run import add_arguments as bench_arguments
+from fsdash.cli_french import FrenchParser, os_error_text
 from fsdash.warehouse.store import default_db_path
 
 EXIT_REJECTED = 1
@@ -69,7 +70,9 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         with writer(_db(args)) as con:
             result = import_site_list(con, path.name, data, list_date=list_date)
             lists = site_lists(con).select("list_date", "sites", "new_sites", "closed_sites").tail(1).rows()
-    except (IngestRefused, OSError, ValueError) as exc:
+    except OSError as exc:
+        return _refused([os_error_text(exc)])
+    except (IngestRefused, ValueError) as exc:
         return _refused(getattr(exc, "messages", [str(exc)]))
     lines = report_lines(result) + [f"  avertissement : {w}" for w in result.warnings]
     if lists and result.files[0].status != "deja_charge":
@@ -188,7 +191,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
+    root = FrenchParser(
         prog="python -m fsdash",
         description="fsdash — tableau de bord de pilotage du réseau France Services.",
     )
@@ -196,8 +199,8 @@ def parser() -> argparse.ArgumentParser:
     db_help = "chemin de l'entrepôt DuckDB (défaut : variable FSDASH_DB, sinon data/fsdash.duckdb)"
 
     p = sub.add_parser("demo", help="construit l'entrepôt de démonstration (données synthétiques)")
-    p.add_argument("--db", help=db_help)
-    p.add_argument("--seed", type=int, default=2019, help="graine du générateur (défaut : 2019)")
+    p.add_argument("--db", metavar="ENTREPOT", help=db_help)
+    p.add_argument("--seed", type=int, metavar="GRAINE", default=2019, help="graine du générateur (défaut : 2019)")
     p.add_argument(
         "--premier",
         metavar="AAAA-Tn",
@@ -239,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "import-indicators", help="importe les séries officielles publiées (baromètre des résultats DITP, Etalab)"
     )
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", metavar="ENTREPOT", help=db_help)
     p.add_argument(
         "--date",
         metavar="AAAA-MM-JJ",
@@ -249,7 +252,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import_indicators)
 
     p = sub.add_parser("import-sites", help="importe la liste officielle des structures France Services (ANCT)")
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", metavar="ENTREPOT", help=db_help)
     p.add_argument(
         "--date",
         metavar="AAAA-MM-JJ",
@@ -259,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import_sites)
 
     p = sub.add_parser("ingest", help="charge des fichiers de reporting (CSV, XLSX, Parquet)")
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", metavar="ENTREPOT", help=db_help)
     p.add_argument("files", nargs="+", metavar="FICHIER", help="fichiers à charger")
     p.set_defaults(func=cmd_ingest)
 
@@ -268,14 +271,14 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("summary", help="résume le contenu de l'entrepôt")
-    p.add_argument("--db", help=db_help)
+    p.add_argument("--db", metavar="ENTREPOT", help=db_help)
     p.add_argument("--json", action="store_true", help="sortie JSON (pour les scripts)")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("serve", help="lance le tableau de bord (construit la démonstration si l'entrepôt manque)")
-    p.add_argument("--db", help=db_help)
-    p.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
-    p.add_argument("--address", help="adresse d'écoute (défaut : celle de Streamlit)")
+    p.add_argument("--db", metavar="ENTREPOT", help=db_help)
+    p.add_argument("--port", type=int, metavar="PORT", default=8501, help="port HTTP (défaut : 8501)")
+    p.add_argument("--address", metavar="ADRESSE", help="adresse d'écoute (défaut : celle de Streamlit)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -287,11 +290,21 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("catalogue", help="régénère le dictionnaire des indicateurs (Markdown)")
-    p.add_argument("--out", default="docs/indicateurs.md", help="fichier de sortie")
+    p.add_argument(
+        "--out",
+        default="docs/indicateurs.md",
+        metavar="FICHIER",
+        help="fichier de sortie (défaut : docs/indicateurs.md)",
+    )
     p.set_defaults(func=cmd_catalogue)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a file the system refuses (missing, forbidden, a folder) is a refusal said in
+    French, not a Python traceback in English."""
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except OSError as exc:
+        return _refused([os_error_text(exc)])

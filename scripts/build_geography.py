@@ -23,7 +23,6 @@ Rebuild::
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import lzma
@@ -45,6 +44,9 @@ from shapely.geometry.base import BaseGeometry
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "data" / "geo"
+sys.path.insert(0, str(REPO_ROOT))  # the French command line, fsdash/cli_french.py (stdlib only)
+from fsdash.cli_french import FrenchParser  # noqa: E402
+
 REBUILD_COMMAND = (
     "python3 -m venv /tmp/geo-venv && "
     "/tmp/geo-venv/bin/pip install -r scripts/requirements-geo.txt && "
@@ -727,13 +729,19 @@ Total : {fmt_int(total_size)} octets (+ ce fichier).
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: build into --output-dir (default: data/geo of this repository)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser = FrenchParser(description="Construit le référentiel géographique hors ligne de data/geo/.")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=DEFAULT_OUTPUT_DIR,
+        metavar="DOSSIER",
+        help="dossier de sortie (défaut : data/geo)",
+    )
     args = parser.parse_args(argv)
     report = build(args.output_dir)
     for name, rows, size, sha in report.outputs:
-        print(f"{name:24} {rows:>7} rows {size / 1e6:7.2f} MB  {sha[:12]}")
-    print(f"done in {report.seconds:.1f} s → {args.output_dir}")
+        print(f"{name:24} {rows:>7} lignes {size / 1e6:7.2f} Mo  {sha[:12]}")
+    print(f"terminé en {report.seconds:.1f} s → {args.output_dir}")
     return 0
 
 

@@ -8,7 +8,6 @@ Drives Debian's Chromium with Playwright against `python -m fsdash serve` on a w
 
 from __future__ import annotations
 
-import argparse
 import ast
 import os
 import socket
@@ -19,6 +18,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the French command line, fsdash/cli_french.py
+from fsdash.cli_french import FrenchParser  # noqa: E402
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -63,10 +65,12 @@ def serve(db: Path, port: int) -> subprocess.Popen:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="captures d'écran de chaque page")
-    parser.add_argument("--db", default=str(ROOT / "data" / "fsdash.duckdb"))
-    parser.add_argument("--departement", default="23")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser = FrenchParser(description="captures d'écran de chaque page")
+    parser.add_argument("--db", default=str(ROOT / "data" / "fsdash.duckdb"), metavar="ENTREPOT", help="entrepôt servi")
+    parser.add_argument("--departement", default="23", metavar="CODE", help="département des captures à ce périmètre")
+    parser.add_argument(
+        "--out", default=str(ROOT / "docs" / "screenshots"), metavar="DOSSIER", help="dossier des captures"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 

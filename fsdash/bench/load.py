@@ -48,6 +48,7 @@ from typing import Any
 
 from fsdash.admission import BUSY_MESSAGE
 from fsdash.bench.measure import median, percentile
+from fsdash.cli_french import FrenchParser
 from fsdash.routes import ROOT, ROUTES
 
 #: Steps of a session, as results name them.
@@ -922,7 +923,7 @@ def verdicts(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = FrenchParser(
         prog="python -m fsdash.bench.load",
         add_help=False,
         description="Test de charge du tableau de bord : des sessions simultanées parlent le protocole "

@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from fsdash.catalogue import Catalogue, Table, load_catalogue
+from fsdash.cli_french import os_error_reason
 from fsdash.metrics.scope import UNKNOWN_CARRIER
 from fsdash.readers import LINE_COLUMN, RawTable, ReadError, read_tables
 from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, validate
@@ -582,7 +583,7 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) ->
         try:
             blobs.append((path.name, path.read_bytes()))
         except OSError as exc:
-            raise IngestRefused([f"{path} : fichier illisible ({exc.strerror})"]) from exc
+            raise IngestRefused([f"{path} : fichier illisible ({os_error_reason(exc)})"]) from exc
     return ingest_blobs(con, blobs, **kwargs)
 
 

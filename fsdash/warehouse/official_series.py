@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from fsdash.cli_french import os_error_reason
 from fsdash.official.definitions import Definitions, load_definitions
 from fsdash.official.readers import OfficialTable, read_official
 from fsdash.official.validation import ValidatedOfficial, validate_official
@@ -247,7 +248,7 @@ def import_official_paths(
             day = file_date or dt.date.fromtimestamp(path.stat().st_mtime)
         except OSError as exc:
             raise OfficialRefused(
-                [f"{path} : fichier illisible ({exc.strerror})", "aucun fichier n'a été chargé."]
+                [f"{path} : fichier illisible ({os_error_reason(exc)})", "aucun fichier n'a été chargé."]
             ) from exc
         blobs.append((path.name, data, day))
     return import_official_blobs(con, blobs, **kwargs)

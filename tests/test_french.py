@@ -1,0 +1,148 @@
+"""Everything a user reads is French: the command lines (help, argparse's errors, OS errors) and the
+rendered text of every page, scanned for English words and for « 1 sites »-like plural errors."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fsdash import cli, cli_french
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: English a user must never read (whole words, case ignored): argparse, Python's OS errors, Streamlit.
+ENGLISH = re.compile(
+    r"\b(usage|positional|optional arguments|show this help|error|required|invalid|unrecognized|expected|"
+    r"choose from|no such file|errno|traceback|upload|drag and drop|browse files|per file|select all|"
+    r"page not found|not found|none|null|nan|true|false)\b",
+    re.IGNORECASE,
+)
+#: Nouns ending in s or x in the singular, and words that are no noun, after a « 1 ».
+INVARIANT = {
+    "mois", "fois", "cas", "avis", "accès", "temps", "pas", "recours", "cours", "concours", "secours",
+    "des", "les", "ses", "sous", "dans", "sans", "après", "très", "plus", "moins", "puis", "vers",
+}  # fmt: skip
+#: A count of 0 or 1 (not part of a larger or decimal number) before a plural word.
+PLURAL_AFTER_ONE = re.compile(r"(?<![\d,.\u202f\u00a0])(?<!\d )[01][ \u00a0]([a-zà-ÿ]+[sx])\b")
+
+
+def english_words(text: str) -> list[str]:
+    return sorted({m.group(0) for m in ENGLISH.finditer(text)})
+
+
+def plural_errors(text: str) -> list[str]:
+    """« 1 sites », « 0 communes », « 1 acceptées »: French puts 0 and 1 in the singular."""
+    return sorted({m.group(0) for m in PLURAL_AFTER_ONE.finditer(text) if m.group(1) not in INVARIANT})
+
+
+def test_the_scanners_catch_what_they_must():
+    assert english_words("Drag and drop file here · Limit 200MB per file · Browse files") == [
+        "Browse files",
+        "Drag and drop",
+        "per file",
+    ]
+    assert english_words("utilisation : python -m fsdash ; erreur : arguments inconnus") == []
+    assert plural_errors("1 sites sur 1, 1 acceptées, 0 communes, 2 sites, 1 234 sites, 21 sites, 1 mois") == [
+        "0 communes",
+        "1 acceptées",
+        "1 sites",
+    ]
+
+
+# --- the command lines ----------------------------------------------------------------------------------
+
+
+def _argparse_messages() -> set[str]:
+    """Every message the installed argparse passes to its gettext hook ``_``."""
+    source = inspect.getsource(argparse)
+    return {ast.literal_eval(m) for m in re.findall(r"\b_\(('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\)", source)}
+
+
+def test_every_argparse_message_has_its_french_text():
+    messages = _argparse_messages()
+    assert "usage: " in messages and "the following arguments are required: %s" in messages  # the scan works
+    assert messages <= set(cli_french.MESSAGES), sorted(messages - set(cli_french.MESSAGES))
+    plural = set(re.findall(r"ngettext\(\s*'([^']*)',\s*'([^']*)'", inspect.getsource(argparse)))
+    assert plural and plural <= set(cli_french.PLURAL_MESSAGES), sorted(plural - set(cli_french.PLURAL_MESSAGES))
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str]:
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def _commands() -> list[str]:
+    sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([c, "--help"] for c in _commands())], ids=" ".join)
+def test_every_help_is_french(argv, capsys):
+    code, text = _run(argv, capsys)
+    assert code == 0
+    assert text.startswith("utilisation : python -m fsdash")
+    assert "affiche cette aide et s'arrête" in text
+    assert english_words(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("argv", "french"),
+    [
+        ([], "arguments obligatoires manquants : COMMANDE"),
+        (["nope"], "choix inconnu : 'nope'"),
+        (["ingest"], "arguments obligatoires manquants : FICHIER"),
+        (["summary", "--x"], "arguments inconnus : --x"),
+        (["demo", "--seed", "x"], "argument --seed : valeur invalide : 'x'"),
+        (["demo", "--grain", "fin"], "valeurs possibles : 'standard', 'complet'"),
+    ],
+    ids=["sans commande", "commande inconnue", "fichier manquant", "option inconnue", "entier", "choix"],
+)
+def test_argparse_errors_are_french(argv, french, capsys):
+    code, text = _run(argv, capsys)
+    assert code == 2
+    assert "utilisation : python -m fsdash" in text and ": erreur : " in text
+    assert french in text
+    assert english_words(text) == [], text
+
+
+def test_os_errors_are_french(tmp_path, capsys):
+    missing = tmp_path / "absent.csv"
+    for argv in (
+        ["import-sites", "--db", str(tmp_path / "e.duckdb"), str(missing)],
+        ["ingest", "--db", str(tmp_path / "e.duckdb"), str(missing)],
+        ["import-indicators", "--db", str(tmp_path / "e.duckdb"), str(missing)],
+        ["catalogue", "--out", str(tmp_path / "pas-de-dossier" / "x.md")],
+    ):
+        code, text = _run(argv, capsys)
+        assert code == cli.EXIT_REFUSED, argv
+        assert "fichier ou dossier introuvable" in text, text
+        assert english_words(text) == [], text
+        assert "No such file" not in text and "Errno" not in text
+
+
+def test_the_real_command_line_and_the_other_parsers_are_french():
+    """The same parser class in a fresh process: ``python -m fsdash``, the load test and the scripts."""
+    for argv in (
+        ["-m", "fsdash", "--help"],
+        ["-m", "fsdash", "ingest"],
+        ["-m", "fsdash.bench.load", "--help"],
+        ["-m", "fsdash.bench.load", "--sessions", "x"],
+        ["scripts/build_geography.py", "--help"],
+        ["scripts/screenshots.py", "--help"],
+        ["scripts/screenshots.py", "--nope"],
+    ):
+        result = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True)
+        text = result.stdout + result.stderr
+        assert text.startswith("utilisation : "), (argv, text)
+        assert english_words(text) == [], (argv, text)
