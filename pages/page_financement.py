@@ -13,7 +13,17 @@ from fsdash.views import funding as view
 
 wh, filters = ui.context()
 scope, today = filters.scope, dt.date.today()
-ui.header("Financement", filters, period=False)
+ui.header(
+    "Financement",
+    filters,
+    period=False,
+    ignores={
+        "période": "les forfaits suivent les années qu'elle couvre ; l'enveloppe et la régularisation 2018 ont "
+        "leurs propres dates",
+        "comparaison": "les montants dus se lisent par année",
+        "périmètre, format et porteur": "sauf les forfaits : l'enveloppe Banque des Territoires est nationale",
+    },
+)
 
 # --- the flat amount per structure (annex 4) --------------------------------------------------------
 ui.render(view.FLAT_RATE_INTRO)
@@ -23,6 +33,7 @@ if nothing is not None:
 else:
     span = (years[0], years[-1])
     year = st.selectbox("Année", years, index=len(years) - 1, key="financement_annee")
+    ui.render(view.flat_rate_rules(wh, year))  # the year's rate, from the rates table the amounts use
     tiles = view.flat_rate_tiles(wh, scope, year, span, today)
     ui.render(tiles)
     ui.render(view.by_source(wh, scope, *span, today))

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import pytest
 from test_coverage import CANTON_SITES, DAY, make_warehouse, tiny_geography  # noqa: F401
+from test_funding import ARREARS, ARREARS_HEADER, ENVELOPE, ENVELOPE_HEADER, RATES, RATES_HEADER
+from test_funding import SITES as FUNDED_SITES
+from test_funding import SITES_HEADER as FUNDED_SITES_HEADER
 
-from fsdash.formats import NNBSP
+from fsdash import formats
+from fsdash.formats import NBSP, NNBSP
 from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.views import funding as fview
 from fsdash.views import network
+from fsdash.warehouse.store import reader
+
+from conftest import TODAY, csv_bytes, ingest_files
 
 
 def shown(section, column: str) -> list[str]:
@@ -56,3 +64,55 @@ def test_opening_candidates_scores_with_one_decimal():
     assert scores == [55.0, 40.0] and shown(section, "Score") == ["55,0", "40,0"]
     assert shown(section, "Habitants rapprochés") == [f"2{NNBSP}000", "500"]
     assert section.table.column("Score").decimals == 1
+
+
+# --- Financement ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fund_db(db_path):
+    """The funding test network, its rates (2023), envelope and arrears."""
+    files = [
+        ("sites.csv", csv_bytes(FUNDED_SITES_HEADER, FUNDED_SITES)),
+        ("forfaits.csv", csv_bytes(RATES_HEADER, RATES)),
+        ("bdt.csv", csv_bytes(ENVELOPE_HEADER, ENVELOPE)),
+        ("dette.csv", csv_bytes(ARREARS_HEADER, ARREARS)),
+    ]
+    assert ingest_files(db_path, files).exit_code == 0
+    return db_path
+
+
+def test_flat_rate_rules_name_the_year_s_rate_from_the_rates_table(fund_db):
+    with reader(fund_db) as con:
+        rules = fview.flat_rate_rules(con, 2023)
+        missing = fview.flat_rate_rules(con, 2030)
+    assert rules.intro == (
+        f"**Barème 2023** : forfait de 35{NNBSP}000{NBSP}€ par structure et par an (la circulaire fixait "
+        f"30{NNBSP}000{NBSP}€ à l'origine, annexe 4) ; structures postales : 4{NNBSP}000{NBSP}€ du fonds "
+        f"inter-opérateurs, 31{NNBSP}000{NBSP}€ du fonds postal ; abattement pour un hébergement par l'État : "
+        f"de 5{NNBSP}000{NBSP}€ à 7{NNBSP}000{NBSP}€ selon le porteur."
+    )
+    assert missing.intro == "Aucun barème chargé pour 2030."
+    assert "30 000" not in fview.FLAT_RATE_INTRO.intro and "30\u202f000" not in fview.FLAT_RATE_INTRO.intro
+
+
+def test_funding_tables_read_french(fund_db):
+    with reader(fund_db) as con:
+        rates = fview.rates_table(con)
+        departements = fview.detail(con, NATIONAL, 2023, TODAY)
+        sites = fview.detail(con, Scope("departement", "2A"), 2023, TODAY)
+        operations = fview.envelope_timeline(con)
+        envelope = fview.envelope(con, None)
+    assert shown(rates, "Forfait (€)")[0] == f"35{NNBSP}000{NBSP}€" and rates.table.frame["Forfait (€)"][0] == 35000
+    assert shown(rates, "Année")[0] == "2023"
+    commune = rates.table.frame["Porteur"].to_list().index("Commune")
+    assert shown(rates, "Abattement hébergement État (€)")[commune] == "–"  # the commune's row sets none
+    ain = shown(departements, "Forfaits dus (€)")[0]
+    assert ain.endswith(f"{NBSP}€") and NNBSP in ain
+    assert all(len(v.split(",")[1]) == 2 for v in shown(departements, "Sites-années"))
+    hosted = sites.table.frame["Hébergé par l'État"].to_list()
+    assert shown(sites, "Hébergé par l'État") == ["oui" if h else "non" for h in hosted] and True in hosted
+    assert shown(operations, "Engagé (k€)")[0] == f"10{NNBSP}000,0"
+    assert "Payé (k€)" in operations.table.display.columns
+    total = envelope.table.frame["Enveloppe (€)"].sum()
+    assert envelope.tiles[0].help == f"Conventions signées sur l'enveloppe de {formats.millions_euros(total, 0)}."

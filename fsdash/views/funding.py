@@ -20,7 +20,6 @@ from fsdash.circulaire import (
     BDT_ENVELOPE,
     BDT_ENVELOPE_LINES,
     FLAT_FUNDING_PER_SITE_YEAR,
-    LA_POSTE_INTEROPERATOR_SHARE,
     MSAP_ARREARS_2018,
 )
 from fsdash.metrics import funding
@@ -58,14 +57,13 @@ FLAT_RATE_INTRO = Section(
     "forfait",
     "Forfait par structure",
     heading="header",
-    intro=f"« Forfaitiser le financement de chaque structure à hauteur de "
-    f"{formats.number(FLAT_FUNDING_PER_SITE_YEAR.value)} euros par an » ({FLAT_FUNDING_PER_SITE_YEAR.source}) : "
-    "pour les structures portées par des collectivités et des associations, le forfait est réparti entre le FNADT "
-    f"(programme 112) et le fonds inter-opérateurs ; pour les structures postales, "
-    f"{formats.euros(LA_POSTE_INTEROPERATOR_SHARE.value)} viennent du fonds inter-opérateurs et le reste du fonds "
-    "postal de péréquation territoriale ; une structure hébergée dans une implantation de l'État reçoit un "
-    "forfait réduit du coût des prestations mutualisées. Les montants ci-dessous sont **dus selon ces règles** "
-    "(barème chargé, chaque site au prorata de ses jours d'ouverture dans l'année), pas des paiements constatés.",
+    intro=f"Chaque structure reçoit un forfait annuel ({FLAT_FUNDING_PER_SITE_YEAR.source} de la circulaire) : pour "
+    "les structures portées par des collectivités et des associations, il est réparti entre le FNADT "
+    "(programme 112) et le fonds inter-opérateurs ; pour les structures postales, entre le fonds "
+    "inter-opérateurs et le fonds postal de péréquation territoriale ; une structure hébergée dans une "
+    "implantation de l'État reçoit un forfait réduit du coût des prestations mutualisées. Les montants de "
+    "l'année choisie sont ceux du barème chargé, ci-dessous ; les montants dus sont calculés **selon ces règles** "
+    "(chaque site au prorata de ses jours d'ouverture dans l'année), ce ne sont pas des paiements constatés.",
 )
 ENVELOPE_INTRO = Section(
     "enveloppe",
@@ -119,8 +117,12 @@ def _columns(frame: pl.DataFrame) -> tuple[Column, ...]:
     for name in frame.columns:
         if name.endswith("(€)"):
             kinds.append(Column(name, "euros"))
+        elif name.endswith("(k€)"):
+            kinds.append(Column(name, "decimal", 1))
         elif name == "Année":
             kinds.append(Column(name, "text"))
+        elif name == "Sites-années":
+            kinds.append(Column(name, "decimal", 2))
     return tuple(kinds)
 
 
@@ -382,6 +384,49 @@ def rates_table(wh) -> Section:
     )
 
 
+def _amounts(values: list[int], what: str = "selon le porteur") -> str:
+    """« 40 000 € », or « de 35 000 € à 40 000 € selon le porteur » when the carriers' rates differ."""
+    if len(values) == 1:
+        return formats.euros(values[0])
+    return f"de {formats.euros(min(values))} à {formats.euros(max(values))} {what}"
+
+
+def _distinct(frame: pl.DataFrame, column: str) -> list[int]:
+    return sorted(frame[column].drop_nulls().unique().to_list())
+
+
+@cached(maxsize=32, kind="section")
+def flat_rate_rules(wh, year: int) -> Section:
+    """The flat rate of the chosen year as the rates table sets it — the figures the amounts below
+    are computed from, so the page never names a rate (the circular's 30 000 €) that its own tables
+    contradict. The circular's amount is recalled when the year's differs."""
+    rates = funding.funding_rates(wh).filter(pl.col("annee") == year)
+    if rates.is_empty():
+        return Section("forfait-bareme-annee", heading="none", intro=f"Aucun barème chargé pour {year}.")
+    amounts = _distinct(rates, "montant_forfait")
+    circular = int(FLAT_FUNDING_PER_SITE_YEAR.value)
+    text = f"**Barème {year}** : forfait de {_amounts(amounts)} par structure et par an"
+    if amounts != [circular]:
+        text += f" (la circulaire fixait {formats.euros(circular)} à l'origine, {FLAT_FUNDING_PER_SITE_YEAR.source})"
+    postal = rates.filter(pl.col("porteur") == "LA_POSTE")
+    if not postal.is_empty():
+        text += (
+            f" ; structures postales : {_amounts(_distinct(postal, 'part_fonds_interoperateurs'), 'selon le cas')} "
+            f"du fonds inter-opérateurs, {_amounts(_distinct(postal, 'part_fonds_postal'), 'selon le cas')} "
+            "du fonds postal"
+        )
+    reductions = [v for v in _distinct(rates, "abattement_heberge_etat") if v]
+    if reductions:
+        text += f" ; abattement pour un hébergement par l'État : {_amounts(reductions)}"
+    return Section(
+        "forfait-bareme-annee",
+        heading="none",
+        intro=text + ".",
+        source="barème des forfaits (table forfaits)",
+        demo=is_demo(wh),
+    )
+
+
 # --- the Banque des Territoires envelope ------------------------------------------------------------
 
 
@@ -434,7 +479,7 @@ def envelope(wh, as_of: dt.date | None) -> Section:
             Tile(
                 "Engagé",
                 formats.millions_euros(total["engage"], 2),
-                help="Conventions signées sur l'enveloppe de 30 M€.",
+                help=f"Conventions signées sur l'enveloppe de {formats.millions_euros(total['enveloppe'], 0)}.",
                 caption=f"{formats.percent(total['engage'] / total['enveloppe'], 1)} de l'enveloppe",
             ),
             Tile(
@@ -483,7 +528,7 @@ def envelope_timeline(wh) -> Section:
         title,
         chart=chart_spec(charts.envelope_progress(funding.envelope_timeline(wh), LINE_LABELS)),
         chart_alt="Courbes en escalier de la part engagée et de la part payée de chaque ligne de l'enveloppe.",
-        table=Table(table, (Column("Date", "date"),)),
+        table=Table(table, (*_columns(table), Column("Date", "date"))),
         definitions=definitions(ENVELOPE_CODES),
         source=ENVELOPE_SOURCE,
         data_date=_envelope_date(wh),
