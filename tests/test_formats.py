@@ -253,3 +253,27 @@ def test_date_expressions_agree_with_babel_on_random_days():
 )
 def test_plural_agrees_the_french_way(count, words, text):
     assert formats.plural(count, *words) == text
+
+
+def test_integer_expr_writes_what_number_expr_writes():
+    rng = random.Random(42)
+    ints = [*_random_ints(rng, 2000), 0, -1, 2**63 - 1, -(2**63), None]
+    for dtype, low, high in (
+        (pl.Int64, -(2**63), 2**63 - 1),
+        (pl.Int32, -(2**31), 2**31 - 1),
+        (pl.UInt32, 0, 2**32 - 1),
+    ):
+        values = [v for v in ints if v is None or low <= v <= high]
+        frame = _column(values, dtype)
+        got = frame.select(formats.integer_expr("v"))["v"].to_list()
+        assert got == [_scalar(formats.number, v, 0) for v in values], dtype
+    frame = _column([1234, None, -40000], pl.Int64)
+    assert frame.select(formats.integer_expr("v", "€"))["v"].to_list() == [
+        f"1{NNBSP}234{NBSP}€",
+        "–",
+        f"-40{NNBSP}000{NBSP}€",
+    ]
+    assert (
+        frame.select(formats.integer_expr("v", "€"))["v"].to_list()
+        == frame.select(formats.euros_expr("v"))["v"].to_list()
+    )

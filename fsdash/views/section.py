@@ -75,7 +75,8 @@ class Table:
         """The table as the screen shows it: numbers written in French (``1 234,5``, ``12,5 %``,
         ``40 000 €``) with one number of decimals per column, ``–`` for a missing value, ``oui``/``non``;
         dates stay dates. Computed once per table (sections are cached), natively."""
-        return self.frame.select([_shown(c).alias(c.name) for c in self.described()])
+        schema = self.frame.schema
+        return self.frame.select([_shown(c, schema[c.name]).alias(c.name) for c in self.described()])
 
 
 def code_labels(column: str, dimension: str) -> pl.Expr:
@@ -87,12 +88,15 @@ def code_labels(column: str, dimension: str) -> pl.Expr:
     return pl.col(column).replace_strict(mapping, default=pl.col(column), return_dtype=pl.String)
 
 
-def _shown(column: Column) -> pl.Expr:
+def _shown(column: Column, dtype: pl.DataType) -> pl.Expr:
     """How one column reads on screen. Every branch is renamed after the column by the caller: a
-    ``when`` chain starting with a literal would otherwise be called ``literal``."""
+    ``when`` chain starting with a literal would otherwise be called ``literal``. Integer columns
+    take the integer writer (same text, no parsing of the number's text)."""
     value = pl.col(column.name)
     if column.kind == "integer":
-        return formats.number_expr(value, 0)
+        return formats.integer_expr(value) if dtype.is_integer() else formats.number_expr(value, 0)
+    if column.kind == "euros" and dtype.is_integer():
+        return formats.integer_expr(value, "€")
     if column.kind == "decimal":
         return formats.number_expr(value, column.decimals)
     if column.kind == "percent":
