@@ -14,8 +14,12 @@ from test_funding import SITES as FUNDED_SITES
 from test_funding import SITES_HEADER as FUNDED_SITES_HEADER
 
 from fsdash import formats
+from fsdash.catalogue import load_catalogue
+from fsdash.filters import Filters
 from fsdash.formats import NBSP, NNBSP
+from fsdash.metrics import activity
 from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.views import attendance as attendance_views
 from fsdash.views import funding as fview
 from fsdash.views import network
 from fsdash.warehouse.store import reader
@@ -116,3 +120,36 @@ def test_funding_tables_read_french(fund_db):
     assert "Payé (k€)" in operations.table.display.columns
     total = envelope.table.frame["Enveloppe (€)"].sum()
     assert envelope.tiles[0].help == f"Conventions signées sur l'enveloppe de {formats.millions_euros(total, 0)}."
+
+
+# --- Fréquentation ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def activity_con(loaded_db):
+    with reader(loaded_db) as con:
+        yield con
+
+
+def _period(con) -> tuple:
+    quarters = activity.quarters(con)
+    return quarters[0], quarters[-1]
+
+
+def test_attendance_tables_read_french_with_fixed_decimals(activity_con):
+    con = activity_con
+    first, last = _period(con)
+    trend = attendance_views.trend(con, Filters(NATIONAL, first, last), "demandes")
+    assert all("," not in v for v in shown(trend, "Demandes") + shown(trend, "Heures d'ouverture"))
+    assert all(len(v.split(",")[1]) == 2 for v in shown(trend, "Demandes par heure d'ouverture") if v != "–")
+    assert all(len(v.split(",")[1]) == 1 for v in shown(trend, "Agents (ETP)") if v != "–")
+    assert trend.table.frame["Demandes"].dtype.is_integer()  # the download keeps numbers
+    sites = attendance_views.sites_map(con, NATIONAL, first, last, "demandes_par_etp")
+    assert all("," not in v for v in shown(sites, "Dem. / trim.") + shown(sites, "Dem. / ETP"))
+    assert all(v == "–" or len(v.split(",")[1]) == 2 for v in shown(sites, "Dem. / heure"))
+    context = attendance_views.ranked_sites(con, NATIONAL, first, last, "demandes_par_etp", 1)[0]
+    assert all(v == "–" or len(v.split(",")[1]) == 2 for v in shown(context, "ETP (moy.)"))
+    assert all("," not in v for v in shown(context, "Demandes / trim."))
+    formats_dim = load_catalogue().dimensions["format"]
+    assert set(shown(context, "Format")) <= {formats_dim.label_of(c) for c in formats_dim.codes}
+    assert "MULTISITES" not in shown(context, "Format") and "Multisites" in shown(context, "Format")

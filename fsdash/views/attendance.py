@@ -165,7 +165,7 @@ def trend(wh, filters: Filters, measure: str) -> Section:
         pl.col("demandes").alias("Demandes"),
         pl.col("sites_declarants").alias("Sites déclarants"),
         pl.col("agents_etp").round(1).alias("Agents (ETP)"),
-        pl.col("heures_ouverture").round(0).alias("Heures d'ouverture"),
+        pl.col("heures_ouverture").round(0).cast(pl.Int64).alias("Heures d'ouverture"),
         pl.col("demandes_par_site").round(1).alias("Demandes par site"),
         pl.col("demandes_par_etp").round(1).alias("Demandes par ETP"),
         pl.col("demandes_par_heure").round(2).alias("Demandes par heure d'ouverture"),
@@ -198,7 +198,7 @@ def trend(wh, filters: Filters, measure: str) -> Section:
             )
         ),
         chart_alt=f"{title} par trimestre.",
-        table=Table(table),
+        table=Table(table, _trend_columns(table, title, decimals)),
         definitions=definitions(
             [
                 "activite.usagers_accueillis",
@@ -212,6 +212,25 @@ def trend(wh, filters: Filters, measure: str) -> Section:
         demo=is_demo(wh),
         notes=(note,) if note else (),
     )
+
+
+def _trend_columns(table: pl.DataFrame, title: str, decimals: int) -> tuple[Column, ...]:
+    """The quarterly table's decimals: counts whole, ETP and ratios as the chart shows them, the
+    comparison column like its measure."""
+    columns = [
+        Column("Usagers accueillis", "integer"),
+        Column("Demandes", "integer"),
+        Column("Sites déclarants", "integer"),
+        Column("Agents (ETP)", "decimal", 1),
+        Column("Heures d'ouverture", "integer"),
+        Column("Demandes par site", "decimal", 1),
+        Column("Demandes par ETP", "decimal", 1),
+        Column("Demandes par heure d'ouverture", "decimal", 2),
+    ]
+    compared = f"{title} — comparaison"
+    if compared in table.columns:
+        columns.append(Column(compared, "integer" if decimals == 0 else "decimal", decimals))
+    return tuple(columns)
 
 
 @cached(maxsize=64, kind="section")
@@ -234,7 +253,13 @@ def seasonality(wh, scope: Scope, first: dt.date, last: dt.date) -> Section | No
                 pl.col("trimestre").alias("Trimestre"),
                 pl.col("demandes_par_site").round(1).alias("Demandes par site"),
                 pl.col("indice").round(1).alias("Indice (moyenne de l'année = 100)"),
-            )
+            ),
+            (
+                Column("Année", "text"),
+                Column("Trimestre", "text"),
+                Column("Demandes par site", "decimal", 1),
+                Column("Indice (moyenne de l'année = 100)", "decimal", 1),
+            ),
         ),
         source=FEED_SOURCE,
         data_date=feed_date(wh),
@@ -271,7 +296,13 @@ def official_acts(wh, scope: Scope) -> Section:
                 pl.col("value").alias("Actes (officiel)"),
                 pl.col("initial").alias("Valeur initiale (officiel)"),
                 pl.col("target").alias("Objectif (officiel)"),
-            )
+            ),
+            (
+                Column("Mois", "date"),
+                Column("Actes (officiel)", "integer"),
+                Column("Valeur initiale (officiel)", "integer"),
+                Column("Objectif (officiel)", "integer"),
+            ),
         ),
         definitions=definitions(["activite.demandes"]),
         source="série officielle : baromètre des résultats de l'action publique (DITP, IND-323 « nombre d'actes "
@@ -356,7 +387,8 @@ def load_distribution(wh, scope: Scope, first: dt.date, last: dt.date, load: str
         else None,
         chart_alt=f"Histogramme des sites selon {_lower_first(LOAD_MEASURES[load])}.",
         table=Table(
-            hist.select(pl.col("debut").alias("De"), pl.col("fin").alias("À moins de"), pl.col("sites").alias("Sites"))
+            hist.select(pl.col("debut").alias("De"), pl.col("fin").alias("À moins de"), pl.col("sites").alias("Sites")),
+            (Column("De", "decimal", decimals), Column("À moins de", "decimal", decimals), Column("Sites", "integer")),
         ),
         definitions=definitions(LOAD_INDICATORS),
         source=FEED_SOURCE,
@@ -381,7 +413,14 @@ def _context_table(frame: pl.DataFrame, load: str) -> Table:
             pl.col("agents_etp").round(2).alias("ETP (moy.)"),
             pl.col("heures_hebdo").round(1).alias("Heures / sem."),
             pl.col("trimestres").alias("Trim. déclarés"),
-        )
+        ),
+        (
+            Column(LOAD_MEASURES[load], "decimal", decimals or 1),
+            Column("Demandes / trim.", "integer"),
+            Column("ETP (moy.)", "decimal", 2),
+            Column("Heures / sem.", "decimal", 1),
+            Column("Trim. déclarés", "integer"),
+        ),
     )
 
 
@@ -504,7 +543,15 @@ def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Sec
         + (" ; le site choisi en rouge." if scope.level == "site" else ".")
         + " Fond : départements (aucun fond de carte extérieur).",
         deck=deck,
-        table=Table(table),
+        table=Table(
+            table,
+            (
+                Column("Dem. / trim.", "integer"),
+                Column("Dem. / ETP", "integer"),
+                Column("Dem. / heure", "decimal", 2),
+                Column("Trim.", "integer"),
+            ),
+        ),
         table_in_expander=False,
         definitions=definitions(LOAD_INDICATORS),
         source=FEED_SOURCE,
