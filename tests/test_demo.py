@@ -253,3 +253,57 @@ def test_requests_per_year_beyond_the_calibration():
     assert cal.requests_per_year(2019) == 0
     assert cal.requests_per_year(2023) == cal.REQUESTS_PER_YEAR[2023]
     assert cal.requests_per_year(2031) == cal.REQUESTS_PER_YEAR[max(cal.REQUESTS_PER_YEAR)]
+
+
+# --- issue 9: a demo that differs as the real network does ------------------------------------------
+
+
+def on_the_spot_by(con, column: str) -> dict[str, float]:
+    return dict(
+        con.sql(f"""SELECT {column}, sum(d.nb_demandes) FILTER (WHERE d.issue = 'REPONDU_SUR_PLACE')
+                           / sum(d.nb_demandes)
+                    FROM demandes_detail d JOIN sites s USING (site_id)
+                    WHERE d.is_current GROUP BY ALL""").fetchall()
+    )
+
+
+def test_partners_answer_on_the_spot_differently(demo_db):
+    """Titles and taxes are answered at the counter far more than pensions (no more 82 % for everyone)."""
+    with reader(demo_db) as con:
+        shares = on_the_spot_by(con, "d.partenaire")
+    assert max(shares.values()) - min(shares.values()) > 0.30
+    assert shares["ANTS"] > shares["CNAV"] + 0.2 and shares["DGFIP"] > shares["CNAV"] + 0.2
+
+
+def test_departements_differ_in_outcomes_activity_satisfaction_and_punctuality(demo_db):
+    import numpy as np
+
+    with reader(demo_db) as con:
+        on_spot = np.array(list(on_the_spot_by(con, "s.departement").values()))
+        per_site = np.array(
+            con.sql("""SELECT sum(a.demandes) / count(DISTINCT a.site_id) FROM activite a JOIN sites s USING (site_id)
+                       WHERE a.is_current AND year(a.periode) = 2024 GROUP BY s.departement""").fetchall()
+        )[:, 0]
+        kiosk = np.array(
+            con.sql("""SELECT sum(reponses_tres_satisfait + reponses_satisfait) / sum(reponses_tres_satisfait
+                              + reponses_satisfait + reponses_peu_satisfait + reponses_pas_satisfait)
+                       FROM satisfaction_borne b JOIN sites s USING (site_id)
+                       WHERE b.is_current GROUP BY s.departement HAVING count(DISTINCT site_id) >= 3""").fetchall()
+        )[:, 0]
+        late = np.array(
+            con.sql("""SELECT avg(CASE WHEN b.file_name NOT LIKE 'demo-' || year(a.periode) || '-T'
+                                      || quarter(a.periode) || '-%' THEN 1 ELSE 0 END)
+                       FROM activite a JOIN batches b USING (batch_id) JOIN sites s USING (site_id)
+                       WHERE a.revision = 1 GROUP BY s.departement HAVING count(*) > 300""").fetchall()
+        )[:, 0]
+    assert np.percentile(on_spot, 90) - np.percentile(on_spot, 10) > 0.08  # points, not one point
+    assert np.percentile(per_site, 90) > 1.6 * np.percentile(per_site, 10)  # IND-323: CV ≈ 0.3
+    assert 0.015 < kiosk.std() < 0.04 and kiosk.max() - kiosk.min() > 0.06  # IND-246: 2.5 points
+    assert np.percentile(late, 90) > 2 * np.percentile(late, 10)
+
+
+def test_demo_site_names_are_french(demo_db):
+    with reader(demo_db) as con:
+        names = [n for (n,) in con.sql("SELECT nom FROM sites").fetchall()]
+    assert not [n for n in names if " de Le " in n or " de Les " in n or " de A" in n or " de É" in n]
+    assert any(" d'" in n for n in names) and any(" du " in n for n in names)

@@ -51,7 +51,10 @@ def parse_quarter(text: str) -> tuple[int, int]:
     return int(match.group(4)), int(match.group(3))
 
 
-def _split(rng: np.random.Generator, frame: pl.DataFrame, share: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _split(
+    rng: np.random.Generator, frame: pl.DataFrame, share: float | np.ndarray
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept, taken): each row taken with probability ``share`` (one number, or one per row)."""
     mask = pl.Series(rng.random(frame.height) < share)
     return frame.filter(~mask), frame.filter(mask)
 
@@ -80,8 +83,10 @@ def _quarter_files(
     act = feed.activity(rng, profile, year, quarter, scale)
     if act.is_empty():  # before the network's first labels: no site open, nothing to send
         return [], carry
-    act, _missing = _split(rng, act, cal.SHARE_MISSING_REPORTS)
-    on_time, late = _split(rng, act, cal.SHARE_LATE_LAST_QUARTER if is_last else cal.SHARE_LATE_REPORTS)
+    # punctuality differs by département (``SiteProfile.lateness``): missing and late reports too
+    act, _missing = _split(rng, act, profile.report_shares(act["site_id"], cal.SHARE_MISSING_REPORTS))
+    late_share = cal.SHARE_LATE_LAST_QUARTER if is_last else cal.SHARE_LATE_REPORTS
+    on_time, late = _split(rng, act, profile.report_shares(act["site_id"], late_share))
     reported = pl.concat([carry.get("activite", on_time.clear()), on_time])
     sent = reported
     corrections = carry.get("corrections")

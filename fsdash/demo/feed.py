@@ -17,6 +17,7 @@ import polars as pl
 from fsdash.catalogue import load_catalogue
 from fsdash.demo import calibration as cal
 from fsdash.demo.network import opening_hours
+from fsdash.demo.territory import draw_territories
 from fsdash.periods import quarter_end, quarter_start
 
 MOBILE_FORMATS = ("BUS", "ITINERANT")
@@ -29,13 +30,16 @@ class SiteProfile:
     sites: pl.DataFrame
     size: np.ndarray
     partner_p: np.ndarray  # sites × pairs
-    outcome_p: np.ndarray  # sites × outcomes
+    outcome_p: np.ndarray  # sites × partners × outcomes
+    channel_p: np.ndarray  # sites × partners × channels
     agents: np.ndarray
     hours: np.ndarray
     days: np.ndarray
     kiosk: np.ndarray
-    satisfaction: np.ndarray
+    satisfaction: np.ndarray  # with the département's shift (the default demo)
+    satisfaction_base: np.ndarray  # without it (``demo --official`` moves sites to the official rates)
     survey_shift: np.ndarray
+    lateness: np.ndarray  # multiplier of the late and missing report shares
 
     def index_of(self, site_ids: pl.Series) -> np.ndarray:
         """Row positions of the given sites in the profile arrays."""
@@ -45,6 +49,14 @@ class SiteProfile:
             .join(positions, on="site_id", how="left", maintain_order="left")["i"]
             .to_numpy()
         )
+
+    def report_shares(self, site_ids: pl.Series, share: float) -> np.ndarray:
+        """Each row's chance of a late (or missing) report: the national share × its département's lateness."""
+        return np.clip(share * self.lateness[self.index_of(site_ids)], 0.0, 0.5)
+
+
+#: Partners in the order of the profile arrays' partner axis.
+PARTNERS = list(cal.PARTNER_SHARES)
 
 
 def pairs() -> list[tuple[str, str, float]]:
@@ -56,8 +68,80 @@ def pairs() -> list[tuple[str, str, float]]:
     ]
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _centre(logits: np.ndarray, weights: np.ndarray, target: float) -> np.ndarray:
+    """``logits`` shifted by one constant so that their weighted mean probability is ``target``.
+
+    Why: département and site shifts on the logit scale do not average out on the probability
+    scale; one common shift (found by bisection, the mean being monotonic in it) keeps the
+    national figure on its calibration whatever the spread.
+    """
+    low, high = -10.0, 10.0
+    total = weights.sum()
+    for _ in range(60):
+        mid = (low + high) / 2
+        if (weights * _sigmoid(logits + mid)).sum() / total < target:
+            low = mid
+        else:
+            high = mid
+    return logits + (low + high) / 2
+
+
+def _partner_mix(rng: np.random.Generator, size: np.ndarray, tilt: np.ndarray) -> np.ndarray:
+    """Sites × pairs shares: a Dirichlet draw around the national shares, tilted by the département.
+
+    The partner columns are then rescaled (a few rounds of proportional fitting) so that the
+    size-weighted national partner shares stay ``PARTNER_SHARES``.
+    """
+    pair_list = pairs()
+    partner_of = np.array([PARTNERS.index(p) for p, _, _ in pair_list])
+    shares = np.array([w for _, _, w in pair_list])
+    mix = rng.dirichlet(shares * 300, size=len(size)) * tilt[:, partner_of]
+    mix /= mix.sum(axis=1, keepdims=True)
+    target = np.array([cal.PARTNER_SHARES[p] for p in PARTNERS])
+    target = target / target.sum()
+    for _ in range(5):
+        national = np.bincount(partner_of, weights=size @ mix, minlength=len(PARTNERS)) / size.sum()
+        mix *= (target / national)[partner_of]
+        mix /= mix.sum(axis=1, keepdims=True)
+    return mix
+
+
+def _outcomes(rng: np.random.Generator, size: np.ndarray, partner_p: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Sites × partners × outcomes: each partner's on-the-spot share, moved by the site's département
+    (``shift``, logit) and a site draw, centred on the national share; the rest split by the partner's
+    referent share."""
+    base = np.array([cal.PARTNER_ON_THE_SPOT[p] for p in PARTNERS])
+    logits = (
+        np.log(base / (1 - base))[None, :]
+        + shift[:, None]
+        + rng.normal(0.0, cal.SITE_ON_THE_SPOT_SIGMA, (len(size), 1))
+    )
+    partner_of = np.array([PARTNERS.index(p) for p, _, _ in pairs()])
+    volume = np.stack([partner_p[:, partner_of == i].sum(axis=1) for i in range(len(PARTNERS))], axis=1)
+    on_spot = _sigmoid(_centre(logits, size[:, None] * volume, cal.OUTCOME_SHARES["REPONDU_SUR_PLACE"]))
+    referent = np.array([cal.PARTNER_REFERENT_SHARE[p] for p in PARTNERS])[None, :] * (1 - on_spot)
+    return np.stack([on_spot, referent, 1 - on_spot - referent], axis=2)
+
+
+def _channels(mobile: np.ndarray) -> np.ndarray:
+    """Sites × partners × channels: the site's mix (fixed or mobile) leaned by each partner's weights."""
+    channels = list(cal.CHANNEL_SHARES_FIXED)
+    site = np.where(mobile[:, None], list(cal.CHANNEL_SHARES_MOBILE.values()), list(cal.CHANNEL_SHARES_FIXED.values()))
+    lean = np.array([[cal.PARTNER_CHANNEL_WEIGHTS.get(p, {}).get(c, 1.0) for c in channels] for p in PARTNERS])
+    mix = site[:, None, :] * lean[None, :, :]
+    return mix / mix.sum(axis=2, keepdims=True)
+
+
 def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
+    """Every site's persistent traits, its département's among them (``territory``)."""
     n = sites.height
+    departements = sites["departement"].cast(pl.String).to_numpy().astype(str)
+    land = draw_territories(rng, sorted(set(departements)))
+    where = land.index_of(departements)
     mobile = sites["format"].is_in(MOBILE_FORMATS).to_numpy()
     antenna = (sites["type_site"] == "ANTENNE").to_numpy()
     poste = (sites["porteur"] == "LA_POSTE").to_numpy()
@@ -66,28 +150,34 @@ def draw_profiles(rng: np.random.Generator, sites: pl.DataFrame) -> SiteProfile:
         * np.where(mobile, 0.6, 1.0)
         * np.where(antenna, 0.4, 1.0)
         * np.where(poste, 0.75, 1.0)
+        * land.activity[where]
     )
-    shares = np.array([w for _, _, w in pairs()])
-    partner_p = rng.dirichlet(shares * 300, size=n)
-    outcome_p = rng.dirichlet(np.array(list(cal.OUTCOME_SHARES.values())) * 120, size=n)
+    partner_p = _partner_mix(rng, size, land.partner_tilt[where])
+    outcome_p = _outcomes(rng, size, partner_p, land.on_the_spot_shift[where])
     drawn_hours, drawn_days = opening_hours(rng, n)
     hours = sites["heures_ouverture_hebdo"].fill_null(pl.Series(drawn_hours)).to_numpy()
     days = sites["jours_ouverture_hebdo"].fill_null(pl.Series(drawn_days)).to_numpy()
     agents = np.clip(rng.poisson(2.3, n), 1, 6) + np.where(rng.random(n) < 0.9, 1, 0)
     kiosk = np.zeros(n, dtype=bool)
     kiosk[rng.choice(n, size=min(cal.KIOSK_SITES, n), replace=False)] = True
-    satisfaction = rng.beta(cal.KIOSK_SATISFACTION * 80, (1 - cal.KIOSK_SATISFACTION) * 80, n)
+    base = rng.beta(cal.KIOSK_SATISFACTION * 80, (1 - cal.KIOSK_SATISFACTION) * 80, n)
+    shift = land.satisfaction_shift[where]
+    answers = np.clip(size, 0.3, 3) * kiosk
+    satisfaction = _sigmoid(_centre(_logit(base) + shift, answers, cal.KIOSK_SATISFACTION))
     return SiteProfile(
         sites,
         size,
         partner_p,
         outcome_p,
+        _channels(mobile),
         agents,
         hours.astype(float),
         days,
         kiosk,
         satisfaction,
-        rng.normal(0, 0.04, n),
+        base,
+        rng.normal(0, 0.04, n) + 0.1 * (shift - shift.mean()),
+        land.lateness[where],
     )
 
 
@@ -165,12 +255,15 @@ def activity(
     frac = active_fraction(profile.sites, year, quarter)
     idx = np.flatnonzero(frac > 0)
     per_site = np.broadcast_to(np.asarray(scale, dtype=float), profile.size.shape)
+    missing = np.clip(cal.SHARE_MISSING_REPORTS * profile.lateness[idx], 0.0, 0.5)
     mean = (
         profile.size[idx]
         * frac[idx]
         * ramp(profile.sites, year, quarter)[idx]
         * cal.SEASONALITY[quarter]
         * per_site[idx]
+        * (1 - cal.SHARE_MISSING_REPORTS)
+        / (1 - missing)  # a département that reports less often keeps its expected reported volume
     )
     demandes = rng.poisson(mean)
     m = len(idx)
@@ -238,26 +331,27 @@ def request_detail(
     totals = act["demandes"].to_numpy()
     pair_p = _full_grain_pairs(profile.partner_p[rows_idx]) if full_grain else profile.partner_p[rows_idx]
     pair_counts = rng.multinomial(totals, pair_p)  # rows × pairs
-    mobile = profile.sites["format"].is_in(MOBILE_FORMATS).to_numpy()[rows_idx]
-    channels = list(cal.CHANNEL_SHARES_FIXED)
-    ch_p = np.where(mobile[:, None], list(cal.CHANNEL_SHARES_MOBILE.values()), list(cal.CHANNEL_SHARES_FIXED.values()))
-    if full_grain:
-        ch_p = (1 - cal.FULL_GRAIN_CHANNEL_SPREAD) * ch_p + cal.FULL_GRAIN_CHANNEL_SPREAD / len(channels)
-    co_p = (ch_p[:, :, None] * profile.outcome_p[rows_idx][:, None, :]).reshape(len(rows_idx), -1)
-    cells = rng.multinomial(pair_counts, co_p[:, None, :])  # rows × pairs × (channel·outcome)
-    r, p, k = np.nonzero(cells)
     pair_list = full_pairs() if full_grain else pairs()
+    partner_of = np.array([PARTNERS.index(x[0]) for x in pair_list])
+    ch_p = profile.channel_p[rows_idx]  # rows × partners × channels
+    if full_grain:
+        ch_p = (1 - cal.FULL_GRAIN_CHANNEL_SPREAD) * ch_p + cal.FULL_GRAIN_CHANNEL_SPREAD / ch_p.shape[2]
+    co_p = ch_p[:, :, :, None] * profile.outcome_p[rows_idx][:, :, None, :]  # rows × partners × ch × outcomes
+    co_p = co_p.reshape(len(rows_idx), len(PARTNERS), -1)[:, partner_of, :]  # rows × pairs × (channel·outcome)
+    cells = rng.multinomial(pair_counts, co_p)  # rows × pairs × (channel·outcome)
+    r, p, k = np.nonzero(cells)
+    channels = list(cal.CHANNEL_SHARES_FIXED)
     outcomes = list(cal.OUTCOME_SHARES)
     n_out = len(outcomes)
     return pl.DataFrame(
         {
-            "site_id": act["site_id"].to_numpy()[r],
+            "site_id": pl.Series(act["site_id"]).gather(r),
             "annee": act["annee"].to_numpy()[r],
             "trimestre": act["trimestre"].to_numpy()[r],
-            "partenaire": np.array([x[0] for x in pair_list])[p],
-            "situation": np.array([x[1] for x in pair_list])[p],
-            "canal": np.array(channels)[k // n_out],
-            "issue": np.array(outcomes)[k % n_out],
+            "partenaire": pl.Series([x[0] for x in pair_list]).gather(p),
+            "situation": pl.Series([x[1] for x in pair_list]).gather(p),
+            "canal": pl.Series(channels).gather(k // n_out),
+            "issue": pl.Series(outcomes).gather(k % n_out),
             "nb_demandes": cells[r, p, k],
         }
     )
@@ -281,7 +375,8 @@ def kiosk_answers(
     idx, sub = idx[keep], act.filter(pl.Series(keep))
     answers = rng.poisson(cal.KIOSK_ANSWERS_PER_QUARTER * np.clip(profile.size[idx], 0.3, 3))
     probability = profile.satisfaction[idx]
-    if targets is not None:
+    if targets is not None:  # the official rates replace the département's own shift
+        probability = profile.satisfaction_base[idx]
         rate = _row_targets(profile, sub, targets)
         shift = np.where(np.isnan(rate), 0.0, _logit(np.nan_to_num(rate, nan=0.5)) - _logit(cal.KIOSK_SATISFACTION))
         probability = 1 / (1 + np.exp(-(_logit(probability) + shift)))
