@@ -19,7 +19,7 @@ from fsdash.catalogue import load_catalogue
 from fsdash.filters import COMPARISONS, Filters, parse_quarter_code
 from fsdash.metrics import activity
 from fsdash.metrics.scope import LEVEL_LABELS, LEVELS, Directory, Resolution, carrier_labels, directory, resolve_scope
-from fsdash.views.common import is_demo, period_text
+from fsdash.views.common import ignored_filters_text, is_demo, period_text
 from fsdash.views.section import Section, Table
 from fsdash.warehouse.store import Reader, current_reader, default_db_path
 
@@ -238,10 +238,19 @@ def filter_bar(wh: Reader) -> Filters:
 # --- page furniture --------------------------------------------------------------------------------
 
 
-def header(title: str, filters: Filters, *, scope: bool = True, period: bool = True, feed: bool = False) -> None:
-    """Title, the scope (and period) in words, the demo flag and anything the link asked that
-    could not be shown. A page of the quarterly feed stops with a clear message when the
-    warehouse holds no activity yet."""
+def header(
+    title: str,
+    filters: Filters,
+    *,
+    scope: bool = True,
+    period: bool = True,
+    feed: bool = False,
+    ignores: dict[str, str] | None = None,
+) -> None:
+    """Title, the scope (and period) in words, the filters of the bar the page does not honour and
+    why (``ignores``: filter -> reason), the demo flag and anything the link asked that could not be
+    shown. A page of the quarterly feed stops with a clear message when the warehouse holds no
+    activity yet."""
     wh = warehouse()
     st.title(title)
     if scope:
@@ -249,6 +258,8 @@ def header(title: str, filters: Filters, *, scope: bool = True, period: bool = T
         if period and filters.first is not None:
             words += f" — {period_text(filters.first, filters.last)}"
         st.caption(words)
+    if note := ignored_filters_text(ignores or {}):
+        st.caption(note)
     for problem in st.session_state.get("scope_problems", ()):
         st.warning(problem, icon=":material/link_off:")
     if is_demo(wh):

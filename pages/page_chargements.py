@@ -12,7 +12,16 @@ from fsdash.views import quality
 
 wh, filters = ui.context()
 scope, today = filters.scope, dt.date.today()
-ui.header("Chargements et qualité des données", filters, period=False)
+ui.header(
+    "Chargements et qualité des données",
+    filters,
+    period=False,
+    ignores={
+        "périmètre, format et porteur": "seuls la qualité du référentiel et le rapprochement suivent le "
+        "périmètre ; les lots chargés, les rejets et la quarantaine sont ceux de tout l'entrepôt",
+        "période et comparaison": "le référentiel est contrôlé à la date du jour, les lots tels que chargés",
+    },
+)
 st.caption(
     "Chaque fichier chargé est conservé dans l'entrepôt avec son empreinte SHA-256 ; "
     "chaque ligne rejetée est gardée en quarantaine avec la règle en cause."

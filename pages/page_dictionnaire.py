@@ -26,7 +26,12 @@ def static(section: Section, heading=st.subheader) -> None:
 
 wh, filters = ui.context()
 catalogue = load_catalogue()
-ui.header("Dictionnaire des indicateurs", filters, scope=False)
+ui.header(
+    "Dictionnaire des indicateurs",
+    filters,
+    scope=False,
+    ignores={"tous les filtres": "le catalogue des indicateurs est le même pour tous les périmètres et périodes"},
+)
 st.caption(
     f"Catalogue version {catalogue.version} — source unique : schemas/catalogue.yaml. La validation des "
     "fichiers, les tables de l'entrepôt, les modèles à remplir et ce dictionnaire en sont tous tirés."

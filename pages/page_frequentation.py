@@ -9,7 +9,16 @@ from fsdash import ui
 from fsdash.views import attendance as views
 
 wh, filters = ui.context()
-ui.header("Fréquentation", filters, feed=True)
+ui.header(
+    "Fréquentation",
+    filters,
+    feed=True,
+    ignores={
+        "comparaison": "seuls les chiffres clés et l'évolution sont comparés",
+        "format et porteur": "sauf les actes mensuels officiels, publiés par territoire pour tous les sites",
+        "période": "sauf les actes mensuels officiels, montrés sur toute leur série",
+    },
+)
 scope, first, last = filters.scope, filters.first, filters.last
 
 summary = views.summary(wh, filters)

@@ -12,7 +12,17 @@ from fsdash.views import network
 
 wh, filters = ui.context()
 scope, today = filters.scope, dt.date.today()
-ui.header("Trajectoire et maillage", filters, period=False)
+ui.header(
+    "Trajectoire et maillage",
+    filters,
+    period=False,
+    ignores={
+        "période": "le réseau se mesure à une date — mois par mois pour la trajectoire, à la date choisie pour le "
+        "maillage —, pas par trimestre",
+        "comparaison": "la trajectoire se lit face aux objectifs de la circulaire et à la série officielle",
+        "format et porteur": "sauf la trajectoire : le maillage compte tous les sites du territoire",
+    },
+)
 
 ui.render(network.trajectory(wh, scope, today))
 breakdown = st.radio(

@@ -11,7 +11,12 @@ from fsdash.metrics.reasons import SMALL_COUNT
 from fsdash.views import reasons as views
 
 wh, filters = ui.context()
-ui.header("Motifs de contact", filters, feed=True)
+ui.header(
+    "Motifs de contact",
+    filters,
+    feed=True,
+    ignores={"comparaison": "seuls la suite donnée, les partenaires et les canaux sont comparés"},
+)
 scope, first, last = filters.scope, filters.first, filters.last
 
 outcomes = views.outcomes(wh, filters)

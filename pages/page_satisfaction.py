@@ -10,12 +10,23 @@ from fsdash.views import satisfaction as view
 
 wh, filters = ui.context()
 scope, first, last = filters.scope, filters.first, filters.last
-ui.header("Satisfaction des usagers", filters)
+ui.header(
+    "Satisfaction des usagers",
+    filters,
+    ignores={
+        "période": "l'enquête annuelle suit l'année choisie plus bas ; le taux officiel IND-246 est celui de sa "
+        "dernière période publiée",
+        "comparaison": "seules les bornes sont comparées",
+        "format et porteur": "sauf le taux officiel IND-246, publié par territoire pour tous les sites",
+    },
+)
 ui.render(view.INTRO)
 
 years, default_year = view.year_choice(wh, scope, last)
 if not years:
     ui.render(view.NOTHING_LOADED)
+    if (official := view.official_rate(wh, scope)) is not None:
+        ui.render(official)
     st.stop()
 
 

@@ -73,3 +73,10 @@ def test_an_unresolved_site_cannot_name_its_territory(con):
 def test_equality_and_cache_keys_ignore_what_the_resolver_fills(con):
     resolved = resolve(con, Scope("departement", "01"))
     assert resolved == Scope("departement", "01") and hash(resolved) == hash(Scope("departement", "01"))
+
+
+def test_a_region_is_named_a_departement_numbered(con):
+    d = directory(con)
+    assert d.area_label("region", "94") == "Corse"
+    assert d.area_label("departement", "2A") == "2A — Corse-du-Sud"
+    assert resolve_scope(d, "region", "94").scope.title == "Région Corse"

@@ -55,6 +55,16 @@ def page_title(url_path: str) -> str:
     return route(url_path).title
 
 
+def ignored_filters_text(ignored: dict[str, str]) -> str | None:
+    """« Sans effet sur cette page : **période** (mesurée à une date) ; **comparaison** (…). » — the
+    filters of the shared bar a page does not honour, and why, so that a viewer never reads a figure
+    as filtered when it is not. ``ignored`` maps a filter's French name to the reason."""
+    if not ignored:
+        return None
+    parts = [f"**{name}** ({reason})" for name, reason in ignored.items()]
+    return "Filtres sans effet sur cette page : " + " ; ".join(parts) + "."
+
+
 def definitions(codes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """One line per indicator, from the catalogue: « **Libellé** : définition (source) »."""
     catalogue = load_catalogue()

@@ -56,6 +56,10 @@ SUB_LEVELS = {
 #: How a site without région reads (Saint-Martin, 978, belongs to none).
 NO_REGION = "Sans région"
 NO_DATA = "Aucune donnée pour ce filtre."
+OFFICIAL_NOT_LOADED = (
+    "Série officielle IND-246 non chargée dans cet entrepôt : chargez le fichier du baromètre "
+    "(ditp-ind-246-satisfaction.csv) avec python -m fsdash import-indicators."
+)
 FRAGILE_TEXT = f"fragile (moins de {MIN_ANSWERS} réponses)"
 
 INTRO = Section(
@@ -323,10 +327,13 @@ def kiosk_by_area(wh, scope: Scope, first: dt.date | None, last: dt.date | None,
 @cached(maxsize=64, kind="section")
 def official_rate(wh, scope: Scope) -> Section | None:
     """The DITP's kiosk rate (IND-246) of each département of the territory, its latest period, next to
-    fsdash's; None for a site, or a warehouse older than the official series."""
-    if scope.level == "site" or not official.has_official_series(wh):
+    fsdash's; None for a site. When the series is not loaded, says so and how to load it (« no value
+    for this scope » would read as if the DITP had published none)."""
+    if scope.level == "site":
         return None
     key, title = "satisfaction-officielle", "Taux officiel de satisfaction aux bornes (IND-246), par département"
+    if not official.official_summary(wh).get(SATISFACTION):
+        return empty_section(key, title, OFFICIAL_NOT_LOADED)
     reconciled = official.reconcile(wh, scope.territory(), SATISFACTION)
     if reconciled.is_empty():
         return empty_section(key, title, "Aucune valeur officielle de satisfaction pour ce périmètre.")
