@@ -229,6 +229,8 @@ def filter_bar(wh: Reader) -> Filters:
     first, last = _period_widget(wh, params)
     comparison = _comparison_widget(params)
     filters = Filters(scope, first, last, comparison)
+    if "scope_problems_view" not in st.session_state:
+        st.session_state["scope_problems_view"] = filters  # the fallback the link's problems describe
     wanted_params = filters.to_params()
     if {k: params.get(k) for k in set(params) | set(wanted_params)} != wanted_params:
         params.from_dict(wanted_params)
@@ -260,8 +262,9 @@ def header(
         st.caption(words)
     if note := ignored_filters_text(ignores or {}):
         st.caption(note)
-    for problem in st.session_state.get("scope_problems", ()):
-        st.warning(problem, icon=":material/link_off:")
+    if st.session_state.get("scope_problems_view") == filters:  # said until the viewer picks another view
+        for problem in st.session_state.get("scope_problems", ()):
+            st.warning(problem, icon=":material/link_off:")
     if is_demo(wh):
         st.warning(
             "**Données de démonstration** — chiffres synthétiques générés par fsdash "

@@ -99,3 +99,14 @@ def test_a_region_is_named_not_numbered(open_link):
     assert _shown(at) == "Région Corse"
     region = at.selectbox(key="scope_code_region")
     assert region.value == "94" and "Corse" in region.options and not any("94" in o for o in region.options)
+
+
+def test_the_warning_goes_once_the_viewer_picks_another_view(open_link):
+    at = open_link(perimetre="departement", code="999")
+    assert at.warning
+    at.switch_page("pages/page_frequentation.py").run()
+    assert any("Aucun département de code « 999 »" in w for w in _warnings(at))  # same view, other page
+    at.selectbox(key="scope_level").set_value("departement").run()
+    assert not at.exception
+    assert not [w for w in _warnings(at) if "la vue montre" in w]
+    assert _shown(at).startswith("Département ")
