@@ -114,6 +114,12 @@ def in_metropole(lat: str = "latitude", lon: str = "longitude") -> pl.Expr:
     return pl.col(lat).is_between(*METROPOLE["lat"]) & pl.col(lon).is_between(*METROPOLE["lon"])
 
 
+def _merc(lat: float) -> float:
+    """Web Mercator's y of a latitude (radians of the projected plane)."""
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
 def view_state(
     lats: Sequence[float],
     lons: Sequence[float],
@@ -123,7 +129,9 @@ def view_state(
     padding: float = 0.08,
     max_zoom: float = 11.0,
 ) -> pdk.ViewState:
-    """A view showing every point (Web Mercator maths), centred on their bounding box.
+    """A view showing every point (Web Mercator maths), centred on their bounding box, for a map of
+    ``width`` × ``height`` pixels. The zoom is rounded *down* (to the hundredth): rounding up could
+    crop the edge the padding was meant to keep.
 
     With no point, metropolitan France.
     """
@@ -132,25 +140,65 @@ def view_state(
         points = [(METROPOLE["lat"][0], METROPOLE["lon"][0]), (METROPOLE["lat"][1], METROPOLE["lon"][1])]
     lat_lo, lat_hi = min(p[0] for p in points), max(p[0] for p in points)
     lon_lo, lon_hi = min(p[1] for p in points), max(p[1] for p in points)
-
-    def merc(lat: float) -> float:
-        lat = max(min(lat, 85.0), -85.0)
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
     lon_span = max(lon_hi - lon_lo, 1e-6) * (1 + 2 * padding)
-    y_span = max(merc(lat_hi) - merc(lat_lo), 1e-6) * (1 + 2 * padding)
+    y_span = max(_merc(lat_hi) - _merc(lat_lo), 1e-6) * (1 + 2 * padding)
     # deck.gl's world is 512 px wide at zoom 0.
     zoom_x = math.log2(width * 360 / (512 * lon_span))
     zoom_y = math.log2(height * 2 * math.pi / (512 * y_span))
-    centre_y = (merc(lat_hi) + merc(lat_lo)) / 2
+    centre_y = (_merc(lat_hi) + _merc(lat_lo)) / 2
     centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
     return pdk.ViewState(
         latitude=round(centre_lat, 5),
         longitude=round((lon_lo + lon_hi) / 2, 5),
-        zoom=round(max(min(zoom_x, zoom_y, max_zoom), 0.0), 2),
+        zoom=math.floor(max(min(zoom_x, zoom_y, max_zoom), 0.0) * 100) / 100,
         pitch=0,
         bearing=0,
     )
+
+
+def visible_bounds(view: pdk.ViewState, width: int, height: int) -> tuple[float, float, float, float]:
+    """``(lat_lo, lat_hi, lon_lo, lon_hi)`` a view shows on a map of ``width`` × ``height`` pixels:
+    the inverse of :func:`view_state`'s maths, for tests and for checking a framing."""
+    scale = 512 * 2**view.zoom  # pixels for the whole world
+    half_lon = width / 2 * 360 / scale
+    half_y = height / 2 * 2 * math.pi / scale
+    centre_y = _merc(view.latitude)
+
+    def lat_of(y: float) -> float:
+        return math.degrees(2 * math.atan(math.exp(y)) - math.pi / 2)
+
+    return lat_of(centre_y - half_y), lat_of(centre_y + half_y), view.longitude - half_lon, view.longitude + half_lon
+
+
+@cache
+def departement_bounds(code: str) -> tuple[float, float, float, float]:
+    """``(lat_lo, lat_hi, lon_lo, lon_hi)`` of a département's bundled polygon (every ring)."""
+    feature = next(f for f in geography.departements_geojson()["features"] if f["properties"]["code"] == code)
+    geometry = feature["geometry"]
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    lons = [p[0] for polygon in polygons for ring in polygon for p in ring]
+    lats = [p[1] for polygon in polygons for ring in polygon for p in ring]
+    return min(lats), max(lats), min(lons), max(lons)
+
+
+def territory_view(
+    codes: Sequence[str],
+    lats: Sequence[float] = (),
+    lons: Sequence[float] = (),
+    *,
+    width: int = 800,
+    height: int = 520,
+    padding: float = 0.04,
+) -> pdk.ViewState:
+    """A view fitted to the départements' polygons (their bounding box, zoom for the map's pixel
+    size) and to any point given: a département's map shows the whole département — its coast,
+    its corners without a site — not only the box of its sites."""
+    corners_lat, corners_lon = list(lats), list(lons)
+    for code in codes:
+        lat_lo, lat_hi, lon_lo, lon_hi = departement_bounds(code)
+        corners_lat += [lat_lo, lat_hi]
+        corners_lon += [lon_lo, lon_hi]
+    return view_state(corners_lat, corners_lon, width=width, height=height, padding=padding)
 
 
 def _features(codes: Sequence[str] | None, source: dict | None = None) -> list[dict]:

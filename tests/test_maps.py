@@ -232,3 +232,44 @@ def test_radius_expr_makes_areas_proportional():
     assert got[2] == 2 and got[3] == 2 and got[5] == 2 and got[6] == 2  # nothing to show: still visible
     ints = pl.DataFrame({"v": [0, 0]}).select(maps.radius_expr("v"))["v"].to_list()
     assert ints == [1.5, 1.5]
+
+
+# --- a département's map shows the whole département --------------------------------------------------
+
+
+def _contains(outer: tuple, inner: tuple) -> bool:
+    (olat_lo, olat_hi, olon_lo, olon_hi), (ilat_lo, ilat_hi, ilon_lo, ilon_hi) = outer, inner
+    return olat_lo <= ilat_lo and ilat_hi <= olat_hi and olon_lo <= ilon_lo and ilon_hi <= olon_hi
+
+
+@pytest.mark.parametrize(
+    ("code", "sites"),
+    [
+        # Creuse: sites in the south-west (Aubusson, Felletin), none towards its north and east edges
+        ("23", ([45.96, 45.9], [2.17, 2.17])),
+        # Nord: sites around Lille and Valenciennes, none on Dunkerque's coast
+        ("59", ([50.63, 50.36], [3.06, 3.52])),
+    ],
+)
+@pytest.mark.parametrize(("width", "height"), [(540, 520), (800, 400), (300, 600)])
+def test_a_departement_map_contains_its_polygon(code, sites, width, height):
+    polygon = maps.departement_bounds(code)
+    view = maps.territory_view([code], *sites, width=width, height=height)
+    shown = maps.visible_bounds(view, width, height)
+    assert _contains(shown, polygon), (shown, polygon)
+    # … and is fitted to it, not to the whole country: the polygon fills most of one dimension
+    lat_lo, lat_hi, lon_lo, lon_hi = polygon
+    fill = max((lon_hi - lon_lo) / (shown[3] - shown[2]), (lat_hi - lat_lo) / (shown[1] - shown[0]))
+    assert fill > 0.8
+    # framing the sites alone (as before) cropped the polygon
+    assert not _contains(
+        maps.visible_bounds(maps.view_state(*sites, width=width, height=height), width, height), polygon
+    )
+
+
+def test_visible_bounds_inverts_view_state():
+    view = maps.view_state([45.0, 46.0], [2.0, 3.0], width=600, height=600, padding=0.0)
+    lat_lo, lat_hi, lon_lo, lon_hi = maps.visible_bounds(view, 600, 600)
+    assert lon_lo <= 2.0 and lon_hi >= 3.0 and lat_lo <= 45.0 and lat_hi >= 46.0
+    # no padding: the box fills the map in its tighter dimension (within the zoom's rounding)
+    assert 1.0 / (lon_hi - lon_lo) > 0.97 or (46.0 - 45.0) / (lat_hi - lat_lo) > 0.97

@@ -13,12 +13,12 @@ from test_funding import ARREARS, ARREARS_HEADER, ENVELOPE, ENVELOPE_HEADER, RAT
 from test_funding import SITES as FUNDED_SITES
 from test_funding import SITES_HEADER as FUNDED_SITES_HEADER
 
-from fsdash import formats
+from fsdash import formats, maps
 from fsdash.catalogue import load_catalogue
 from fsdash.filters import Filters
 from fsdash.formats import NBSP, NNBSP
 from fsdash.metrics import activity
-from fsdash.metrics.scope import NATIONAL, Scope
+from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.views import attendance as attendance_views
 from fsdash.views import funding as fview
 from fsdash.views import network
@@ -153,3 +153,13 @@ def test_attendance_tables_read_french_with_fixed_decimals(activity_con):
     formats_dim = load_catalogue().dimensions["format"]
     assert set(shown(context, "Format")) <= {formats_dim.label_of(c) for c in formats_dim.codes}
     assert "MULTISITES" not in shown(context, "Format") and "Multisites" in shown(context, "Format")
+
+
+def test_a_departement_s_sites_map_shows_the_whole_departement(activity_con):
+    con = activity_con
+    first, last = _period(con)
+    ain = resolve(con, Scope("departement", "01"))
+    deck = attendance_views.sites_map(con, ain, first, last, "demandes_par_etp").deck
+    shown_box = maps.visible_bounds(deck.initial_view_state, attendance_views.MAP_WIDTH, attendance_views.MAP_HEIGHT)
+    lat_lo, lat_hi, lon_lo, lon_hi = maps.departement_bounds("01")
+    assert shown_box[0] <= lat_lo and lat_hi <= shown_box[1] and shown_box[2] <= lon_lo and lon_hi <= shown_box[3]

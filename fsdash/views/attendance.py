@@ -495,6 +495,10 @@ def _map_frame(sites: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: The map's size on screen (beside its table): the view is fitted for it.
+MAP_WIDTH, MAP_HEIGHT = 540, 520
+
+
 @cached(maxsize=32, kind="section")
 def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Section:
     """The sites as circles sized by their requests per quarter, over the départements, and the full
@@ -513,11 +517,13 @@ def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Sec
             highlight=[scope.code] if scope.level == "site" else (),
         ),
     ]
-    deck = maps.deck(
-        layers,
-        maps.view_state(framing["latitude"].to_list(), framing["longitude"].to_list(), width=540, height=520),
-        tooltip=maps.tooltip("t_nom", TOOLTIP_LINES),
+    lats, lons = framing["latitude"].to_list(), framing["longitude"].to_list()
+    view = (
+        maps.view_state(lats, lons, width=MAP_WIDTH, height=MAP_HEIGHT)
+        if area.level == "national"
+        else maps.territory_view(area.departements, lats, lons, width=MAP_WIDTH, height=MAP_HEIGHT)
     )
+    deck = maps.deck(layers, view, tooltip=maps.tooltip("t_nom", TOOLTIP_LINES))
     notes = []
     if area.level == "national" and framing.height < located.height:
         notes.append(
@@ -558,7 +564,7 @@ def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Sec
         data_date=feed_date(wh),
         demo=is_demo(wh),
         notes=tuple(notes),
-        extra={"side_by_side": True, "height": 520},
+        extra={"side_by_side": True, "height": MAP_HEIGHT},
     )
 
 
