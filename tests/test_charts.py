@@ -521,3 +521,72 @@ def test_envelope_bars_texts():
         ("BUS", "Engagé", "Engagé : 0,00\u00a0M€ (–)"),
         ("BUS", "Payé", "Payé : 0,00\u00a0M€ (–)"),
     ]
+
+
+# --- readable at every scope: every mark labelled, integer ticks, no repeated percentage ----------------
+
+
+def _axes(spec: dict) -> list[dict]:
+    """Every axis definition of a spec (layers and encodings walked)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("axis"), dict):
+                found.append(node["axis"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return found
+
+
+SMALL_DEPARTEMENT_SITES = [
+    "France services de Saint-Maurice-la-Souterraine (DEMO02794)",
+    "France services de Saint-Maurice-la-Souterraine bis (DEMO02795)",
+    "France services La Poste de Saint-Priest-la-Feuille (DEMO01500)",
+    "France services de Aubusson (DEMO00183)",
+    "France services de Felletin (DEMO00883)",
+]
+
+
+def test_rate_by_area_labels_every_site_in_full_with_its_rate():
+    spec = charts.spec(satisfaction.rate_by_area(_rates("zone", SMALL_DEPARTEMENT_SITES), "zone", "Satisfaits"))
+    y_axes = [layer["encoding"]["y"] for layer in spec["layer"] if "y" in layer["encoding"]]
+    for y in y_axes:
+        assert y["axis"]["labelLimit"] == 0 and y["axis"]["labelOverlap"] is False  # nothing cut, nothing dropped
+        assert y["scale"]["domain"] == SMALL_DEPARTEMENT_SITES  # one band each, sorted by rate
+    assert spec["height"] == {"step": satisfaction.RATE_ROW_STEP}  # bands never squeezed by a shared height
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert len(texts) == 1 and texts[0]["encoding"]["text"]["field"] == "etiquette"
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 5 and [r["etiquette"] for r in rows] == [
+        f"90,0{formats.NBSP}%",
+        f"≈ 85,0{formats.NBSP}%",  # 12 answers: fragile, said in the label too
+        f"80,0{formats.NBSP}%",
+        f"75,0{formats.NBSP}%",
+        f"70,0{formats.NBSP}%",
+    ]
+
+
+@pytest.mark.parametrize(("name", "build"), CASES, ids=[f"{name}-{i}" for i, (name, _) in enumerate(CASES)])
+def test_number_axes_never_repeat_a_tick_label(name, build):
+    """An integer or percentage axis asks for ticks at least one shown digit apart: « 0, 0, 0, 1, 1, 1 »
+    (a count from 0 to 2) or « 99 %, 99 %, 100 % » cannot be drawn."""
+    for axis in _axes(charts.spec(build())):
+        fmt = axis.get("format", "")
+        if fmt in (",d", "d") or fmt.endswith(".0f"):
+            assert axis.get("tickMinStep") == 1, (name, axis)
+        elif fmt.endswith("%"):
+            decimals = int(fmt.split(".")[1][0]) if "." in fmt else 0
+            assert axis.get("tickMinStep") == pytest.approx(10 ** -(decimals + 2)), (name, axis)
+
+
+def test_axis_helpers():
+    assert charts.integer_axis().to_dict() == {"format": ",d", "tickMinStep": 1}
+    assert charts.number_axis(2).to_dict() == {"format": ",.2f", "tickMinStep": 0.01}
+    assert charts.percent_axis(1).to_dict()["format"] == ".1%"
+    assert charts.percent_axis().to_dict()["tickMinStep"] == pytest.approx(0.01)

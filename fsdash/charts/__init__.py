@@ -74,6 +74,26 @@ def spec(chart: alt.TopLevelMixin) -> dict:
     return chart.to_dict(validate=False)
 
 
+def integer_axis(**kwargs) -> alt.Axis:
+    """An axis of counts: integer ticks only (``tickMinStep: 1``, integer format), so that a small
+    scope's axis from 0 to 2 never reads « 0, 0, 0, 1, 1, 1 »."""
+    return alt.Axis(format=",d", tickMinStep=1, **kwargs)
+
+
+def number_axis(decimals: int = 0, **kwargs) -> alt.Axis:
+    """An axis of numbers written with ``decimals`` decimals whose ticks are at least one last
+    digit apart: two ticks never carry the same label."""
+    if decimals == 0:
+        return integer_axis(**kwargs)
+    return alt.Axis(format=f",.{decimals}f", tickMinStep=10**-decimals, **kwargs)
+
+
+def percent_axis(decimals: int = 0, **kwargs) -> alt.Axis:
+    """An axis of ratios written as percentages: ticks at least one shown digit apart (1 % with no
+    decimal), so that a narrow scale (98 % to 100 %) never repeats a percentage."""
+    return alt.Axis(format=f".{decimals}%", tickMinStep=10 ** -(decimals + 2), **kwargs)
+
+
 def with_quarter_labels(frame: pl.DataFrame, column: str = "periode") -> pl.DataFrame:
     """Add ``trimestre`` (``T1 2024``) next to a quarter-start date column, for axes and tables."""
     return frame.with_columns(formats.quarter_short_expr(column).alias("trimestre"))
@@ -92,7 +112,7 @@ def quarterly_bars(frame: pl.DataFrame, value: str, title: str) -> alt.Chart:
         .mark_bar(color=theme.color("primary"))
         .encode(
             x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d")),
+            y=alt.Y(f"{value}:Q", title=title, axis=integer_axis()),
             tooltip=[alt.Tooltip("trimestre:N", title="Trimestre"), alt.Tooltip("valeur_fr:N", title=title)],
         )
         .properties(height=280)
@@ -130,7 +150,7 @@ def trajectory(frame: pl.DataFrame, targets: list = (), official: pl.DataFrame |
         .mark_line(strokeWidth=2.5)
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-            y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=alt.Axis(format=",d")),
+            y=alt.Y("sites:Q", title="Sites labellisés ouverts", axis=integer_axis()),
             color=alt.Color(
                 "serie:N",
                 title=None,
@@ -180,7 +200,7 @@ def trajectory_by(frame: pl.DataFrame, labels: dict[str, str], title: str) -> al
         .mark_line(strokeWidth=2)
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-            y=alt.Y("sites:Q", title=title, axis=alt.Axis(format=",d")),
+            y=alt.Y("sites:Q", title=title, axis=integer_axis()),
             color=alt.Color("groupe_fr:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
             strokeDash=alt.StrokeDash("groupe_fr:N", title=None),
             tooltip=[
@@ -205,7 +225,7 @@ def reconciliation_gaps(summary: pl.DataFrame, tolerance: float) -> alt.LayerCha
     )
     base = alt.Chart(data.to_arrow()).encode(x=alt.X("date:T", title=None))
     median = base.mark_line(point=True, color=theme.color("primary")).encode(
-        y=alt.Y("median_abs_gap_relative:Q", title="Écart relatif (valeur absolue)", axis=alt.Axis(format="%")),
+        y=alt.Y("median_abs_gap_relative:Q", title="Écart relatif (valeur absolue)", axis=percent_axis()),
         tooltip=[
             alt.Tooltip("date_fr:N", title="Date"),
             alt.Tooltip("mediane_fr:N", title="Écart médian"),
@@ -243,7 +263,7 @@ def official_monthly(official: pl.DataFrame, feed_quarterly: pl.DataFrame, unit:
     names = [OFFICIAL_ACTS_SERIES, FEED_REQUESTS_SERIES]
     encode = dict(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-        y=alt.Y("valeur:Q", title=unit, axis=alt.Axis(format=",d")),
+        y=alt.Y("valeur:Q", title=unit, axis=integer_axis()),
         color=alt.Color(
             "serie:N",
             title=None,
@@ -318,7 +338,7 @@ def commitments(frame: pl.DataFrame) -> alt.LayerChart:
     data = frame.drop_nulls("valeur").with_columns(formats.percent_expr("valeur", 1).alias("valeur_fr"))
     base = alt.Chart(data.to_arrow()).encode(
         y=alt.Y("engagement:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
-        x=alt.X("valeur:Q", title="Part conforme", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x=alt.X("valeur:Q", title="Part conforme", scale=alt.Scale(domain=[0, 1]), axis=percent_axis()),
         tooltip=[
             alt.Tooltip("engagement:N", title="Engagement"),
             alt.Tooltip("valeur_fr:N", title="Part"),

@@ -14,6 +14,7 @@ import altair as alt
 import polars as pl
 
 from fsdash import formats, theme
+from fsdash.charts import integer_axis, number_axis, percent_axis
 
 CURRENT_LABEL = "Période choisie"
 
@@ -71,7 +72,7 @@ def comparison_trend(
     label = compared_label or "Comparaison"
     series = [CURRENT_LABEL, label] if has_comparison else [CURRENT_LABEL]
     colors = [theme.color("primary"), theme.color("text")][: len(series)]
-    axis_format = f",.{decimals}%" if kind == "percent" else ",d" if decimals == 0 else f",.{decimals}f"
+    axis = percent_axis(decimals) if kind == "percent" else number_axis(decimals)
     x = alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
     scale = alt.Scale(zero=True)
     if kind == "percent":
@@ -88,7 +89,7 @@ def comparison_trend(
                 if hi > 1:
                     lo, hi = 1 - min_span, 1.0
             scale = alt.Scale(domain=[lo, hi], zero=False, nice=False)
-    y = alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=axis_format), scale=scale)
+    y = alt.Y(f"{value}:Q", title=title, axis=axis, scale=scale)
     color = alt.Color(
         "serie:N",
         title=None,
@@ -146,7 +147,7 @@ def seasonal_lines(profile: pl.DataFrame, value: str, title: str, decimals: int 
         .mark_line(point=True, strokeWidth=2)
         .encode(
             x=alt.X("trimestre:O", sort=["T1", "T2", "T3", "T4"], title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d")),
+            y=alt.Y(f"{value}:Q", title=title, axis=integer_axis()),
             color=alt.Color("annee:N", title="Année", legend=alt.Legend(orient="right")),
             tooltip=[
                 alt.Tooltip("annee:N", title="Année"),
@@ -168,14 +169,13 @@ def distribution_histogram(
         (_fmt(pl.col("debut"), "number", decimals) + " à " + _fmt(pl.col("fin"), "number", decimals)).alias("tranche"),
         _fmt(pl.col("sites"), "number", 0).alias("sites_fr"),
     )
-    axis_format = ",d" if decimals == 0 else f",.{decimals}f"
     chart = (
         alt.Chart(bars.to_arrow())
         .mark_bar(color=theme.color("primary"), opacity=0.85, binSpacing=1)
         .encode(
-            x=alt.X("debut:Q", bin="binned", title=title, axis=alt.Axis(format=axis_format)),
+            x=alt.X("debut:Q", bin="binned", title=title, axis=number_axis(decimals)),
             x2="fin:Q",
-            y=alt.Y("sites:Q", title="Nombre de sites", axis=alt.Axis(format=",d")),
+            y=alt.Y("sites:Q", title="Nombre de sites", axis=integer_axis()),
             tooltip=[alt.Tooltip("tranche:N", title=title), alt.Tooltip("sites_fr:N", title="Sites")],
         )
     )

@@ -12,6 +12,7 @@ import altair as alt
 import polars as pl
 
 from fsdash import formats, theme
+from fsdash.charts import integer_axis, percent_axis
 from fsdash.circulaire import BDT_ENVELOPE
 
 
@@ -58,7 +59,7 @@ def stacked_amounts(frame: pl.DataFrame, category: str, labels: dict[str, str], 
         .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
         .encode(
             x=x,
-            y=alt.Y("meur:Q", title=f"{title} ({unit_label})", stack="zero", axis=alt.Axis(format=",.0f")),
+            y=alt.Y("meur:Q", title=f"{title} ({unit_label})", stack="zero", axis=integer_axis()),
             color=alt.Color(
                 "categorie:N",
                 title=None,
@@ -110,7 +111,7 @@ def envelope_bars(status: pl.DataFrame, labels: dict[str, str]) -> alt.LayerChar
         alt.Chart(data.to_arrow())
         .mark_bar()
         .encode(
-            x=alt.X("meur:Q", title="M€", stack=None, axis=alt.Axis(format=",.0f")),
+            x=alt.X("meur:Q", title="M€", stack=None, axis=integer_axis()),
             y=y,
             size=alt.Size("taille:Q", scale=None, legend=None),
             color=alt.Color(
@@ -159,9 +160,7 @@ def envelope_progress(timeline: pl.DataFrame, labels: dict[str, str]) -> alt.Lay
         .mark_line(strokeWidth=2.2, interpolate="step-after")
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-            y=alt.Y(
-                "part:Q", title="Part de l'enveloppe", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1.05])
-            ),
+            y=alt.Y("part:Q", title="Part de l'enveloppe", axis=percent_axis(), scale=alt.Scale(domain=[0, 1.05])),
             color=alt.Color(
                 "ligne_fr:N",
                 title=None,
@@ -212,7 +211,7 @@ def arrears_progress(timeline: pl.DataFrame, owed: int | None, owed_label: str) 
         .mark_line(interpolate="step-after", strokeWidth=2.5, color=theme.color("primary"))
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%m/%Y")),
-            y=alt.Y("msap_regularisees:Q", title="MSAP régularisées (cumul)", axis=alt.Axis(format=",d")),
+            y=alt.Y("msap_regularisees:Q", title="MSAP régularisées (cumul)", axis=integer_axis()),
             tooltip=[alt.Tooltip("date_fr:N", title="Date"), alt.Tooltip("msap_fr:N", title="MSAP régularisées")],
         )
     )

@@ -12,6 +12,7 @@ import altair as alt
 import polars as pl
 
 from fsdash import formats, theme
+from fsdash.charts import percent_axis
 
 
 #: Outcome colours: answered on the spot in blue France, passed on in light blue, redirected in grey.
@@ -112,7 +113,7 @@ def share_bars(
     y = alt.Y("libelle:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False))
     base = alt.Chart(data.to_arrow())
     bars = base.mark_bar(color=theme.color("primary")).encode(
-        x=alt.X("part:Q", title=title, axis=alt.Axis(format=".0%")), y=y, tooltip=tips
+        x=alt.X("part:Q", title=title, axis=percent_axis()), y=y, tooltip=tips
     )
     text = base.mark_text(align="left", dx=4, color=theme.color("text")).encode(
         x="part:Q", y=y, text="part_fr:N", tooltip=tips
@@ -153,7 +154,7 @@ def situation_bars(situations: pl.DataFrame, title: str = "Part des demandes") -
     ]
     base = alt.Chart(data.drop("o", "rang").to_arrow())
     bars = base.mark_bar().encode(
-        x=alt.X("part:Q", title=title, axis=alt.Axis(format=".0%")),
+        x=alt.X("part:Q", title=title, axis=percent_axis()),
         y=y,
         color=alt.Color(
             "theme:N",
@@ -186,7 +187,7 @@ def outcome_stack(outcome_by: pl.DataFrame, title: str = "Suite donnée") -> alt
         alt.Chart(data.to_arrow())
         .mark_bar()
         .encode(
-            x=alt.X("part:Q", stack="normalize", title=title, axis=alt.Axis(format=".0%")),
+            x=alt.X("part:Q", stack="normalize", title=title, axis=percent_axis()),
             y=alt.Y("libelle_court:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
             color=alt.Color(
                 "issue_libelle:N",
@@ -232,7 +233,7 @@ def share_small_multiples(by_quarter: pl.DataFrame, title: str = "Part des deman
         .mark_line(point=alt.OverlayMarkDef(size=18), color=theme.color("primary"))
         .encode(
             x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False)),
-            y=alt.Y("part:Q", title=None, axis=alt.Axis(format=".0%", tickCount=3), scale=alt.Scale(zero=True)),
+            y=alt.Y("part:Q", title=None, axis=percent_axis(tickCount=3), scale=alt.Scale(zero=True)),
             tooltip=[
                 alt.Tooltip("libelle:N", title="Libellé"),
                 alt.Tooltip("trimestre:N", title="Trimestre"),
@@ -270,7 +271,7 @@ def channel_lines(by_quarter: pl.DataFrame, title: str = "Part des demandes") ->
         .mark_line(point=True, strokeWidth=2)
         .encode(
             x=alt.X("trimestre:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y("part:Q", title=title, axis=alt.Axis(format=".0%")),
+            y=alt.Y("part:Q", title=title, axis=percent_axis()),
             color=alt.Color("canal:N", title="Canal", sort=channels, legend=alt.Legend(orient="top")),
             tooltip=[
                 alt.Tooltip("canal:N", title="Canal"),

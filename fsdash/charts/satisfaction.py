@@ -14,9 +14,12 @@ import altair as alt
 import polars as pl
 
 from fsdash import formats, theme
+from fsdash.charts import percent_axis
 from fsdash.metrics.satisfaction import MIN_ANSWERS
 
 RELIABLE = f"{MIN_ANSWERS} réponses ou plus"
+#: Pixels per area in :func:`rate_by_area`: room for the point, its interval and its rate above it.
+RATE_ROW_STEP = 30
 FRAGILE = f"moins de {MIN_ANSWERS} réponses (fragile)"
 
 #: Diverging colours, darkest at both ends (the side of zero tells satisfied from not).
@@ -107,11 +110,21 @@ def rate_by_area(
 
     ``reference`` (the rate of the whole scope) is drawn as a dashed vertical rule.
     """
-    data = _tooltip_frame(frame.filter(pl.col("reponses") > 0).sort("taux", descending=True))
+    data = _tooltip_frame(frame.filter(pl.col("reponses") > 0).sort("taux", descending=True)).with_columns(
+        pl.when(pl.col("fragile")).then("≈ " + _pct(pl.col("taux"))).otherwise(_pct(pl.col("taux"))).alias("etiquette")
+    )
     order = data[label].to_list()
     low = max(0.0, (data["ic_bas"].min() or 0.0) - 0.02)
     x_scale = alt.Scale(domain=[low, 1.0], zero=False)
-    y = alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    # One band per area, every band labelled in full (a site's name ends with its id: truncating it
+    # would hide which site is which), whatever the number of areas.
+    y = alt.Y(
+        f"{label}:N",
+        sort=order,
+        title=None,
+        scale=alt.Scale(domain=order),
+        axis=alt.Axis(labelLimit=0, labelOverlap=False),
+    )
     tips = [
         alt.Tooltip(f"{label}:N", title="Zone"),
         alt.Tooltip("taux_ic:N", title=title),
@@ -120,9 +133,7 @@ def rate_by_area(
     ]
     base = alt.Chart(data.to_arrow())
     interval = base.mark_rule(color=theme.color("primary"), strokeWidth=2).encode(
-        x=alt.X(
-            "ic_bas:Q", scale=x_scale, title=f"{title} (intervalle de confiance à 95 %)", axis=alt.Axis(format=".0%")
-        ),
+        x=alt.X("ic_bas:Q", scale=x_scale, title=f"{title} (intervalle de confiance à 95 %)", axis=percent_axis()),
         x2="ic_haut:Q",
         y=y,
         tooltip=tips,
@@ -130,7 +141,11 @@ def rate_by_area(
     points = base.mark_point(size=70, strokeWidth=2, color=theme.color("primary"), opacity=1).encode(
         x=alt.X("taux:Q", scale=x_scale), y=y, tooltip=tips, **_reliability_encodings()
     )
-    layers = [interval, points]
+    # each point carries its rate, just above it: every plotted mark is labelled
+    values = base.mark_text(dy=-11, fontSize=11, color=theme.color("text")).encode(
+        x=alt.X("taux:Q", scale=x_scale), y=y, text="etiquette:N", tooltip=tips
+    )
+    layers = [interval, points, values]
     if reference is not None:
         ref = pl.DataFrame({"taux": [reference], "libelle": [f"{reference_label} : {formats.percent(reference, 1)}"]})
         rule = (
@@ -139,8 +154,9 @@ def rate_by_area(
             .encode(x=alt.X("taux:Q", scale=x_scale), tooltip=[alt.Tooltip("libelle:N", title="Référence")])
         )
         layers.append(rule)
-    # Streamlit fits the whole chart (legend and axes included) into the height.
-    return alt.layer(*layers).properties(height=110 + 24 * len(order))
+    # A fixed step per area: a small département's five sites get five readable bands (a height
+    # shared with the legends and axes squeezed them below a label's height).
+    return alt.layer(*layers).properties(height=alt.Step(RATE_ROW_STEP))
 
 
 def rate_over_time(
@@ -168,7 +184,7 @@ def rate_over_time(
     ]
     base = alt.Chart(data.to_arrow())
     band = base.mark_area(opacity=0.18, color=theme.color("primary")).encode(
-        x=x, y=alt.Y("ic_bas:Q", scale=y_scale, title=title, axis=alt.Axis(format=".0%")), y2="ic_haut:Q", tooltip=tips
+        x=x, y=alt.Y("ic_bas:Q", scale=y_scale, title=title, axis=percent_axis()), y2="ic_haut:Q", tooltip=tips
     )
     line = base.mark_line(color=theme.color("primary"), strokeWidth=2.5).encode(x=x, y=alt.Y("taux:Q", scale=y_scale))
     points = base.mark_point(size=60, strokeWidth=2, color=theme.color("primary"), opacity=1).encode(
@@ -275,7 +291,7 @@ def diverging_bars(
             "debut:Q",
             title="← insatisfaits · part des réponses · satisfaits →",
             scale=alt.Scale(domain=[min(-0.1, math.floor(((data["debut"].min() or 0) - 0.04) * 10) / 10), 1.0]),
-            axis=alt.Axis(format=".0%", labelExpr="format(abs(datum.value), '.0%')"),
+            axis=percent_axis(labelExpr="format(abs(datum.value), '.0%')"),
         ),
         x2="fin:Q",
         y=y,
@@ -318,7 +334,7 @@ def survey_evolution(frame: pl.DataFrame, questions: dict[str, str]) -> alt.Char
                 "taux:Q",
                 title="Satisfaits (4 ou 5)",
                 scale=alt.Scale(domain=[low, 1.0], zero=False),
-                axis=alt.Axis(format=".0%"),
+                axis=percent_axis(),
             ),
             color=alt.Color(
                 "question_fr:N",
