@@ -129,6 +129,17 @@ class Table:
         return self.kind == "report"
 
 
+#: A column's type in French (the dictionary, the templates, the validation's messages).
+TYPE_LABELS = {
+    "text": "texte",
+    "enum": "code de liste",
+    "int": "nombre entier",
+    "float": "nombre décimal",
+    "date": "date JJ/MM/AAAA",
+    "bool": "oui / non",
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str

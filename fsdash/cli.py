@@ -183,7 +183,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
-    from fsdash.templates import dictionary_markdown
+    from fsdash.views.dictionary import dictionary_markdown
 
     Path(args.out).write_text(dictionary_markdown(), encoding="utf-8")
     print(f"dictionnaire écrit : {args.out}")

@@ -1,4 +1,5 @@
-"""Site templates (CSV and XLSX) and the indicator dictionary, generated from the catalogue.
+"""Site templates (CSV and XLSX), generated from the catalogue; the workbook's « Lisez-moi » sheet is
+the page's dictionary (:mod:`fsdash.views.dictionary`), not a second rendering of it.
 
 The templates are what a site fills in each quarter; they are built from the same YAML the
 validator reads, so a template can never ask for a column the validator refuses.
@@ -11,63 +12,18 @@ from pathlib import Path
 
 import xlsxwriter
 
-from fsdash.catalogue import Catalogue, Column, Table, load_catalogue
+from fsdash.catalogue import TYPE_LABELS, Catalogue, Table, load_catalogue
+from fsdash.views import dictionary
+
+__all__ = ["TYPE_LABELS", "csv_template", "write_templates", "xlsx_template"]
 
 CSV_SEPARATOR = ";"
-TYPE_LABELS = {
-    "text": "texte",
-    "enum": "code de liste",
-    "int": "nombre entier",
-    "float": "nombre décimal",
-    "date": "date JJ/MM/AAAA",
-    "bool": "oui / non",
-}
-
-
-def range_text(column: Column) -> str:
-    if column.min is None and column.max is None:
-        return ""
-    return f"{column.min:g} à {column.max:g}".replace(".", ",")
 
 
 def csv_template(table: Table) -> bytes:
     """Header-only CSV for French Excel: UTF-8 with BOM, ``;`` separator."""
     header = CSV_SEPARATOR.join(c.code for c in table.columns) + "\r\n"
     return ("\ufeff" + header).encode("utf-8")
-
-
-def _dictionary_rows(catalogue: Catalogue) -> list[list[str]]:
-    rows = []
-    for table in catalogue.tables.values():
-        for c in table.columns:
-            values = f"liste « {c.dimension} »" if c.dimension else range_text(c)
-            rows.append(
-                [
-                    table.code,
-                    c.code,
-                    c.label,
-                    c.definition,
-                    c.unit or "",
-                    TYPE_LABELS[c.type],
-                    "oui" if c.mandatory else "non",
-                    values,
-                    c.source or "",
-                ]
-            )
-    return rows
-
-
-DICTIONARY_HEADER = [
-    "table",
-    "colonne",
-    "libellé",
-    "définition",
-    "unité",
-    "type",
-    "obligatoire",
-    "valeurs admises",
-    "source (circulaire, charte)",
-]
 
 
 def xlsx_template(catalogue: Catalogue) -> bytes:
@@ -85,14 +41,15 @@ def xlsx_template(catalogue: Catalogue) -> bytes:
         "les en-têtes (ligne 1) ne doivent pas être modifiés. Dictionnaire ci-dessous.",
         bold,
     )
-    for j, title in enumerate(DICTIONARY_HEADER):
+    readme_frame = dictionary.indicators().export  # the page's dictionary, every table and column
+    for j, title in enumerate(readme_frame.columns):
         readme.write(2, j, title, bold)
-    for i, row in enumerate(_dictionary_rows(catalogue), start=3):
+    for i, row in enumerate(readme_frame.iter_rows(), start=3):
         for j, value in enumerate(row):
             readme.write(i, j, value, wrap)
     readme.set_column(0, 1, 22)
     readme.set_column(2, 3, 45)
-    readme.set_column(4, 8, 16)
+    readme.set_column(4, 9, 16)
     ranges = {}
     for j, dim in enumerate(catalogue.dimensions.values()):
         lists.write(0, 2 * j, dim.code, bold)
@@ -129,51 +86,3 @@ def write_templates(outdir: Path, catalogue: Catalogue | None = None) -> list[Pa
     path.write_bytes(xlsx_template(catalogue))
     written.append(path)
     return written
-
-
-def dictionary_markdown(catalogue: Catalogue | None = None) -> str:
-    """docs/indicateurs.md: the catalogue for readers, regenerated and checked by a test."""
-    catalogue = catalogue or load_catalogue()
-    out = [
-        "# Dictionnaire des indicateurs France Services",
-        "",
-        "Fichier généré depuis `schemas/catalogue.yaml` par `python -m fsdash catalogue` : "
-        "ne pas le modifier à la main.",
-        "",
-    ]
-    for table in catalogue.tables.values():
-        grain = ", ".join(table.grain)
-        out += [
-            f"## Table `{table.code}` — {table.label}",
-            "",
-            table.definition,
-            "",
-            f"Grain : {grain}."
-            + (
-                " Période : trimestre."
-                if table.period == "quarter"
-                else " Période : année."
-                if table.period == "year"
-                else ""
-            ),
-            "",
-            "| colonne | libellé | définition | unité | type | obligatoire | valeurs admises | source |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for c in table.columns:
-            values = f"liste `{c.dimension}`" if c.dimension else range_text(c)
-            out.append(
-                f"| `{c.code}` | {c.label} | {c.definition} | {c.unit or ''} | {TYPE_LABELS[c.type]} | "
-                f"{'oui' if c.mandatory else 'non'} | {values} | {c.source or ''} |"
-            )
-        out.append("")
-    out += ["## Listes de codes", ""]
-    for dim in catalogue.dimensions.values():
-        out += [f"### `{dim.code}` — {dim.label}", "", f"Source : {dim.source}.", "", "| code | libellé |", "|---|---|"]
-        out += [f"| `{v.code}` | {v.label} |" for v in dim.values]
-        out.append("")
-    out += ["## Règles de cohérence", "", "| code | table | contrôle | source |", "|---|---|---|---|"]
-    for rule in catalogue.rules:
-        out.append(f"| `{rule.code}` | {rule.table or 'toutes'} | {rule.message} | {rule.source or ''} |")
-    out.append("")
-    return "\n".join(out)

@@ -146,3 +146,35 @@ def test_the_real_command_line_and_the_other_parsers_are_french():
         text = result.stdout + result.stderr
         assert text.startswith("utilisation : "), (argv, text)
         assert english_words(text) == [], (argv, text)
+
+
+# --- the dictionary, rendered once ----------------------------------------------------------------------
+
+
+def test_the_rules_read_as_sentences_without_placeholders():
+    from fsdash.views import dictionary
+
+    text = dictionary.dictionary_markdown()
+    controls = dictionary.rules_frame()["Contrôle"].to_list()
+    assert "les courriels répondus sous 72 h dépassent les courriels reçus" in controls
+    assert "le site déclaré est inconnu du référentiel des sites" in controls
+    assert not [c for c in controls if "{" in c or "()" in c]
+    rules = text[text.index("## Règles de cohérence") :]
+    assert "{" not in rules and "| les courriels répondus sous 72 h dépassent les courriels reçus |" in rules
+
+
+def test_the_workbook_read_me_is_the_pages_dictionary():
+    import io
+
+    import polars as pl
+
+    from fsdash.catalogue import load_catalogue
+    from fsdash.templates import xlsx_template
+    from fsdash.views import dictionary
+
+    readme = pl.read_excel(
+        io.BytesIO(xlsx_template(load_catalogue())), sheet_name="Lisez-moi", read_options={"header_row": 2}
+    )
+    page = dictionary.indicators().export
+    assert readme.columns == page.columns
+    assert readme.fill_null("").cast(pl.String).rows() == page.cast(pl.String).rows()

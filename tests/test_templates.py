@@ -13,7 +13,8 @@ import pytest
 import xlsxwriter
 
 from fsdash.catalogue import load_catalogue
-from fsdash.templates import dictionary_markdown, write_templates, xlsx_template
+from fsdash.templates import write_templates, xlsx_template
+from fsdash.views.dictionary import dictionary_markdown
 
 from conftest import (
     ACTIVITE_HEADER,

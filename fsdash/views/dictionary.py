@@ -10,13 +10,13 @@ per table, never through a Python callback per cell.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import polars as pl
 
 from fsdash import formats
-from fsdash.catalogue import Catalogue, Column, Rule, load_catalogue
-from fsdash.templates import TYPE_LABELS
+from fsdash.catalogue import TYPE_LABELS, Catalogue, Column, Rule, load_catalogue
 from fsdash.views.section import Section, Table
 
 KIND_LABELS = {"reference": "référentiel (chargé par le programme ou l'ANCT)", "report": "reporting des sites"}
@@ -84,7 +84,7 @@ def _allowed(catalogue: Catalogue, column: Column) -> str:
     """Allowed values: the code list, the pattern, or the range (French numbers; the unit is given apart)."""
     if column.dimension:
         dim = catalogue.dimensions[column.dimension]
-        codes = ", ".join(dim.codes) if len(dim.codes) <= 10 else f"{len(dim.codes)} codes"
+        codes = ", ".join(dim.codes) if len(dim.codes) <= 10 else formats.plural(len(dim.codes), "code")
         return f"liste « {dim.label} » : {codes}"
     if column.pattern:
         return f"format {column.pattern}"
@@ -163,12 +163,17 @@ def display_frame(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: A compared value in a rule's message, « (…{left}) »: the words around it already name the columns.
+_COMPARED_VALUE = re.compile(r"\s*\(\{\w+\}\)")
+
+
 def rule_text(rule: Rule) -> str:
-    """The rule's message with its placeholders named after the columns it compares."""
-    left = " + ".join(rule.left) if isinstance(rule.left, list) else (rule.left or "")
-    return rule.message.format(
-        left=left, right=rule.right or "", key="clé", value="…", label_date="date de labellisation"
-    )
+    """The rule as a reader reads it: the message the validation fills with a row's values, without
+    those values (« les courriels répondus sous 72 h dépassent les courriels reçus »)."""
+    text = _COMPARED_VALUE.sub("", rule.message).replace("« {value} »", "déclaré")
+    if "{" in text:
+        raise ValueError(f"rule {rule.code}: placeholder left in « {text} »")
+    return text
 
 
 @functools.cache
@@ -200,6 +205,46 @@ def _searchable_list(dimension: str) -> pl.DataFrame:
         [{"Code": v.code, "Libellé": v.label, **{k: str(x) for k, x in v.extra.items()}} for v in dim.values]
     )
     return searchable(frame.rename({"theme": "Thème"}, strict=False))
+
+
+# --- the dictionary as a document ----------------------------------------------------------------------
+
+
+def _markdown_table(frame: pl.DataFrame, code_column: str) -> list[str]:
+    """A frame as a Markdown table, its code column in backticks; pipes in cells escaped."""
+    cells = frame.with_columns(
+        pl.format("`{}`", pl.col(code_column)).alias(code_column),
+        pl.all().exclude(code_column).cast(pl.String).fill_null("").str.replace_all("|", "\\|", literal=True),
+    )
+    return [
+        "| " + " | ".join(frame.columns) + " |",
+        "|" + "---|" * frame.width,
+        *("| " + " | ".join(row) + " |" for row in cells.iter_rows()),
+        "",
+    ]
+
+
+def dictionary_markdown() -> str:
+    """docs/indicateurs.md: the very blocks and frames of the page (``python -m fsdash catalogue``
+    writes it, a test checks it is up to date)."""
+    catalogue = load_catalogue()
+    out = [
+        "# Dictionnaire des indicateurs France Services",
+        "",
+        f"Catalogue version {catalogue.version}. Fichier généré depuis `schemas/catalogue.yaml` par "
+        "`python -m fsdash catalogue` : ne pas le modifier à la main.",
+        "",
+    ]
+    for table, section in zip(catalogue.tables.values(), indicators().sections, strict=True):
+        out += [f"## Table `{table.code}` — {table.label}", "", section.intro.replace("  \n", "\n\n"), ""]
+        out += _markdown_table(section.table.frame, "Colonne")
+    out += ["## Listes de codes", ""]
+    for dim in catalogue.dimensions.values():
+        out += [f"### `{dim.code}` — {dim.label}", "", f"Source : {dim.source}.", ""]
+        out += _markdown_table(_searchable_list(dim.code).drop(_SEARCH_TEXT), "Code")
+    out += ["## Règles de cohérence", ""]
+    out += _markdown_table(rules_frame(), "Règle")
+    return "\n".join(out)
 
 
 # --- searches -------------------------------------------------------------------------------------
@@ -234,8 +279,8 @@ def indicators(query: str = "", tables: tuple[str, ...] = ()) -> Indicators:
         period = f" ; période : {PERIOD_LABELS[table.period]}" if table.period else ""
         intro = (
             f"{table.definition}  \n*Nature : {KIND_LABELS.get(table.kind, table.kind)} ; une ligne par "
-            f"{', '.join(table.grain)}{period} ; {len(table.columns)} colonnes"
-            + (f", {rows.height} correspondant à la recherche" if phrase and not table_hit else "")
+            f"{', '.join(table.grain)}{period} ; {formats.plural(len(table.columns), 'colonne')}"
+            + (f", {formats.number(rows.height)} correspondant à la recherche" if phrase and not table_hit else "")
             + ".*"
         )
         sections.append(
@@ -267,7 +312,7 @@ def code_lists(query: str = "") -> tuple[Section, ...]:
         sections.append(
             Section(
                 f"liste-{dim.code}",
-                f"{dim.label} — `{dim.code}` ({formats.number(len(dim.values))} codes)",
+                f"{dim.label} — `{dim.code}` ({formats.plural(len(dim.values), 'code')})",
                 table=Table(rows),
                 table_in_expander=False,
                 downloads=False,
