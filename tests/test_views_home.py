@@ -116,3 +116,7 @@ def test_the_cantons_help_names_the_page_as_the_navigation_does(con):
 
     cantons = _tile(home.network_tiles(con, NATIONAL, TODAY), "Cantons couverts")
     assert f"page {route('maillage').title}." in cantons.help
+
+
+def test_the_trajectory_says_it_ignores_the_period(con):
+    assert "quelle que soit la période choisie" in home.trajectory(con, NATIONAL, TODAY).caption()

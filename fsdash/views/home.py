@@ -94,7 +94,7 @@ def network_tiles(wh, scope: Scope, today: dt.date, comparison: str = "aucune") 
                 delta=points_delta(cantons["share"], reference and reference["cantons"]["share"], suffix),
                 help="Cantons comptant au moins un site ouvert ; objectif : tous les cantons fin 2022 "
                 f"({EVERY_CANTON_COVERED.source}). Définition détaillée : page {page_title('maillage')}.",
-                caption=f"{formats.number(cantons['cantons_covered'])} cantons sur "
+                caption=f"{formats.plural(cantons['cantons_covered'], 'canton')} sur "
                 f"{formats.number(cantons['cantons_total'])}",
             )
         )
@@ -163,6 +163,9 @@ def trajectory(wh, scope: Scope, today: dt.date) -> Section:
         source=REGISTRY_SOURCE,
         data_date=registry_date(wh),
         demo=is_demo(wh),
+        notes=(
+            "Mois par mois depuis la circulaire, quelle que soit la période choisie (le réseau se compte à une date).",
+        ),
     )
 
 
