@@ -1,0 +1,79 @@
+"""The failures found natively (Polars expressions, messages per distinct value) are exactly those
+the generated Pandera schema reports on the whole frame.
+
+The reference below is the former path, kept here as the oracle: Pandera validates every row and
+its failure report is read case by case (``validation._failures_from``). Random rows of every table
+of the catalogue, each cell spoiled with some probability (out of range, unknown code, empty,
+unreadable, NaN, another site, a future or pre-label period, a duplicated key), must give the same
+failure rows — line, column, value, rule and message — through :func:`validate`.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pandera.polars as pa
+import polars as pl
+import pytest
+from test_validation import BASE, CATALOGUE, context, other_site
+
+from fsdash import validation
+from fsdash.readers import LINE_COLUMN, read_tables
+from fsdash.validation import build_schema, validate
+
+from conftest import csv_bytes
+
+SPOILERS = ("-5", "999999", "abc", "", "NaN", "1,5", "INCONNU", "31/02/2024", "2031", "0")
+
+
+def reference_failures(raw) -> pl.DataFrame:
+    """The former validation: Pandera on every row, its failure cases described one by one."""
+    typed, failures = validation.parse(raw, CATALOGUE)
+    frame = validation._with_context(typed, raw.table, CATALOGUE, context())
+    try:
+        build_schema(raw.table, CATALOGUE).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        failures = pl.concat([failures, validation._failures_from(errors, frame, raw.table, CATALOGUE)])
+    failures = pl.concat([failures, validation._group_rejections(typed, failures, raw.table)])
+    return failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+
+
+def _spoiled_rows(table: str, rng: random.Random, n: int) -> list[dict[str, str]]:
+    good = [BASE[table], other_site(table)]
+    rows = []
+    for _ in range(n):
+        row = dict(rng.choice(good))
+        for column in row:
+            if rng.random() < 0.08:
+                row[column] = rng.choice(SPOILERS)
+        rows.append(row)
+    rows += rng.sample(rows, k=min(3, len(rows)))  # duplicated keys
+    return rows
+
+
+def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(validation.FAILURE_SCHEMA.keys()).sort(pl.all(), nulls_last=True)
+
+
+@pytest.mark.parametrize("table", sorted(CATALOGUE.tables))
+@pytest.mark.parametrize("seed", range(4))
+def test_native_failures_match_pandera(table: str, seed: int) -> None:
+    rng = random.Random(f"{table}-{seed}")
+    header = [c.code for c in CATALOGUE.table(table).columns]
+    rows = _spoiled_rows(table, rng, 60)
+    (raw,) = read_tables(csv_bytes(header, [[r[c] for c in header] for r in rows], sep=";"), "depot.csv", CATALOGUE)
+    got = validate(raw, CATALOGUE, context()).failures
+    want = reference_failures(raw)
+    assert want.height > 0  # the spoilers did spoil something
+    assert _sorted(got).to_dicts() == _sorted(want).to_dicts()
+
+
+def test_pandera_still_has_the_last_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure the native pass missed (here: it is switched off) is still found and reported."""
+    monkeypatch.setattr(validation, "_native_failures", lambda frame, table, catalogue: validation.empty_failures())
+    header = [c.code for c in CATALOGUE.table("activite").columns]
+    bad = {**BASE["activite"], "agents_formes": "9", "agents_accueil": "2"}
+    (raw,) = read_tables(csv_bytes(header, [[bad[c] for c in header]], sep=";"), "depot.csv", CATALOGUE)
+    result = validate(raw, CATALOGUE, context())
+    assert "agents_formes_le_agents" in result.failures["regle"].to_list()
+    assert result.valid.is_empty()
