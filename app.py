@@ -5,13 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from fsdash import ui
-from fsdash.routes import ROUTES
+from fsdash.routes import HOME_ROOT_PATH, ROUTES
 from fsdash.warehouse.store import WarehouseMissing
 
+
+def pages() -> list:
+    """The routes as st.Page objects. Streamlit serves the default page at ``/`` only, so Accueil is
+    registered twice: the default page (in the menu) and a hidden page at ``/accueil``, for links."""
+    home, *others = ROUTES
+    return [
+        st.Page(home.path, title=home.title, icon=home.icon, url_path=HOME_ROOT_PATH, default=True),
+        *(st.Page(r.path, title=r.title, icon=r.icon, url_path=r.url_path) for r in others),
+        st.Page(home.path, title=home.title, icon=home.icon, url_path=home.url_path, visibility="hidden"),
+    ]
+
+
 st.set_page_config(page_title="France Services — pilotage", layout="wide")
-page = st.navigation(
-    [st.Page(r.path, title=r.title, icon=r.icon, url_path=r.url_path, default=(i == 0)) for i, r in enumerate(ROUTES)]
-)
+page = st.navigation(pages())
 st.sidebar.markdown("**France Services** · tableau de bord de pilotage")
 try:
     ui.start(page)

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from fsdash import formats
 from fsdash.bench.run import add_arguments as bench_arguments
 from fsdash.cli_french import FrenchParser, os_error_text
 from fsdash.warehouse.store import default_db_path
@@ -49,7 +50,7 @@ def _report(result, lines: list[str]) -> int:
         print(line, file=stream)
     if result.exit_code:
         print(
-            f"{result.rows_rejected} lignes rejetées : elles sont conservées dans la table quarantine "
+            f"Lignes rejetées : {formats.number(result.rows_rejected)} ; elles sont conservées dans la table quarantine "
             "de l'entrepôt ; corrigez-les et chargez à nouveau le fichier.",
             file=sys.stderr,
         )
@@ -78,7 +79,8 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     if lists and result.files[0].status != "deja_charge":
         day, listed, new, closed = lists[0]
         lines.append(
-            f"Liste du {day:%d/%m/%Y} : {listed} structures, {new} nouvelles, {closed} fermées "
+            f"Liste du {formats.date_short(day)} : {formats.plural(listed, 'structure')}, {formats.plural(new, 'nouvelle')}, "
+            f"{formats.plural(closed, 'fermée')} "
             "(absentes de cette liste)."
         )
     return _report(result, lines)

@@ -33,5 +33,10 @@ ROUTES = (
 )
 
 
+#: The internal name of the default page, which Streamlit serves at ``/``: it differs from Accueil's
+#: ``accueil``, which a hidden page of the same script answers (a link to ``/accueil`` shows Accueil).
+HOME_ROOT_PATH = "racine"
+
+
 def route(url_path: str) -> Route:
     return next(r for r in ROUTES if r.url_path == url_path)

@@ -83,7 +83,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
 
     lines = [
         ("Données de démonstration" if summary["demo"] else "Données réelles")
-        + f" — {formats.number(summary['sites_total'])} sites au référentiel"
+        + f" — {formats.plural(summary['sites_total'], 'site')} au référentiel"
     ]
     for iso, count in summary["sites_labelled_at"].items():
         lines.append(f"  sites labellisés au {formats.date_long(day(iso))} : {formats.number(count)}")
@@ -103,7 +103,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if c:
         lines.append(
             f"Complétude du reporting, {formats.quarter_long(day(c['quarter']))} : "
-            f"{formats.number(c['reported'])} sites sur {formats.number(c['expected'])} "
+            f"{formats.plural(c['reported'], 'site')} sur {formats.number(c['expected'])} "
             f"({formats.percent(c['rate'], 1)})"
         )
     if summary["cantons_total"]:
@@ -120,13 +120,13 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     )
     for indicator, info in summary.get("official_series", {}).items():
         lines.append(
-            f"Série officielle {indicator} ({info['source']}) : {formats.number(info['rows'])} valeurs, "
+            f"Série officielle {indicator} ({info['source']}) : {formats.plural(info['rows'], 'valeur')}, "
             f"dernière mesure au {formats.date_long(day(info['latest_date']))}"
             if info.get("latest_date")
-            else f"Série officielle {indicator} : {formats.number(info['rows'])} valeurs"
+            else f"Série officielle {indicator} : {formats.plural(info['rows'], 'valeur')}"
         )
     lines.append(
         f"Lots chargés : {summary['batches']['total']} dont {summary['batches']['with_rejections']} "
-        f"avec rejets ; {formats.number(summary['quarantined_rows'])} lignes en quarantaine"
+        f"avec rejets ; {formats.plural(summary['quarantined_rows'], 'ligne')} en quarantaine"
     )
     return lines

@@ -216,6 +216,7 @@ def filter_bar(wh: Reader) -> Filters:
             key="filtre_formats",
             default=list(wanted.scope.formats),
             placeholder="Tous les formats",
+            select_all=False,  # Streamlit writes « Select all » in English; empty means all
         )
         chosen_carriers = st.multiselect(
             "Porteur",
@@ -223,6 +224,7 @@ def filter_bar(wh: Reader) -> Filters:
             format_func=carriers.get,
             key="filtre_porteurs",
             placeholder="Tous les porteurs",
+            select_all=False,  # Streamlit writes « Select all » in English; empty means all
             default=list(wanted.scope.carriers),
         )
     scope = resolve_scope(d, level, code, tuple(chosen_formats), tuple(chosen_carriers)).scope

@@ -7,8 +7,40 @@ import datetime as dt
 
 import streamlit as st
 
-from fsdash import ui
+from fsdash import formats, ui
 from fsdash.views import quality
+from fsdash.views.common import is_demo
+
+#: Why a demo warehouse offers no uploader (real files are never mixed with synthetic figures).
+DEMO_TAKES_NO_FILE = (
+    "Cet entrepôt de démonstration n'accepte aucun fichier, pour que des données réelles ne se mêlent jamais "
+    "à des chiffres synthétiques : l'équipe du programme charge les fichiers des sites dans un entrepôt réel, "
+    "sur lequel le tableau de bord est ouvert, et pourra bientôt le choisir depuis cette page."
+)
+UPLOADER_KEY = "chargement_fichiers"
+UPLOADER_TYPES = ("csv", "txt", "xlsx", "parquet")
+#: Streamlit's uploader writes its instructions in English and takes no parameter for them (1.67): the
+#: English words are hidden and French ones drawn in their place, for this uploader only.
+UPLOADER_CSS = """<style>
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+.st-key-{key} [data-testid="stFileUploaderDropzone"] > span:not(:has(button)),
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: "Parcourir"; font-size: 0.875rem; }}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] > span:not(:has(button))::after {{
+  content: "Glissez-déposez les fichiers ici"; font-size: 1rem; }}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+  content: "{limit} au plus par fichier · {types}"; font-size: 0.875rem; }}
+</style>"""
+
+
+def french_uploader() -> None:
+    """Draw the uploader's instructions in French (CSS scoped to the page's uploader); the size limit
+    is the server's own (``server.maxUploadSize``, in megabytes)."""
+    limit = formats.plural(st.get_option("server.maxUploadSize"), "Mo", "Mo")
+    types = ", ".join(t.upper() if t != "parquet" else "Parquet" for t in UPLOADER_TYPES)
+    st.html(UPLOADER_CSS.format(key=UPLOADER_KEY, limit=limit, types=types))
+
 
 wh, filters = ui.context()
 scope, today = filters.scope, dt.date.today()
@@ -28,26 +60,30 @@ st.caption(
 )
 
 st.subheader(quality.UPLOAD_TITLE)
-uploads = st.file_uploader(
-    "Fichiers des sites (CSV, XLSX, Parquet ; modèles sur la page Dictionnaire des indicateurs)",
-    type=["csv", "txt", "xlsx", "parquet"],
-    accept_multiple_files=True,
-    key="chargement_fichiers",
-)
-if uploads and st.button("Charger ces fichiers", type="primary", key="chargement_bouton"):
-    from fsdash.upload import load_files  # the write side, imported only when someone loads
-
-    code, lines = load_files([(f.name, f.getvalue()) for f in uploads], ui.db_path())
-    box = {0: st.success, 1: st.warning, 2: st.error}[code]
-    box(
-        {
-            0: "Fichiers chargés.",
-            1: "Fichiers chargés en partie : les lignes rejetées sont en quarantaine.",
-            2: "Chargement refusé : rien n'a été écrit.",
-        }[code]
+if is_demo(wh):
+    st.info(DEMO_TAKES_NO_FILE)
+else:
+    french_uploader()
+    uploads = st.file_uploader(
+        "Fichiers des sites (CSV, XLSX, Parquet ; modèles sur la page Dictionnaire des indicateurs)",
+        type=list(UPLOADER_TYPES),
+        accept_multiple_files=True,
+        key=UPLOADER_KEY,
     )
-    st.code("\n".join(lines), language=None)
-    wh = ui.warehouse()  # the version the load just published
+    if uploads and st.button("Charger ces fichiers", type="primary", key="chargement_bouton"):
+        from fsdash.upload import load_files  # the write side, imported only when someone loads
+
+        code, lines = load_files([(f.name, f.getvalue()) for f in uploads], ui.db_path())
+        box = {0: st.success, 1: st.warning, 2: st.error}[code]
+        box(
+            {
+                0: "Fichiers chargés.",
+                1: "Fichiers chargés en partie : les lignes rejetées sont en quarantaine.",
+                2: "Chargement refusé : rien n'a été écrit.",
+            }[code]
+        )
+        st.code("\n".join(lines), language=None, wrap_lines=True)
+        wh = ui.warehouse()  # the version the load just published
 
 if not quality.has_loads(wh):
     st.info(quality.NO_LOAD)

@@ -80,6 +80,7 @@ chosen = tuple(
         format_func=lambda c: f"{catalogue.table(c).label} ({c})",
         key="dictionnaire_tables",
         placeholder="Toutes les tables",
+        select_all=False,  # Streamlit writes « Select all » in English; empty means all
     )
 )
 

@@ -178,3 +178,79 @@ def test_the_workbook_read_me_is_the_pages_dictionary():
     page = dictionary.indicators().export
     assert readme.columns == page.columns
     assert readme.fill_null("").cast(pl.String).rows() == page.cast(pl.String).rows()
+
+
+# --- the pages ------------------------------------------------------------------------------------------
+
+APP = str(ROOT / "app.py")
+
+
+def _texts(at) -> list[str]:
+    """Every string a page shows through Streamlit's elements (labels, bodies, values, table cells)."""
+    out: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for metric in at.metric:
+        out += [metric.label, str(metric.value), str(metric.proto.delta or "")]
+    for kind in ("button", "text_input", "slider", "radio", "checkbox", "toggle", "selectbox", "multiselect"):
+        for widget in getattr(at, kind):
+            out += [widget.label, str(widget.proto.help or ""), str(getattr(widget.proto, "placeholder", "") or "")]
+            out += [str(o) for o in getattr(widget, "options", [])]
+    out += [e.label for e in at.expander]
+    for table in [*at.dataframe, *at.table]:
+        frame = table.value
+        out += [str(c) for c in frame.columns] + [str(v) for v in frame.astype(str).to_numpy().ravel()]
+    return out
+
+
+def _page(db: Path, monkeypatch, route_path: str, **params: str):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("FSDASH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(route_path).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _routes():
+    from fsdash.routes import ROUTES
+
+    return ROUTES
+
+
+@pytest.mark.parametrize("params", [{}, {"perimetre": "departement", "code": "01"}], ids=["national", "departement"])
+@pytest.mark.parametrize("route", _routes(), ids=[r.url_path for r in _routes()])
+def test_every_page_reads_french(loaded_db, monkeypatch, route, params):
+    at = _page(loaded_db, monkeypatch, route.path, **params)
+    texts = _texts(at)
+    assert "".join(texts).strip()
+    assert [t for t in texts if english_words(t)] == []
+    assert [t for t in texts if plural_errors(t)] == []
+    assert all(m.proto.select_all == 0 for m in at.multiselect)  # no English « Select all » in the dropdown
+
+
+def _as_demo(db: Path) -> Path:
+    from fsdash.warehouse.schema import set_meta
+    from fsdash.warehouse.store import writer
+
+    with writer(db) as con:
+        set_meta(con, "nature", "demo")
+    return db
+
+
+def test_a_demo_warehouse_offers_no_uploader_and_says_why(loaded_db, monkeypatch):
+    at = _page(_as_demo(loaded_db), monkeypatch, "pages/page_chargements.py")
+    assert not at.get("file_uploader")
+    (explained,) = [i.value for i in at.info if "démonstration" in i.value]
+    assert "n'accepte aucun fichier" in explained and "l'équipe du programme" in explained
+    assert "--db" not in explained and "FSDASH_DB" not in explained
+
+
+def test_a_real_warehouse_offers_the_uploader_with_french_instructions(loaded_db, monkeypatch):
+    at = _page(loaded_db, monkeypatch, "pages/page_chargements.py")
+    assert at.get("file_uploader")
+    css = "\n".join(str(e.proto) for e in at.get("html"))
+    assert "Parcourir" in css and "200 Mo au plus par fichier" in css and "st-key-chargement_fichiers" in css

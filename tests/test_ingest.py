@@ -514,7 +514,7 @@ def test_cli_ingest_exit_codes(db_path, input_files, tmp_path):
     ok = cli("ingest", "--db", str(db_path), *map(str, input_files))
     assert ok.returncode == 0, ok.stderr
     assert "sites.csv : chargé (lot 1)" in ok.stdout
-    assert "table activite : 5 lignes lues, 5 acceptées, 0 rejetées" in ok.stdout
+    assert "table activite : 5 lignes lues, 5 acceptées, 0 rejetée" in ok.stdout
     assert "Traceback" not in ok.stderr
 
     bad = copy.deepcopy(ACTIVITE_ROWS)
@@ -526,7 +526,7 @@ def test_cli_ingest_exit_codes(db_path, input_files, tmp_path):
         "activite-erreur.csv, ligne 3, colonne « usagers_accueillis » : valeur « huit cents » illisible : "
         "nombre entier attendu [format]"
     ) in rejected.stderr
-    assert "lignes rejetées : elles sont conservées dans la table quarantine" in rejected.stderr
+    assert "Lignes rejetées : 1 ; elles sont conservées dans la table quarantine" in rejected.stderr
     assert "Traceback" not in rejected.stderr
 
     before = sha256_file(db_path)

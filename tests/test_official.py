@@ -237,7 +237,7 @@ def test_cli_exit_codes(tmp_path):
         "invalid-rows.csv, ligne 4, colonne « metric_enforce_date » : valeur « 2024-13-01 » illisible"
         in rejected.stderr
     )
-    assert "7 lignes rejetées" in rejected.stderr
+    assert "Lignes rejetées : 7 ;" in rejected.stderr
     after_rejects = counts(db)
     assert after_rejects["quarantine"] == before["quarantine"] + 7
     refused = run_cli(

@@ -224,7 +224,7 @@ def test_cli_import_sites_and_refusals(db_path, tmp_path):
         text=True,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "3 structures, 3 nouvelles, 0 fermées" in ok.stdout
+    assert "3 structures, 3 nouvelles, 0 fermée" in ok.stdout
     other = tmp_path / "autre.csv"
     other.write_text("id;nom\n1;x\n", encoding="utf-8")
     before = sha256_file(db_path)

@@ -143,7 +143,7 @@ def test_former_msap(loaded_db):
     # FS001 (former MSAP, labelled 15/11/2019); FS004 does not say
     assert [t.value for t in section.tiles] == ["1", "1", "0"]
     assert section.tiles[1].label == "… avant le 31/12/2021"
-    assert section.notes[0].startswith("1 sites dont la source ne dit pas")
+    assert section.notes[0].startswith("1 site dont la source ne dit pas")
 
 
 @pytest.mark.usefixtures("tiny_geography")
@@ -161,9 +161,9 @@ def test_coverage_tiles_on_the_tiny_geography():
         "Population à moins de 20 km",
     ]
     assert [t.value for t in section.tiles[1:]] == [formats.percent(s, 1) for s in within["share"]]
-    assert "0 communes, 0 habitants" in section.definitions[0]  # the Ain has cantons everywhere
+    assert "0 commune, 0 habitant" in section.definitions[0]  # the Ain has cantons everywhere
     national = network.coverage_tiles(con, NATIONAL, DAY)
-    assert f"1 communes, {formats.number(2_000_000)} habitants" in national.definitions[0]  # Paris
+    assert f"1 commune, {formats.number(2_000_000)} habitants" in national.definitions[0]  # Paris
     assert "Situation au 30 juin 2024" in section.data_date and "INSEE/IGN" in section.source
 
 
@@ -297,7 +297,7 @@ def test_upload_publishes_a_new_version_that_sections_see(loaded_db):
     corrected = [list(r) for r in ACTIVITE_ROWS]
     corrected[0][4] = 1550
     code, lines = load_files([("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected))], loaded_db)
-    assert code == 0 and any("1 révisions créées" in line for line in lines)
+    assert code == 0 and any("1 révision créée" in line for line in lines)
     after = current_reader(loaded_db)
     assert after.cache_key != before.cache_key
     assert tile(quality_views.loads(after), "Fichiers chargés") == "4"

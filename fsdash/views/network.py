@@ -155,7 +155,7 @@ def msap(wh, scope: Scope) -> Section:
     notes = []
     if row["non_renseigne"]:
         notes.append(
-            f"{formats.number(row['non_renseigne'])} sites dont la source ne dit pas s'ils étaient des MSAP "
+            f"{formats.plural(row['non_renseigne'], 'site')} dont la source ne dit pas s'ils étaient des MSAP "
             "(la liste ANCT ne le précise pas)."
         )
     return Section(
@@ -185,8 +185,8 @@ def _coverage_definition(summary: dict) -> str:
         "communes. Une grande ville partagée entre plusieurs cantons est comptée comme un canton (« pseudo-canton ») : "
         "un seul site la couvre, ce qui l'avantage ; les cantons qui en partagent une partie sans site propre sont "
         "dits *incertains*. Paris, la métropole de Lyon, la Martinique et la Guyane n'ont pas de cantons et sont hors "
-        f"de cet objectif ({formats.number(summary['communes_sans_canton'])} communes, "
-        f"{formats.number(summary['population_sans_canton'])} habitants)."
+        f"de cet objectif ({formats.plural(summary['communes_sans_canton'], 'commune')}, "
+        f"{formats.plural(summary['population_sans_canton'], 'habitant')})."
     )
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from fsdash import formats
 from fsdash.catalogue import Catalogue, Table, load_catalogue
 from fsdash.cli_french import os_error_reason
 from fsdash.metrics.scope import UNKNOWN_CARRIER
@@ -594,20 +595,23 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
         for t in f.tables:
             written = (
-                f"{t.revisions_created} révisions créées"
+                formats.plural(t.revisions_created, "révision créée", "révisions créées")
                 if t.table.is_report
-                else f"{t.revisions_created} sites créés, modifiés ou fermés"
+                else formats.plural(
+                    t.revisions_created, "site créé, modifié ou fermé", "sites créés, modifiés ou fermés"
+                )
                 if t.table.code == "sites"
-                else f"{t.revisions_created} lignes créées ou modifiées"
+                else formats.plural(t.revisions_created, "ligne créée ou modifiée", "lignes créées ou modifiées")
             )
             lines.append(
-                f"  table {t.table.code} : {t.rows_read} lignes lues, {t.rows_accepted} acceptées, "
-                f"{t.rows_rejected} rejetées, {written}"
+                f"  table {t.table.code} : {formats.plural(t.rows_read, 'ligne lue', 'lignes lues')}, "
+                f"{formats.plural(t.rows_accepted, 'acceptée')}, {formats.plural(t.rows_rejected, 'rejetée')}, {written}"
             )
             if t.ignored_columns:
                 lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
             messages = t.messages()
             lines += ["  - " + m for m in messages[:max_messages]]
             if len(messages) > max_messages:
-                lines.append(f"  … et {len(messages) - max_messages} autres erreurs (table quarantine de l'entrepôt)")
+                more = formats.plural(len(messages) - max_messages, "autre erreur", "autres erreurs")
+                lines.append(f"  … et {more} (table quarantine de l'entrepôt)")
     return lines

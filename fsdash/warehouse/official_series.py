@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from fsdash import formats
 from fsdash.cli_french import os_error_reason
 from fsdash.official.definitions import Definitions, load_definitions
 from fsdash.official.readers import OfficialTable, read_official
@@ -266,13 +267,15 @@ def report_lines(
             continue
         source = definitions.sources[f.source].label
         lines.append(
-            f"  {source} ; {f.rows_read} lignes lues, {f.rows_loaded} chargées, {f.rows_rejected} rejetées, "
-            f"{f.rows_empty} sans valeur ignorées ; {f.values_written} valeurs nouvelles ou révisées"
+            f"  {source} ; {formats.plural(f.rows_read, 'ligne lue', 'lignes lues')}, {formats.plural(f.rows_loaded, 'chargée')}, "
+            f"{formats.plural(f.rows_rejected, 'rejetée')}, {formats.plural(f.rows_empty, 'sans valeur ignorée', 'sans valeur ignorées')} ; "
+            f"{formats.plural(f.values_written, 'valeur nouvelle ou révisée', 'valeurs nouvelles ou révisées')}"
         )
         if f.ignored_columns:
             lines.append("  colonnes ignorées : " + ", ".join(f.ignored_columns))
         messages = f.messages()
         lines += ["  - " + m for m in messages[:max_messages]]
         if len(messages) > max_messages:
-            lines.append(f"  … et {len(messages) - max_messages} autres erreurs (table quarantine de l'entrepôt)")
+            more = formats.plural(len(messages) - max_messages, "autre erreur", "autres erreurs")
+            lines.append(f"  … et {more} (table quarantine de l'entrepôt)")
     return lines
