@@ -254,3 +254,77 @@ def test_a_real_warehouse_offers_the_uploader_with_french_instructions(loaded_db
     assert at.get("file_uploader")
     css = "\n".join(str(e.proto) for e in at.get("html"))
     assert "Parcourir" in css and "200 Mo au plus par fichier" in css and "st-key-chargement_fichiers" in css
+
+
+# --- in a browser: what only the frontend draws ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory):
+    """``python -m fsdash serve`` on the small hand-made (real, not demo) warehouse of conftest."""
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    from conftest import ACTIVITE_HEADER, ACTIVITE_ROWS, SITES_HEADER, SITES_ROWS, csv_bytes, ingest_files
+
+    db = tmp_path_factory.mktemp("petit") / "fsdash.duckdb"
+    files = [
+        ("sites.csv", csv_bytes(SITES_HEADER, SITES_ROWS)),
+        ("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS)),
+    ]
+    assert ingest_files(db, files).exit_code == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fsdash", "serve", "--db", str(db), "--port", str(port), "--address", "127.0.0.1"],
+        cwd=ROOT,
+        env={**os.environ, "FSDASH_DB": str(db)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium absent (make test l'installe avec apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+_DRAWN = """sel => [...document.querySelectorAll(sel)].map(e => [
+    getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content])"""
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_in_a_browser_accueil_link_and_french_uploader(small_server, chromium):
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(small_server + "/accueil")
+    page.get_by_role("heading", name="Pilotage du réseau France Services").wait_for(timeout=60_000)
+    assert "Page not found" not in page.inner_text("body")
+    page.goto(small_server + "/chargements")
+    page.locator('[data-testid="stFileUploaderDropzone"]').wait_for(timeout=60_000)
+    uploader = ".st-key-chargement_fichiers "
+    button = page.evaluate(_DRAWN, uploader + 'button [data-testid="stMarkdownContainer"] p')
+    hint = page.evaluate(_DRAWN, uploader + '[data-testid="stFileUploaderDropzoneInstructions"] span')
+    assert button == [["0px", '"Parcourir"']]  # the English « Upload » is not drawn, « Parcourir » is
+    assert hint == [["0px", '"200 Mo au plus par fichier · CSV, TXT, XLSX, Parquet"']]
+    page.close()
