@@ -447,7 +447,7 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
         [c for c in [*_HELPERS, "_today"] if c in frame.columns]
     )
     rejected = raw.frame.filter(pl.col(LINE_COLUMN).is_in(bad_lines))
-    return ValidatedTable(raw, valid, rejected, failures.sort(LINE_COLUMN, nulls_last=True))
+    return ValidatedTable(raw, valid, rejected, failures.sort(LINE_COLUMN, nulls_last=True, maintain_order=True))
 
 
 def describe_failure(where: str, failure: dict) -> str:

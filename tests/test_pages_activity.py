@@ -191,7 +191,7 @@ def test_motifs_format_filter_reads_the_detail(app, demo_db, demo_facts):
         channels = requests_by(con, Scope("national", None, formats=("BUS",)), *Y2025, "canal")
     assert _metric(at, "Demandes détaillées").value == formats.number(bus["nb_demandes"].sum())
     table = next(df.value for df in at.dataframe if "Canal" in df.value.columns)
-    assert table["Demandes"].tolist() == channels["nb_demandes"].to_list()
+    assert table["Demandes"].tolist() == [formats.number(v) for v in channels["nb_demandes"].to_list()]
 
 
 def test_motifs_heatmap_compares_the_departements_of_the_region(app, demo_db, demo_facts):
