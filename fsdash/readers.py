@@ -31,7 +31,8 @@ class ReadError(Exception):
 
 @dataclass
 class RawTable:
-    """One table found in a file: text cells plus the source line of each row."""
+    """One table found in a file: its cells (text, or typed as a Parquet file has them) plus the
+    source line of each row."""
 
     file_name: str
     table: Table
@@ -116,11 +117,19 @@ def read_sheets(data: bytes, file_name: str) -> dict[str, pl.DataFrame]:
 
 
 def read_parquet_text(data: bytes, file_name: str) -> pl.DataFrame:
+    """A Parquet file with every cell as text (readers that parse text themselves)."""
+    return read_parquet(data, file_name).with_columns(pl.exclude(LINE_COLUMN).cast(pl.String))
+
+
+def read_parquet(data: bytes, file_name: str) -> pl.DataFrame:
+    """A Parquet file with its cells as typed as the file has them: a whole-number column stays
+    whole numbers, so the validator needs no text parsing (:func:`fsdash.validation.parse` reads
+    as text only the cells whose type is not the column's)."""
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:
         raise ReadError(f"{file_name} : fichier Parquet illisible ({exc})") from exc
-    return _with_lines(_all_text(frame))
+    return _with_lines(frame)
 
 
 def match_table(columns: list[str], catalogue: Catalogue, named: str | None = None) -> tuple[Table | None, list[str]]:
@@ -184,7 +193,7 @@ def read_tables(data: bytes, file_name: str, catalogue: Catalogue) -> list[RawTa
             raise ReadError(f"{file_name} : aucune feuille ne correspond à une table du catalogue")
         return tables
     if suffix == ".parquet":
-        return [_raw_table(read_parquet_text(data, file_name), file_name, catalogue)]
+        return [_raw_table(read_parquet(data, file_name), file_name, catalogue)]
     if suffix in (".csv", ".txt", ".tsv", ""):
         return [_raw_table(read_csv_text(data, file_name), file_name, catalogue)]
     raise ReadError(f"{file_name} : format non pris en charge (CSV, XLSX ou Parquet attendu)")

@@ -76,12 +76,13 @@ def _number_text(col: str) -> pl.Expr:
     return pl.col(col).str.replace_all(r"[\s\u00a0\u202f]", "").str.replace(",", ".")
 
 
-def _parse_expr(column: Column) -> pl.Expr:
+def _text_parse_expr(column: Column) -> pl.Expr:
+    """A text cell read as the column's type; null when it cannot be (reported by :func:`parse`)."""
     src = pl.col(column.code).str.strip_chars()
-    if column.type == "int":
-        return _number_text(column.code).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    if column.type == "float":
-        return _number_text(column.code).cast(pl.Float64, strict=False)
+    if column.type in ("int", "float"):
+        # Most cells are plain numbers (« 1234 », « 2.5 »), cast as they are; the French writing
+        # (« 1 234 », « 2,5 », « 12,0 ») is read by :func:`_french_number` where this cast fails.
+        return pl.col(column.code).cast(column.polars_type, strict=False)
     if column.type == "date":
         return pl.coalesce(
             src.str.to_date("%d/%m/%Y", strict=False),
@@ -93,6 +94,48 @@ def _parse_expr(column: Column) -> pl.Expr:
             pl.when(lowered.is_in(list(_TRUE))).then(True).when(lowered.is_in(list(_FALSE))).then(False).otherwise(None)
         )
     return pl.when(src == "").then(None).otherwise(src)
+
+
+def _french_number(column: Column) -> pl.Expr:
+    """A number written the French way: spaces grouping thousands, a decimal comma, ``12,0`` in a
+    whole-number column. Gives the plain cast's number wherever that cast succeeds."""
+    text = _number_text(column.code)
+    if column.type == "int":
+        text = text.str.replace(r"\.0+$", "")
+    return text.cast(column.polars_type, strict=False)
+
+
+def _read_french_numbers(typed: pl.DataFrame, frame: pl.DataFrame, columns: list[Column]) -> pl.DataFrame:
+    """Read again, the French way, only the number cells the plain cast left null: the regular
+    expressions run on those few cells, not on every cell of a national quarter."""
+    for column in columns:
+        missed = typed[column.code].is_null() & frame[column.code].is_not_null()
+        if not missed.any():
+            continue
+        rows = missed.arg_true()
+        again = frame.select(pl.col(column.code).gather(rows)).select(_french_number(column))[column.code]
+        typed = typed.with_columns(typed[column.code].scatter(rows, again))
+    return typed
+
+
+def _is_native(column: Column, dtype: pl.DataType) -> bool:
+    """A typed cell (Parquet) that is already what the column holds: read without going through
+    text. Any other type (a float in a whole-number column, a date written as text…) is read as
+    its text, exactly as a CSV cell would be."""
+    if column.type == "int":
+        return dtype.is_integer()
+    if column.type == "float":
+        return dtype.is_integer() or dtype.is_float()
+    if column.type == "date":
+        return dtype == pl.Date
+    if column.type == "bool":
+        return dtype == pl.Boolean
+    return False
+
+
+def _parse_expr(column: Column, dtype: pl.DataType) -> pl.Expr:
+    """The column read as its type: a native cell cast, a text cell parsed (see :func:`parse`)."""
+    return pl.col(column.code).cast(column.polars_type) if _is_native(column, dtype) else _text_parse_expr(column)
 
 
 def _enum_mapping(values: pl.Series, codes: list[str], labels: dict[str, str]) -> dict[str, str]:
@@ -111,7 +154,17 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
     frame = raw.frame.with_columns(
         pl.lit(None, pl.String).alias(c.code) for c in table.columns if c.code not in raw.frame.columns
     )
-    typed = frame.select(LINE_COLUMN, *[_parse_expr(c).alias(c.code) for c in table.columns])
+    # Cells of another type than the column's (or than text) are read as their text, as a CSV's.
+    native = {c.code for c in table.columns if _is_native(c, frame.schema[c.code])}
+    frame = frame.with_columns(
+        pl.col(c.code).cast(pl.String)
+        for c in table.columns
+        if c.code not in native and frame.schema[c.code] != pl.String
+    )
+    typed = frame.select(LINE_COLUMN, *[_parse_expr(c, frame.schema[c.code]).alias(c.code) for c in table.columns])
+    typed = _read_french_numbers(
+        typed, frame, [c for c in table.columns if c.type in ("int", "float") and c.code not in native]
+    )
     for column in table.columns:
         if column.type == "enum":
             dim = catalogue.dimensions[column.dimension]
@@ -119,7 +172,7 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
             typed = typed.with_columns(pl.col(column.code).replace(mapping))
     failures = []
     for column in table.columns:
-        if column.type not in TYPE_NAMES:
+        if column.type not in TYPE_NAMES or column.code in native:  # a native cell is always readable
             continue
         bad = frame.select(LINE_COLUMN, pl.col(column.code).alias("valeur")).filter(
             pl.col("valeur").is_not_null() & (pl.col("valeur").str.strip_chars() != "") & typed[column.code].is_null()
@@ -446,7 +499,10 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
     valid = frame.filter(~pl.col(LINE_COLUMN).is_in(bad_lines)).drop(
         [c for c in [*_HELPERS, "_today"] if c in frame.columns]
     )
-    rejected = raw.frame.filter(pl.col(LINE_COLUMN).is_in(bad_lines))
+    # rejected rows are kept as they were read, as text (a typed file's cells written out)
+    rejected = raw.frame.filter(pl.col(LINE_COLUMN).is_in(bad_lines)).with_columns(
+        pl.exclude(LINE_COLUMN).cast(pl.String)
+    )
     return ValidatedTable(raw, valid, rejected, failures.sort(LINE_COLUMN, nulls_last=True, maintain_order=True))
 
 

@@ -10,6 +10,7 @@ failure rows — line, column, value, rule and message — through :func:`valida
 
 from __future__ import annotations
 
+import io
 import random
 
 import pandera.polars as pa
@@ -18,12 +19,14 @@ import pytest
 from test_validation import BASE, CATALOGUE, context, other_site
 
 from fsdash import validation
-from fsdash.readers import LINE_COLUMN, read_tables
+from fsdash.readers import LINE_COLUMN, RawTable, read_tables
 from fsdash.validation import build_schema, validate
 
 from conftest import csv_bytes
 
 SPOILERS = ("-5", "999999", "abc", "", "NaN", "1,5", "INCONNU", "31/02/2024", "2031", "0")
+#: Spoilers a typed (Parquet) column can hold: numbers out of range, NaN, a fraction, a missing cell.
+TYPED_SPOILERS = ("-5", "999999", "", "NaN", "2031", "0", "1.5")
 
 
 def reference_failures(raw) -> pl.DataFrame:
@@ -38,14 +41,14 @@ def reference_failures(raw) -> pl.DataFrame:
     return failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
 
 
-def _spoiled_rows(table: str, rng: random.Random, n: int) -> list[dict[str, str]]:
+def _spoiled_rows(table: str, rng: random.Random, n: int, spoilers: tuple[str, ...] = SPOILERS) -> list[dict[str, str]]:
     good = [BASE[table], other_site(table)]
     rows = []
     for _ in range(n):
         row = dict(rng.choice(good))
         for column in row:
             if rng.random() < 0.08:
-                row[column] = rng.choice(SPOILERS)
+                row[column] = rng.choice(spoilers)
         rows.append(row)
     rows += rng.sample(rows, k=min(3, len(rows)))  # duplicated keys
     return rows
@@ -77,3 +80,43 @@ def test_pandera_still_has_the_last_word(monkeypatch: pytest.MonkeyPatch) -> Non
     result = validate(raw, CATALOGUE, context())
     assert "agents_formes_le_agents" in result.failures["regle"].to_list()
     assert result.valid.is_empty()
+
+
+def _typed(frame: pl.DataFrame, rng: random.Random) -> pl.DataFrame:
+    """The text frame as a tool would write it to Parquet: every column that can be typed is
+    (whole numbers, decimals, dates), some whole-number columns as floats, the rest left as text."""
+    out = []
+    for name in frame.columns:
+        column = frame[name]
+        for dtype in (pl.Int64, pl.Float64, pl.Date):
+            try:
+                typed = column.cast(dtype) if dtype != pl.Date else column.str.to_date("%d/%m/%Y")
+            except (pl.exceptions.PolarsError, pl.exceptions.InvalidOperationError):
+                continue
+            if typed.null_count() == column.null_count():
+                column = typed.cast(pl.Float64) if dtype == pl.Int64 and rng.random() < 0.3 else typed
+                break
+        out.append(column)
+    return pl.DataFrame(out)
+
+
+@pytest.mark.parametrize("table", sorted(CATALOGUE.tables))
+@pytest.mark.parametrize("seed", range(3))
+def test_a_typed_parquet_validates_as_its_text(table: str, seed: int) -> None:
+    """Typed cells read natively give what the same cells read as text gave (the former path)."""
+    rng = random.Random(f"parquet-{table}-{seed}")
+    header = [c.code for c in CATALOGUE.table(table).columns]
+    rows = _spoiled_rows(table, rng, 40, TYPED_SPOILERS)
+    text = pl.DataFrame({c: [r[c] or None for r in rows] for c in header}, schema={c: pl.String for c in header})
+    typed = _typed(text, rng)
+    buffer = io.BytesIO()
+    typed.write_parquet(buffer)
+    (native,) = read_tables(buffer.getvalue(), "depot.parquet", CATALOGUE)
+    as_text = RawTable(
+        "depot.parquet", native.table, native.frame.with_columns(pl.exclude(LINE_COLUMN).cast(pl.String))
+    )
+    got, want = validate(native, CATALOGUE, context()), validate(as_text, CATALOGUE, context())
+    assert any(dtype != pl.String for dtype in native.frame.drop(LINE_COLUMN).dtypes)  # something was typed
+    assert _sorted(got.failures).to_dicts() == _sorted(want.failures).to_dicts()
+    assert got.valid.to_dicts() == want.valid.to_dicts()
+    assert got.rejected.to_dicts() == want.rejected.to_dicts()
