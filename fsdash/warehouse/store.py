@@ -1,12 +1,33 @@
 """Opening the warehouse: many readers, one writer, and no reader ever blocked by a load.
 
 DuckDB allows one read-write process *or* many read-only processes on a file. The dashboard
-must keep serving while a quarter loads, so a load never writes the served file: it copies it,
-writes the copy, and atomically renames the copy over the original once everything has been
-committed and checkpointed. Readers see either the old or the new file, never a half-written
-one; a failed load leaves the served file untouched (the "no partial write" rule). A lock file
-serialises writers. The file's identity (inode, mtime, size) is the warehouse *version* used in
-every cache key.
+must keep serving while a quarter loads, so a load never writes the served file: it copies it
+to a private staging file (``<name>.tmp-<pid>``), writes the copy, and once everything has been
+committed and checkpointed publishes it. A failed load publishes nothing and leaves the served
+file untouched (the "no partial write" rule). A lock file serialises writers.
+
+Publishing: the checkpointed copy is renamed to an **immutable file named by its version**
+(``<name>.v-<time>-<random>``, never written again, never reused), then the served path — a
+symbolic link ``<name> -> <name>.v-…`` — is switched to it atomically (a new link renamed over
+the old one), and the previous version file is unlinked (processes still reading it keep its
+inode until they let go). Every reader, in this process or in another replica, follows the
+link: a plain ``duckdb.connect(path)`` reads one whole version, old or new.
+
+Version: the link's target name. A reader takes the version first (one ``readlink``) and then
+attaches *that version file*, not the link: since the file of a version never changes, the
+connection reads exactly the version its cache key names, by construction; if a later load has
+already removed it, the attach fails and the reader takes the version again. (Attaching through
+``/proc/self/fd/N`` of a descriptor opened first does not give this guarantee: DuckDB resolves
+the path with ``realpath`` and opens the file again *by name*, measured with strace on 2.0.) A
+regular file at the served path (a warehouse from before this scheme, or one written by hand)
+is versioned by (inode, mtime, size), stat'ed before and after the attach; the first load
+replaces it by the link.
+
+Leftovers: a load killed before publishing leaves its staging copy (and maybe an unpublished
+version file). Whoever holds the writers' lock is the only live writer of that warehouse, so
+every ``<name>.tmp-*`` file and every version file the link does not name is a dead writer's:
+the next writer removes them under the lock, and the server does at its start when no load
+holds the lock (:func:`remove_leftovers`).
 
 Reading: opening a connection costs 20–50 ms on the real warehouse, more than a whole answer
 may take, so the dashboard keeps **one read-only connection per published version**
@@ -32,8 +53,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,7 +72,12 @@ DEFAULT_DB = REPO_ROOT / "data" / "fsdash.duckdb"
 #: The catalog name the warehouse file is attached under in every reading connection.
 ALIAS = "wh"
 
-Version = tuple[int, int, int]
+#: ``("v", target name)`` for a published version file, ``("stat", inode, mtime, size)`` for a plain file.
+Version = tuple[str | int, ...]
+
+#: Infix of the immutable version files (``<name>.v-…``) and of the private staging files.
+VERSION_INFIX = ".v-"
+STAGING_INFIX = ".tmp-"
 
 
 class WarehouseMissing(Exception):
@@ -69,10 +97,31 @@ def default_db_path() -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def version(path: Path) -> Version:
-    """Changes whenever a load publishes a new file: put it in cache keys."""
+def _published_target(path: Path) -> str | None:
+    """The version file the served link names, or None when ``path`` is not such a link.
+
+    Raises ``FileNotFoundError`` when nothing is at ``path``.
+    """
+    try:
+        target = os.readlink(path)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        return None  # a regular file
+    if os.sep in target or not target.startswith(path.name + VERSION_INFIX):
+        return None  # a link made by someone else (a deployment's switch): versioned by stat
+    return target
+
+
+def _stat_version(path: Path) -> Version:
     st = path.stat()
-    return st.st_ino, st.st_mtime_ns, st.st_size
+    return "stat", st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def version(path: Path) -> Version:
+    """Changes whenever a load publishes a new file: put it in cache keys (module docstring)."""
+    target = _published_target(path)
+    return ("v", target) if target is not None else _stat_version(path)
 
 
 def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
@@ -140,15 +189,24 @@ class Reader:
 
     @staticmethod
     def _open(path: Path, attempts: int = 5) -> tuple[duckdb.DuckDBPyConnection, Version]:
-        """Attach the file and name its version, stat'ing before and after the attach.
+        """Attach the file of one version and name it (module docstring).
 
-        A load may publish between the stat and the attach: labelling the connection with the
-        stat taken after it could put old figures under the new version. Equal stats on both
-        sides prove the attached file is the one named.
+        A published version: read the link once, attach the immutable file it names. A plain
+        file: stat before and after the attach; equal stats prove the attached file is the one
+        named. Either way a load publishing meanwhile costs one more attempt, never a mislabel.
         """
         for _ in range(attempts):
             try:
-                before = version(path)
+                target = _published_target(path)
+            except FileNotFoundError:
+                raise _missing(path) from None
+            if target is not None:
+                try:
+                    return connect_reader(path.with_name(target)), ("v", target)
+                except WarehouseMissing:
+                    continue  # removed by a later load: take the version again
+            try:
+                before = _stat_version(path)
             except FileNotFoundError:
                 raise _missing(path) from None
             con = connect_reader(path)
@@ -247,14 +305,82 @@ def close_readers() -> None:
 
 
 @contextlib.contextmanager
-def _write_lock(path: Path) -> Iterator[None]:
+def _write_lock(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the writers' lock of ``path``; with ``wait=False`` yield False at once if a writer holds it."""
     lock_path = path.with_name(path.name + ".lock")
     with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _leftovers(path: Path) -> list[Path]:
+    """Staging files, and version files the served link does not name (call under the lock)."""
+    if not path.parent.is_dir():
+        return []
+    try:
+        current = _published_target(path)
+    except FileNotFoundError:
+        current = None
+    keep = {current, f"{current}.wal"}
+    staging, versions = path.name + STAGING_INFIX, path.name + VERSION_INFIX
+    return sorted(
+        entry
+        for entry in path.parent.iterdir()
+        if entry.name.startswith(staging) or (entry.name.startswith(versions) and entry.name not in keep)
+    )
+
+
+def _remove(paths: list[Path]) -> list[Path]:
+    removed = []
+    for leftover in paths:
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
+
+
+def remove_leftovers(path: Path | None = None) -> list[Path]:
+    """Remove what killed loads left next to ``path`` (module docstring); the paths removed.
+
+    Never waits: while a load holds the writers' lock nothing is touched (its staging copy is
+    alive), and that load's own start has already cleaned up.
+    """
+    path = path or default_db_path()
+    if not path.parent.is_dir():
+        return []
+    with _write_lock(path, wait=False) as held:
+        return _remove(_leftovers(path)) if held else []
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(staging: Path, path: Path) -> None:
+    """Make the checkpointed ``staging`` the served version (module docstring)."""
+    previous = None
+    with contextlib.suppress(FileNotFoundError):
+        previous = _published_target(path)
+    name = f"{path.name}{VERSION_INFIX}{time.time_ns():x}-{secrets.token_hex(4)}"
+    os.replace(staging, path.with_name(name))
+    link = path.with_name(f"{path.name}{STAGING_INFIX}{os.getpid()}.lien")
+    link.unlink(missing_ok=True)
+    os.symlink(name, link)
+    os.replace(link, path)  # atomic: readers see the old link or the new one
+    _fsync_dir(path.parent)
+    if previous is not None:
+        path.with_name(previous).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -266,8 +392,8 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
     path = path or default_db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with _write_lock(path):
-        staging = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        staging.unlink(missing_ok=True)
+        _remove(_leftovers(path))  # the lock is ours: every staging file is a dead writer's
+        staging = path.with_name(f"{path.name}{STAGING_INFIX}{os.getpid()}")
         if path.exists() and not fresh:
             shutil.copyfile(path, staging)
         # no English progress bar on the user's terminal (progress is reported in French by the caller)
@@ -281,7 +407,7 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
             con.close()
             with open(staging, "rb+") as fh:
                 os.fsync(fh.fileno())
-            os.replace(staging, path)
+            _publish(staging, path)
             published = True
         finally:
             if not published:
@@ -294,8 +420,10 @@ def ensure_current(path: Path) -> bool:
     """Migrate a warehouse written by an older fsdash before serving it; True if it was migrated.
 
     Readers open files read-only and cannot migrate them: without this, a dashboard started on
-    a warehouse from before a catalogue change would fail on the new columns.
+    a warehouse from before a catalogue change would fail on the new columns. Called when the
+    server starts, it first removes what killed loads left (:func:`remove_leftovers`).
     """
+    remove_leftovers(path)
     if not path.exists():
         return False
     con = connect_reader(path)
