@@ -8,6 +8,7 @@ instead of being guessed away by a reader.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -90,18 +91,27 @@ def _all_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.all().cast(pl.String))
 
 
-def read_csv_text(data: bytes, file_name: str) -> pl.DataFrame:
-    text, _ = decode(data, file_name)
+def read_csv_text(data: bytes, file_name: str, *, header_only: bool = False) -> pl.DataFrame:
+    """A CSV file as text cells; with ``header_only``, its columns and no row (only the first line
+    is decoded: what a load needs to know which table a file holds before reading it whole)."""
+    if header_only:
+        data = data.split(b"\n", 1)[0]
+    text, encoding = decode(data, file_name)
     if not text.strip():
         raise ReadError(f"{file_name} : fichier vide")
     separator = sniff_separator(text)
+    # UTF-8 goes to Polars as the bytes it is (no Python string re-encoded on the way); any other
+    # encoding is read from its decoded text.
+    source = io.BytesIO(data.removeprefix(codecs.BOM_UTF8)) if encoding == "utf-8-sig" else io.StringIO(text)
+    del text
     try:
         frame = pl.read_csv(
-            io.StringIO(text),
+            source,
             separator=separator,
             infer_schema=False,
             empty_string_is_null=True,
             truncate_ragged_lines=False,
+            n_rows=0 if header_only else None,
         )
     except pl.exceptions.PolarsError as exc:
         raise ReadError(f"{file_name} : structure CSV illisible ({exc})") from exc
@@ -172,6 +182,25 @@ def _raw_table(frame: pl.DataFrame, file_name: str, catalogue: Catalogue, sheet:
     known = {c.code for c in table.columns} | {LINE_COLUMN}
     ignored = [c for c in frame.columns if c not in known]
     return RawTable(file_name, table, frame.drop(ignored), sheet, ignored)
+
+
+def peek_tables(data: bytes, file_name: str, catalogue: Catalogue) -> tuple[list[RawTable], bool]:
+    """The tables a file holds, and whether their rows were read too.
+
+    A CSV or Parquet file is one table, recognised by its header: its rows (a national quarter is
+    a million of them) are read only when the load comes to it (:func:`read_tables`), one file at
+    a time. A workbook is read whole (its sheets are small and cannot be peeked at cheaply). An
+    unreadable file, or one missing columns, is refused here, before anything is written."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix == ".parquet":
+        try:
+            schema = pl.read_parquet_schema(io.BytesIO(data))
+        except Exception as exc:
+            raise ReadError(f"{file_name} : fichier Parquet illisible ({exc})") from exc
+        return [_raw_table(_with_lines(pl.DataFrame(schema=schema)), file_name, catalogue)], False
+    if suffix in (".csv", ".txt", ".tsv", ""):
+        return [_raw_table(read_csv_text(data, file_name, header_only=True), file_name, catalogue)], False
+    return read_tables(data, file_name, catalogue), True
 
 
 def read_tables(data: bytes, file_name: str, catalogue: Catalogue) -> list[RawTable]:
