@@ -158,3 +158,12 @@ def test_the_hostile_names_do_reach_the_downloads(hostile_db, monkeypatch, captu
     _page(hostile_db, monkeypatch, "pages/page_chargements.py", {})
     texts = [_built(d).decode("utf-8-sig") for f, d in captured if f.endswith(".csv")]
     assert any("'" + FORMULA.replace('"', '""') in t for t in texts)
+
+
+def test_uploads_are_size_limited_and_typed():
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == 200
+    source = (Path(APP).parent / "pages" / "page_chargements.py").read_text(encoding="utf-8")
+    assert "type=list(UPLOADER_TYPES)" in source and 'UPLOADER_TYPES = ("csv", "txt", "xlsx", "parquet")' in source
