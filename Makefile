@@ -19,8 +19,10 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The developer's demo: local mode, no sign-in (explicit, with a banner on every page; refused where
+# .streamlit/secrets.toml configures sign-in). A server for users configures [auth] and the roles file.
 run: $(VENV)/.installed
-	$(PY) -m fsdash serve --db $(DB) --port $(PORT)
+	FSDASH_AUTH=$(or $(FSDASH_AUTH),local) $(PY) -m fsdash serve --db $(DB) --port $(PORT)
 
 demo: $(VENV)/.installed
 	$(PY) -m fsdash demo --db $(DB)

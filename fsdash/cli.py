@@ -24,13 +24,25 @@ def _db(args: argparse.Namespace) -> Path:
     return Path(args.db) if args.db else default_db_path()
 
 
+def _loader(args: argparse.Namespace) -> str:
+    """Who loads, recorded on every batch: ``--par``, else the operating system's user."""
+    if getattr(args, "par", None):
+        return args.par.strip()
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "inconnu"
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from fsdash.warehouse.ingest import IngestRefused, ingest_paths, report_lines
     from fsdash.warehouse.store import writer
 
     try:
         with writer(_db(args)) as con:
-            result = ingest_paths(con, [Path(f) for f in args.files])
+            result = ingest_paths(con, [Path(f) for f in args.files], loaded_by=_loader(args))
     except IngestRefused as exc:
         return _refused(exc.messages)
     return _report(result, report_lines(result))
@@ -69,7 +81,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         list_date = dt.date.fromisoformat(args.date) if args.date else None
         data = path.read_bytes()
         with writer(_db(args)) as con:
-            result = import_site_list(con, path.name, data, list_date=list_date)
+            result = import_site_list(con, path.name, data, list_date=list_date, loaded_by=_loader(args))
             lists = site_lists(con).select("list_date", "sites", "new_sites", "closed_sites").tail(1).rows()
     except OSError as exc:
         return _refused([os_error_text(exc)])
@@ -256,6 +268,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-sites", help="importe la liste officielle des structures France Services (ANCT)")
     p.add_argument("--db", metavar="ENTREPOT", help=db_help)
     p.add_argument(
+        "--par",
+        metavar="AUTEUR",
+        help="auteur du chargement, enregistré avec chaque lot (défaut : l'utilisateur du système)",
+    )
+    p.add_argument(
         "--date",
         metavar="AAAA-MM-JJ",
         help="date de la liste (défaut : lue dans le nom, ex. liste-fs-20240801.csv, sinon aujourd'hui)",
@@ -265,6 +282,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="charge des fichiers de reporting (CSV, XLSX, Parquet)")
     p.add_argument("--db", metavar="ENTREPOT", help=db_help)
+    p.add_argument(
+        "--par",
+        metavar="AUTEUR",
+        help="auteur du chargement, enregistré avec chaque lot (défaut : l'utilisateur du système)",
+    )
     p.add_argument("files", nargs="+", metavar="FICHIER", help="fichiers à charger")
     p.set_defaults(func=cmd_ingest)
 

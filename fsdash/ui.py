@@ -9,16 +9,28 @@ runs here on every rerun is widget drawing, and downloads are built only when cl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from fsdash import exports, formats
+from fsdash import exports, formats, identity
 from fsdash.catalogue import load_catalogue
 from fsdash.filters import COMPARISONS, Filters, parse_quarter_code
+from fsdash.identity import Identity
 from fsdash.metrics import activity
-from fsdash.metrics.scope import LEVEL_LABELS, LEVELS, Directory, Resolution, carrier_labels, directory, resolve_scope
+from fsdash.metrics.scope import (
+    COLLECTIVITIES,
+    LEVEL_LABELS,
+    LEVELS,
+    Directory,
+    Resolution,
+    carrier_labels,
+    directory,
+    resolve_scope,
+)
+from fsdash.routes import HOME_ROOT_PATH, ROUTES, Route
 from fsdash.views.common import ignored_filters_text, is_demo, period_text
 from fsdash.views.section import Section, Table
 from fsdash.warehouse.store import Reader, current_reader, default_db_path
@@ -35,8 +47,120 @@ def warehouse() -> Reader:
     return current_reader(db_path())
 
 
-def start(page) -> None:
+# --- who is looking ------------------------------------------------------------------------------
+
+LOGIN_BUTTON_KEY = "connexion"
+LOGOUT_BUTTON_KEY = "deconnexion"
+
+
+def _secrets_section(name: str) -> dict:
+    """A section of ``.streamlit/secrets.toml`` as a plain dict (empty when there is no file or no section)."""
+    from streamlit.auth_util import get_secrets_auth_section
+    from streamlit.runtime.secrets import secrets_singleton
+
+    if name == "auth":
+        return dict(get_secrets_auth_section() or {})
+    if not secrets_singleton.load_if_toml_exists():
+        return {}
+    return dict(secrets_singleton.get(name, {}) or {})
+
+
+@functools.lru_cache(maxsize=4)
+def _roles(path: str, modified_ns: int) -> identity.Roles:
+    """The roles file, read again when it changes (its modification time is in the key)."""
+    from fsdash import geography
+
+    known = frozenset(geography.departements()["code"].to_list()) | frozenset(COLLECTIVITIES)
+    return identity.read_roles(Path(path), known)
+
+
+def viewer() -> Identity:
+    """Who is looking, or a page saying why nothing is shown (then the run stops).
+
+    The sign-in mode is an explicit setting (:func:`fsdash.identity.auth_setting`). In ``oidc`` mode
+    the person signs in with Streamlit's ``st.login`` (the ``[auth]`` section of the secrets: ProConnect
+    or any OpenID Connect provider; ``[fsdash] provider`` names one of several) and the roles file
+    (``FSDASH_ROLES`` or ``[fsdash] roles``) gives their role; someone it does not name sees whom to ask.
+    """
+    settings = _secrets_section("fsdash")
+    auth = _secrets_section("auth")
+    chosen = identity.setting(identity.AUTH_ENV, settings, "auth")
+    setting = identity.auth_setting(chosen, bool(auth))
+    if setting.mode is None:
+        st.error(setting.problem, icon=":material/lock:")
+        st.stop()
+    if setting.mode == "local":
+        return identity.local_identity()
+    claims = st.user.to_dict()
+    if not claims.get("is_logged_in"):
+        _login_page(auth, settings.get("provider"))
+    roles_path = identity.setting(identity.ROLES_ENV, settings, "roles")
+    if not roles_path:
+        st.error(
+            f"Fichier des rôles non configuré ({identity.ROLES_ENV} ou « roles » de la section [fsdash] des secrets) : "
+            "personne ne peut voir de données.",
+            icon=":material/lock:",
+        )
+        st.stop()
+    try:
+        path = Path(roles_path)
+        roles = _roles(str(path), path.stat().st_mtime_ns if path.exists() else 0)
+    except identity.RolesFileError as exc:
+        st.error(str(exc), icon=":material/lock:")
+        st.stop()
+    who = identity.identify(claims, roles)
+    if who is None:
+        st.title("Accès non ouvert")
+        email = claims.get("email") or claims.get("sub") or "?"
+        st.write(f"Vous êtes connecté avec l'adresse {email}, à laquelle ce tableau de bord n'a ouvert aucun accès.")
+        st.write(identity.WHOM_TO_ASK)
+        if st.button("Se déconnecter", key=LOGOUT_BUTTON_KEY):
+            st.logout()
+        st.stop()
+    return who
+
+
+def _login_page(auth: dict, provider: str | None) -> None:
+    st.title("France Services — tableau de bord de pilotage")
+    st.write(
+        "Ce tableau de bord est réservé à l'équipe du programme France Services, au comité national et aux comités "
+        "départementaux. Connectez-vous avec votre compte professionnel (ProConnect)."
+    )
+    if not auth:
+        st.error(
+            "La connexion n'est pas configurée sur ce serveur (section [auth] de .streamlit/secrets.toml).",
+            icon=":material/lock:",
+        )
+    elif st.button("Se connecter", type="primary", key=LOGIN_BUTTON_KEY):
+        st.login(provider or None)
+    st.stop()
+
+
+def identity_bar(who: Identity) -> None:
+    """The sidebar's line on who is looking, and the sign-out button (none in local mode)."""
+    st.sidebar.caption(who.label if not who.local else "Mode local sans connexion")
+    if not who.local and st.sidebar.button("Se déconnecter", key=LOGOUT_BUTTON_KEY):
+        st.logout()
+
+
+def route_of(page) -> Route | None:
+    """The route of the page Streamlit is about to run (Accueil answers at ``/`` too)."""
+    url_path = getattr(page, "url_path", None)
+    if url_path == HOME_ROOT_PATH:
+        return ROUTES[0]
+    return next((r for r in ROUTES if r.url_path == url_path), None)
+
+
+def refusal(route: Route) -> str:
+    roles = ", ".join(identity.ROLES[r] for r in identity.ROLES if r in route.roles)
+    return f"La page « {route.title} » est réservée à : {roles}."
+
+
+def start(page, who: Identity) -> None:
     """Run the frame's part of every page: the filter bar, then the page itself — once admitted.
+
+    ``who`` (:func:`viewer`) clamps the scope in the resolver; a page its role does not see is refused
+    here, whatever the link; local mode's banner is drawn above every page.
 
     The admission gate (:mod:`fsdash.admission`, ``FSDASH_MAX_RUNS``) bounds the runs computed at
     once: past it a run waits a few seconds for a slot, then says the server is busy and stops,
@@ -56,9 +180,27 @@ def start(page) -> None:
         if not admitted:
             st.warning(admission.BUSY_MESSAGE, icon=":material/hourglass_top:")
             st.stop()
+        if who.local:
+            st.html(f'<div role="status" class="fsdash-local">{LOCAL_BANNER_HTML}</div>')
+        found = route_of(page)
+        if found is not None and who.role not in found.roles:
+            st.error(refusal(found), icon=":material/lock:")
+            st.stop()
         wh = warehouse()
-        st.session_state["filters"] = filter_bar(wh)
+        st.session_state["identity"] = who
+        st.session_state["filters"] = filter_bar(wh, who)
         page.run()
+
+
+LOCAL_BANNER_HTML = (
+    '<p style="background:#FFE9E6;color:#3A3A3A;border-left:4px solid #E1000F;padding:0.5rem 0.75rem;margin:0">'
+    f"<strong>{identity.LOCAL_BANNER.split(' — ')[0]}</strong> — {identity.LOCAL_BANNER.split(' — ', 1)[1]}</p>"
+)
+
+
+def current_identity() -> Identity:
+    """The identity the frame admitted for this run (pages ask it, e.g. whether the viewer may load)."""
+    return st.session_state["identity"]
 
 
 def context() -> tuple[Reader, Filters]:
@@ -77,7 +219,7 @@ def _list_param(params, key: str) -> tuple[str, ...]:
     return tuple(v for v in (params.get(key) or "").split(",") if v)
 
 
-def _linked_view(d: Directory, params, first_run: bool) -> Resolution:
+def _linked_view(d: Directory, params, first_run: bool, who: Identity) -> Resolution:
     """The view the URL describes, checked by the resolver. The URL mirrors the widgets, so it
     also gives their defaults; on a session's first run, what a link asked that cannot be shown
     (a mistyped code) is kept to be said, not guessed."""
@@ -87,14 +229,16 @@ def _linked_view(d: Directory, params, first_run: bool) -> Resolution:
         params.get("code"),
         _list_param(params, "formats"),
         _list_param(params, "porteurs"),
+        who,
     )
     if first_run:
         st.session_state["scope_problems"] = resolution.problems
     return resolution
 
 
-def _scope_widgets(d: Directory, wanted: Resolution) -> tuple[str, str | None]:
-    """Périmètre, then the région or département, then the site: (level, code)."""
+def _scope_widgets(d: Directory, wanted: Resolution, who: Identity) -> tuple[str, str | None]:
+    """Périmètre, then the région or département, then the site: (level, code). A département's
+    committee is offered only its own sites (the resolver refuses the others anyway)."""
     level = st.sidebar.selectbox(
         "Périmètre",
         LEVELS,
@@ -124,6 +268,9 @@ def _scope_widgets(d: Directory, wanted: Resolution) -> tuple[str, str | None]:
     )
     if level == "departement":
         return level, dep
+    if not who.sees_site_detail(dep):
+        st.sidebar.info("Le détail des sites de ce département est réservé à son comité départemental.")
+        return "departement", dep
     sites = d.sites_of(dep)
     ids = sites["site_id"].to_list()
     names = dict(sites.iter_rows())
@@ -193,7 +340,7 @@ def _period_widget(wh: Reader, params) -> tuple[dt.date | None, dt.date | None]:
     return first, last
 
 
-def filter_bar(wh: Reader) -> Filters:
+def filter_bar(wh: Reader, who: Identity) -> Filters:
     """The shared filter bar (sidebar), mirrored in the URL so that a link reproduces the view.
 
     Scope (France, région, département, site), quarter range, site formats and carriers, and
@@ -203,8 +350,8 @@ def filter_bar(wh: Reader) -> Filters:
     """
     params = st.query_params
     d = directory(wh)
-    wanted = _linked_view(d, params, "scope_level" not in st.session_state)
-    level, code = _scope_widgets(d, wanted)
+    wanted = _linked_view(d, params, "scope_level" not in st.session_state, who)
+    level, code = _scope_widgets(d, wanted, who)
     catalogue = load_catalogue()
     fmt_dim = catalogue.dimensions["format"]
     carriers = carrier_labels()
@@ -227,7 +374,7 @@ def filter_bar(wh: Reader) -> Filters:
             select_all=False,  # Streamlit writes « Select all » in English; empty means all
             default=list(wanted.scope.carriers),
         )
-    scope = resolve_scope(d, level, code, tuple(chosen_formats), tuple(chosen_carriers)).scope
+    scope = resolve_scope(d, level, code, tuple(chosen_formats), tuple(chosen_carriers), who).scope
     first, last = _period_widget(wh, params)
     comparison = _comparison_widget(params)
     filters = Filters(scope, first, last, comparison)

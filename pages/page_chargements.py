@@ -17,6 +17,11 @@ DEMO_TAKES_NO_FILE = (
     "à des chiffres synthétiques : l'équipe du programme charge les fichiers des sites dans un entrepôt réel, "
     "sur lequel le tableau de bord est ouvert, et pourra bientôt le choisir depuis cette page."
 )
+#: Why someone who is not of the programme team has no uploader (fsdash.identity: loading is its role alone).
+LOADING_RESERVED = (
+    "Le chargement et la correction des données sont réservés à l'équipe du programme (ANCT) ; chaque chargement "
+    "enregistre qui l'a fait (colonne « Chargé par » des lots chargés)."
+)
 UPLOADER_KEY = "chargement_fichiers"
 UPLOADER_TYPES = ("csv", "txt", "xlsx", "parquet")
 #: Streamlit's uploader writes its instructions in English and takes no parameter for them (1.67): the
@@ -60,7 +65,10 @@ st.caption(
 )
 
 st.subheader(quality.UPLOAD_TITLE)
-if is_demo(wh):
+who = ui.current_identity()
+if not who.can_load:
+    st.info(LOADING_RESERVED)
+elif is_demo(wh):
     st.info(DEMO_TAKES_NO_FILE)
 else:
     french_uploader()
@@ -73,7 +81,7 @@ else:
     if uploads and st.button("Charger ces fichiers", type="primary", key="chargement_bouton"):
         from fsdash.upload import load_files  # the write side, imported only when someone loads
 
-        code, lines = load_files([(f.name, f.getvalue()) for f in uploads], ui.db_path())
+        code, lines = load_files([(f.name, f.getvalue()) for f in uploads], ui.db_path(), who)
         box = {0: st.success, 1: st.warning, 2: st.error}[code]
         box(
             {

@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 TODAY = dt.date(2024, 11, 27)
+
+# The pages' tests and the servers they start run in local mode (no sign-in, programme team's rights):
+# an explicit setting, inherited by every subprocess; the identity tests set their own.
+os.environ.setdefault("FSDASH_AUTH", "local")
 
 # Session fixtures of the full demo warehouse (``demo_db``, ``demo_today``), shared by the demo,
 # page and browser tests.

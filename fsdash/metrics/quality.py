@@ -14,7 +14,7 @@ def batches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every loaded file, newest first, with its counts and status."""
     return con.sql("""
         SELECT batch_id, file_name, sha256, loaded_at, status, tables, rows_read, rows_accepted,
-               rows_rejected, revisions_created
+               rows_rejected, revisions_created, loaded_by
         FROM batches ORDER BY batch_id DESC""").pl()
 
 

@@ -4,8 +4,8 @@ Every query takes a :class:`Scope`, so access rules can be enforced where data i
 is a territory (France, région, département) or one site, optionally narrowed to some site
 formats and carriers (the shared filter bar).
 
-:func:`resolve_scope` is the one place where the viewer's choice (URL, widgets — and, soon, the
-signed-in user's rights) becomes a scope: it checks the codes against the warehouse's sites and
+:func:`resolve_scope` is the one place where the viewer's choice (URL, widgets) and the signed-in
+person's rights (:class:`fsdash.identity.Identity`) become a scope: it checks the codes against the warehouse's sites and
 the geography, and fills what every page needs to know about the territory — the site's
 département and région, the départements of a région, names and title. Nothing else derives a
 territory: metrics, sections, charts and maps read it from the scope (:meth:`Scope.territory`,
@@ -24,6 +24,7 @@ import polars as pl
 from fsdash import geography
 from fsdash.cache import cached
 from fsdash.catalogue import load_catalogue
+from fsdash.identity import Identity
 
 LEVELS = ("national", "region", "departement", "site")
 LEVEL_LABELS = {"national": "France entière", "region": "Région", "departement": "Département", "site": "Site"}
@@ -48,14 +49,18 @@ NATIONAL_ZONE = "FR"
 class Scope:
     """A territory or a site, and the site formats and carriers kept (empty: all).
 
-    Equality and cache keys use only what the viewer chose (level, code, formats, carriers); the
-    other fields are filled by :func:`resolve_scope` from the warehouse and the geography.
+    Equality and cache keys use what the viewer chose (level, code, formats, carriers) and what they
+    may see in detail (``detail_departements``: None for every département, else the départements
+    whose sites a département's committee sees one by one), so a section cached for one role is never
+    served to another; the other fields are filled by :func:`resolve_scope` from the warehouse and
+    the geography.
     """
 
     level: str = "national"
     code: str | None = None
     formats: tuple[str, ...] = ()
     carriers: tuple[str, ...] = ()
+    detail_departements: tuple[str, ...] | None = None
     departement: str | None = field(default=None, compare=False)
     region: str | None = field(default=None, compare=False)
     name: str | None = field(default=None, compare=False)
@@ -65,6 +70,17 @@ class Scope:
             raise ValueError(f"unknown scope level {self.level}")
         if (self.level == "national") != (self.code is None):
             raise ValueError("a national scope has no code; every other scope needs one")
+
+    def shows_site_detail(self, departement: str | None) -> bool:
+        """Whether the viewer may see the sites of ``departement`` one by one (their figures, funding,
+        audit comments): always, unless the scope was resolved for a département's committee."""
+        return self.detail_departements is None or departement in self.detail_departements
+
+    def site_detail_filter(self, column: str = "departement") -> pl.Expr:
+        """Polars condition keeping the site rows the viewer may see one by one (see :meth:`shows_site_detail`)."""
+        if self.detail_departements is None:
+            return pl.lit(True)
+        return pl.col(column).is_in(list(self.detail_departements))
 
     @property
     def narrowed(self) -> bool:
@@ -278,12 +294,20 @@ def resolve_scope(
     code: str | None = None,
     formats: tuple[str, ...] = (),
     carriers: tuple[str, ...] = (),
+    identity: Identity | None = None,
 ) -> Resolution:
-    """The scope the viewer asked for, checked and completed — or France entière, said so.
+    """The scope the viewer asked for, checked, clamped to the viewer's rights and completed — or
+    France entière, said so.
 
     A mistyped link never shows another territory silently: an unknown level, région, département
     or site falls back to France entière with a French message naming what was not found;
     unknown formats or carriers are dropped, also said.
+
+    ``identity`` (None: the command line and tests, every right) clamps the scope before any query:
+    a département's committee asking for a site of another département (a link, a typed URL) gets
+    that département's aggregate and a French message saying why; its scopes carry
+    ``detail_departements`` so the sections listing sites keep only its own (:meth:`Scope.shows_site_detail`).
+    National and other départements' aggregates stay open to it.
     """
     catalogue = load_catalogue()
     problems = []
@@ -295,7 +319,8 @@ def resolve_scope(
         problems.append(f"Format inconnu ignoré : {', '.join(dropped)}.")
     if dropped := [c for c in carriers if c not in known_carriers]:
         problems.append(f"Porteur inconnu ignoré : {', '.join(dropped)}.")
-    narrowing = {"formats": kept_formats, "carriers": kept_carriers}
+    detail = identity.detail_departements if identity is not None else None
+    narrowing = {"formats": kept_formats, "carriers": kept_carriers, "detail_departements": detail}
     national = Scope("national", None, name="France entière", **narrowing)
     level = level or "national"
     if level not in LEVELS:
@@ -329,6 +354,15 @@ def resolve_scope(
     if site is None:
         problems.append(f"Aucun site d'identifiant « {code} » : la vue montre la France entière.")
         return Resolution(national, tuple(problems))
+    if identity is not None and not identity.sees_site_detail(site["departement"]):
+        dep = site["departement"]
+        name, region = directory.departements.get(dep, (dep, None))
+        problems.append(
+            f"Le détail du site « {code} » est réservé à son comité départemental ({dep}), au comité national et à "
+            f"l'équipe du programme : la vue montre l'ensemble du département {name}."
+        )
+        scope = Scope("departement", dep, name=name, departement=dep, region=region, **narrowing)
+        return Resolution(scope, tuple(problems))
     scope = Scope(
         "site",
         code,

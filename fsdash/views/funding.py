@@ -311,11 +311,24 @@ def by_carrier(wh, scope: Scope, first_year: int, last_year: int, today: dt.date
     )
 
 
+#: Why a département's committee sees another département's funding as a total only.
+SITE_DETAIL_RESERVED = (
+    "Le détail par site de ce département est réservé à son comité départemental, au comité national et à "
+    "l'équipe du programme : le total du département est montré."
+)
+
+
 @cached(maxsize=64, kind="section")
 def detail(wh, scope: Scope, year: int, today: dt.date) -> Section:
-    """The year's amounts per département (France, a région) or per site (a département, a site)."""
+    """The year's amounts per département (France, a région) or per site (a département, a site).
+
+    Site-level funding is shown only where the scope lets the viewer see sites one by one: another
+    département's committee gets that département's total (:meth:`Scope.shows_site_detail`)."""
     key = f"financement-detail-{year}"
-    if scope.level in ("national", "region"):
+    notes: tuple[str, ...] = ()
+    if scope.level in ("departement", "site") and not scope.shows_site_detail(scope.departement):
+        notes = (SITE_DETAIL_RESERVED,)
+    if scope.level in ("national", "region") or notes:
         title = f"Par département — {year}"
         frame = funding.funding_by_departement(wh, scope, year)
         table = frame.select(
@@ -351,6 +364,7 @@ def detail(wh, scope: Scope, year: int, today: dt.date) -> Section:
         source=RATES_SOURCE,
         data_date=_rates_date(wh, today),
         demo=is_demo(wh),
+        notes=notes,
     )
 
 

@@ -103,7 +103,8 @@ def registry_quality(wh, scope: Scope, day: dt.date) -> Section:
     coordinates), counted by flag, and the flagged sites."""
     area = scope.territory()
     counts = site_quality.site_quality_summary(wh, area, day)
-    flagged = site_quality.site_quality_flags(wh, area, day)
+    # the flagged sites and their audit comments: only the départements the viewer sees site by site
+    flagged = site_quality.site_quality_flags(wh, area, day).filter(scope.site_detail_filter())
     table = None
     if not flagged.is_empty():
         table = Table(
@@ -120,6 +121,11 @@ def registry_quality(wh, scope: Scope, day: dt.date) -> Section:
         f"{MIN_OPEN_DAYS_PER_WEEK.value:g} jours ({MIN_OPENING_HOURS_PER_WEEK.source}) ; les antennes en sont "
         "exemptées, les bus et sites itinérants ne sont pas tenus de publier des horaires fixes."
     ]
+    if scope.detail_departements is not None:
+        notes.append(
+            "Les sites signalés des autres départements ne sont pas listés : leur détail est réservé à leur comité "
+            "départemental, au comité national et à l'équipe du programme ; les comptes couvrent tout le territoire."
+        )
     notes += territory_note(wh, scope, "Territoire contrôlé")
     return Section(
         "qualite-referentiel",
@@ -221,6 +227,7 @@ def batches(wh) -> Section:
         pl.col("batch_id").alias("Lot"),
         pl.col("file_name").alias("Fichier"),
         pl.col("loaded_at").alias("Chargé le"),
+        pl.col("loaded_by").fill_null("non enregistré").alias("Chargé par"),
         pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status")).alias("Statut"),
         pl.col("tables").alias("Tables"),
         pl.col("rows_read").alias("Lignes lues"),

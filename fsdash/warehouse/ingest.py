@@ -426,10 +426,12 @@ def ingest_blobs(
     nature: str = "reel",
     today: dt.date | None = None,
     catalogue: Catalogue | None = None,
+    loaded_by: str | None = None,
 ) -> IngestResult:
-    """Load named file contents into the warehouse behind ``con`` (a writer connection)."""
+    """Load named file contents into the warehouse behind ``con`` (a writer connection); ``loaded_by``
+    (an e-mail, an OS user) is recorded on every batch written."""
     catalogue = catalogue or load_catalogue()
-    return _load(con, _read_all(blobs, catalogue), catalogue, today or dt.date.today(), nature)
+    return _load(con, _read_all(blobs, catalogue), catalogue, today or dt.date.today(), nature, loaded_by=loaded_by)
 
 
 def import_site_list(
@@ -441,6 +443,7 @@ def import_site_list(
     nature: str = "reel",
     today: dt.date | None = None,
     catalogue: Catalogue | None = None,
+    loaded_by: str | None = None,
 ) -> IngestResult:
     """Load the official list of France Services (ANCT format) as the new state of the registry.
 
@@ -468,7 +471,7 @@ def import_site_list(
         )
     item = _PendingFile(name, data, hashlib.sha256(data).hexdigest(), [raw], FileOutcome(name, "", "accepte"))
     item.outcome.sha256 = item.sha256
-    result = _load(con, [item], catalogue, today, nature, SiteList(list_date))
+    result = _load(con, [item], catalogue, today, nature, SiteList(list_date), loaded_by)
     result.warnings = warnings
     return result
 
@@ -480,6 +483,7 @@ def _load(
     today: dt.date,
     nature: str,
     site_list: SiteList | None = None,
+    loaded_by: str | None = None,
 ) -> IngestResult:
     """Validate and write already-read files in one transaction (see the module docstring)."""
     con.begin()
@@ -549,7 +553,7 @@ def _load(
                 continue
             for table in item.outcome.tables:
                 _write_quarantine(con, table.result, item.outcome.batch_id)
-            _record_batch(con, item)
+            _record_batch(con, item, loaded_by)
         con.commit()
     except BaseException:
         con.rollback()
@@ -570,13 +574,13 @@ def _record_site_list(
     )
 
 
-def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile) -> None:
+def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile, loaded_by: str | None = None) -> None:
     out = item.outcome
     read = sum(t.rows_read for t in out.tables)
     accepted = sum(t.rows_accepted for t in out.tables)
     out.status = "accepte" if accepted == read else ("partiel" if accepted else "rejete")
     con.sql(
-        """INSERT INTO batches VALUES (?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO batches VALUES (?, ?, ?, current_timestamp, ?, ?, ?, ?, ?, ?, ?)""",
         params=[
             out.batch_id,
             out.file_name,
@@ -587,6 +591,7 @@ def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile) -> None:
             accepted,
             read - accepted,
             sum(t.revisions_created for t in out.tables),
+            loaded_by,
         ],
     )
     con.sql(

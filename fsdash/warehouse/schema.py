@@ -14,7 +14,7 @@ import polars as pl
 from fsdash.catalogue import Catalogue, Table
 from fsdash.metrics.scope import UNKNOWN_CARRIER
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
 REVISION_COLUMNS = (
@@ -190,6 +190,12 @@ def _v4_request_rollups(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) ->
     rebuild_request_rollups(con, catalogue)
 
 
+def _v5_loaded_by(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Who loaded each file: the signed-in e-mail for an upload, ``--par`` or the OS user on the command
+    line (``local:<user>`` in local mode). Batches loaded before are left NULL (« non enregistré »)."""
+    con.sql("ALTER TABLE batches ADD COLUMN IF NOT EXISTS loaded_by VARCHAR")
+
+
 #: Numbered structural migrations, applied in order to any warehouse older than them.
 MIGRATIONS = [
     (1, "schéma initial", _v1_initial),
@@ -200,6 +206,7 @@ MIGRATIONS = [
         "agrégats des demandes par format et porteur des sites, à la forme des pages (départemental et national)",
         _v4_request_rollups,
     ),
+    (5, "auteur de chaque chargement", _v5_loaded_by),
 ]
 
 
