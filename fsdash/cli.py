@@ -37,13 +37,18 @@ def _loader(args: argparse.Namespace) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from fsdash.progress import TerminalProgress
     from fsdash.warehouse.ingest import IngestRefused, ingest_paths, report_lines
     from fsdash.warehouse.store import writer
 
+    progress = TerminalProgress()
     try:
         with writer(_db(args)) as con:
-            result = ingest_paths(con, [Path(f) for f in args.files], loaded_by=_loader(args))
+            progress("copie de travail de l'entrepôt prête")
+            result = ingest_paths(con, [Path(f) for f in args.files], loaded_by=_loader(args), progress=progress)
+        progress.done("entrepôt publié")
     except IngestRefused as exc:
+        progress.done()
         return _refused(exc.messages)
     return _report(result, report_lines(result))
 

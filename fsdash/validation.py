@@ -428,22 +428,33 @@ def _rule_fields(rule: Rule, table: Table) -> list[str]:
 
 
 def _native_failures(frame: pl.DataFrame, table: Table, catalogue: Catalogue) -> pl.DataFrame:
-    """Every failure of the generated schema on ``frame``, as :func:`_failures_from` reports them."""
+    """Every failure of the generated schema on ``frame``, as :func:`_failures_from` reports them.
+
+    Every test is first asked at once whether it fails anywhere (one pass over the frame); only
+    the tests that do fail select their rows."""
+    column_tests = [
+        (column, check, failing)
+        for column in table.columns
+        for check, failing in _column_tests(column, catalogue, frame.schema[column.code])
+    ]
+    rules = [(rule, ~_rule_expr(rule, table).fill_null(True)) for rule in _applicable_rules(table, catalogue)]
+    tests = [failing for _, _, failing in column_tests] + [failing for _, failing in rules]
+    fails = frame.select(f.any().alias(f"t{i}") for i, f in enumerate(tests)).row(0) if tests else ()
     parts = []
-    for column in table.columns:
-        for check, failing in _column_tests(column, catalogue, frame.schema[column.code]):
-            bad = frame.filter(failing).select(LINE_COLUMN, column.code)
-            if bad.height:
-                described = _described(
-                    bad,
-                    [column.code],
-                    lambda _row, texts, c=column, k=check: (c.code, texts[0], _column_message(k, c, texts[0])),
-                )
-                parts.append(described.with_columns(pl.lit(check).alias("regle")))
-    for rule in _applicable_rules(table, catalogue):
-        bad = frame.filter(~_rule_expr(rule, table).fill_null(True))
-        if bad.is_empty():
+    for (column, check, failing), fail in zip(column_tests, fails[: len(column_tests)], strict=True):
+        if not fail:
             continue
+        bad = frame.filter(failing).select(LINE_COLUMN, column.code)
+        described = _described(
+            bad,
+            [column.code],
+            lambda _row, texts, c=column, k=check: (c.code, texts[0], _column_message(k, c, texts[0])),
+        )
+        parts.append(described.with_columns(pl.lit(check).alias("regle")))
+    for (rule, failing), fail in zip(rules, fails[len(column_tests) :], strict=True):
+        if not fail:
+            continue
+        bad = frame.filter(failing)
         fields = _rule_fields(rule, table)
 
         def describe(row: dict, _texts: tuple, rule: Rule = rule) -> tuple[str | None, str | None, str]:
@@ -482,13 +493,20 @@ def _group_rejections(typed: pl.DataFrame, failures: pl.DataFrame, table: Table)
     )
 
 
+def _without_lines(frame: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without the lines that have a failure (``frame`` itself when none has)."""
+    lines = failures[LINE_COLUMN].drop_nulls()
+    return frame.filter(~pl.col(LINE_COLUMN).is_in(lines.implode())) if lines.len() else frame
+
+
 def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) -> ValidatedTable:
     table = raw.table
     typed, failures = parse(raw, catalogue)
     frame = _with_context(typed, table, catalogue, context)
     failures = pl.concat([failures, _native_failures(frame, table, catalogue)])
     # Pandera has the last word on every row found clean: whatever it still reports is reported too.
-    clean = frame.filter(~pl.col(LINE_COLUMN).is_in(failures[LINE_COLUMN].drop_nulls().implode()))
+    # (A frame without failures is validated as it is: filtering it would copy a national quarter.)
+    clean = _without_lines(frame, failures)
     try:
         build_schema(table, catalogue).validate(clean, lazy=True)
     except pa.errors.SchemaErrors as errors:
@@ -496,9 +514,7 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
     failures = pl.concat([failures, _group_rejections(typed, failures, table)])
     failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
     bad_lines = failures[LINE_COLUMN].drop_nulls().implode()
-    valid = frame.filter(~pl.col(LINE_COLUMN).is_in(bad_lines)).drop(
-        [c for c in [*_HELPERS, "_today"] if c in frame.columns]
-    )
+    valid = _without_lines(frame, failures).drop([c for c in [*_HELPERS, "_today"] if c in frame.columns])
     # rejected rows are kept as they were read, as text (a typed file's cells written out)
     rejected = raw.frame.filter(pl.col(LINE_COLUMN).is_in(bad_lines)).with_columns(
         pl.exclude(LINE_COLUMN).cast(pl.String)

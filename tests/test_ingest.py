@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -496,6 +497,11 @@ def test_demo_data_is_not_mixed_into_a_real_warehouse(loaded_db, activite_csv):
 # --- command line --------------------------------------------------------------------------------
 
 
+def _errors(stderr: str) -> list[str]:
+    """The lines of standard error that are not progress lines (``[1,2 s] …``)."""
+    return [line for line in stderr.splitlines() if not re.match(r"^\[\d+,\d s\] ", line)]
+
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONIOENCODING": "utf-8"}
     env.pop("FSDASH_DB", None)
@@ -537,7 +543,8 @@ def test_cli_ingest_exit_codes(db_path, input_files, tmp_path):
     )
     refused = cli("ingest", "--db", str(db_path), str(input_files[1]), str(shapeless))
     assert refused.returncode == 2
-    assert refused.stderr.startswith("erreur : export.csv : colonnes manquantes pour la table « activite »")
+    # progress lines (« [0,1 s] … ») come first on standard error, then the refusal
+    assert _errors(refused.stderr)[0].startswith("erreur : export.csv : colonnes manquantes pour la table « activite »")
     assert ": agents_etp, heures_ouverture_hebdo, jours_ouverture_hebdo\n" in refused.stderr
     assert "erreur : aucun fichier n'a été chargé." in refused.stderr
     assert sha256_file(db_path) == before
@@ -553,7 +560,7 @@ def test_cli_refuses_real_data_in_demo_warehouse(db_path, sites_csv, activite_cs
     before = sha256_file(db_path)
     result = cli("ingest", "--db", str(db_path), str(activite_csv))
     assert result.returncode == 2
-    assert result.stderr.startswith("erreur : l'entrepôt contient des données de démonstration")
+    assert _errors(result.stderr)[0].startswith("erreur : l'entrepôt contient des données de démonstration")
     assert sha256_file(db_path) == before
 
 

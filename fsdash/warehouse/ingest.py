@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from fsdash import formats
 from fsdash.catalogue import Catalogue, Table, load_catalogue
 from fsdash.cli_french import os_error_reason
 from fsdash.metrics.scope import UNKNOWN_CARRIER
-from fsdash.readers import LINE_COLUMN, RawTable, ReadError, read_tables
+from fsdash.readers import LINE_COLUMN, RawTable, ReadError, peek_tables, read_tables
 from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, validate
 from fsdash.warehouse.registry import close_missing, write_sites
 from fsdash.warehouse.schema import (
@@ -71,10 +71,12 @@ class TableOutcome:
     revisions_created: int
     failures: pl.DataFrame
     ignored_columns: list[str] = field(default_factory=list)
-    result: ValidatedTable | None = None
 
-    def messages(self) -> list[str]:
-        return [describe_failure(self.where, f) for f in self.failures.iter_rows(named=True)]
+    def messages(self, limit: int | None = None) -> list[str]:
+        """French messages of the rejections, the first ``limit`` only when given: a quarter
+        rejected whole has a million of them, and a report shows fifty."""
+        shown = self.failures if limit is None else self.failures.head(limit)
+        return [describe_failure(self.where, f) for f in shown.iter_rows(named=True)]
 
 
 @dataclass
@@ -113,11 +115,33 @@ class IngestResult(LoadResult):
 
 @dataclass
 class _PendingFile:
+    """A file of the load: its tables as peeked (:func:`fsdash.readers.peek_tables`), its rows read
+    only when the load comes to it, so that a load holds one file's rows at a time."""
+
     name: str
-    data: bytes
+    source: Path | bytes
     sha256: str
     tables: list[RawTable]
     outcome: FileOutcome
+    whole: bool = True  # the tables already hold their rows (a workbook, a site list)
+
+    def data(self) -> bytes:
+        if isinstance(self.source, bytes):
+            return self.source
+        try:
+            return self.source.read_bytes()
+        except OSError as exc:
+            raise IngestRefused([f"{self.source} : fichier illisible ({os_error_reason(exc)})"]) from exc
+
+    def rows_of(self, raw: RawTable, catalogue: Catalogue) -> RawTable:
+        """``raw`` with its rows: read now, unless they were read when the file was peeked."""
+        if self.whole:
+            return raw
+        try:
+            tables = read_tables(self.data(), self.name, catalogue)
+        except ReadError as exc:
+            raise IngestRefused([str(exc), "aucun fichier n'a été chargé."]) from exc
+        return next(t for t in tables if t.table.code == raw.table.code)
 
 
 def _table_order(catalogue: Catalogue) -> list[str]:
@@ -394,16 +418,25 @@ def refresh_requests_rollup(
 # --- orchestration -------------------------------------------------------------------------
 
 
-def _read_all(blobs: list[tuple[str, bytes]], catalogue: Catalogue) -> list[_PendingFile]:
+def _read_all(sources: list[tuple[str, Path | bytes]], catalogue: Catalogue) -> list[_PendingFile]:
+    """Every file checked for what it holds (readable, known table, required columns) before the
+    load writes anything; rows are read later, one file at a time (:meth:`_PendingFile.rows_of`)."""
     pending, errors = [], []
-    for name, data in blobs:
-        sha = hashlib.sha256(data).hexdigest()
+    for name, source in sources:
+        item = _PendingFile(name, source, "", [], FileOutcome(name, "", "accepte"))
         try:
-            tables = read_tables(data, name, catalogue)
+            data = item.data()
+            item.sha256 = item.outcome.sha256 = hashlib.sha256(data).hexdigest()
+            item.tables, item.whole = peek_tables(data, name, catalogue)
         except ReadError as exc:
             errors.append(str(exc))
             continue
-        pending.append(_PendingFile(name, data, sha, tables, FileOutcome(name, sha, "accepte")))
+        except IngestRefused as exc:
+            errors += exc.messages
+            continue
+        finally:
+            data = None
+        pending.append(item)
     if errors:
         raise IngestRefused([*errors, "aucun fichier n'a été chargé."])
     return pending
@@ -421,17 +454,21 @@ class SiteList:
 
 def ingest_blobs(
     con: duckdb.DuckDBPyConnection,
-    blobs: list[tuple[str, bytes]],
+    blobs: list[tuple[str, bytes | Path]],
     *,
     nature: str = "reel",
     today: dt.date | None = None,
     catalogue: Catalogue | None = None,
     loaded_by: str | None = None,
+    progress: Callable[[str], None] = lambda _message: None,
 ) -> IngestResult:
-    """Load named file contents into the warehouse behind ``con`` (a writer connection); ``loaded_by``
-    (an e-mail, an OS user) is recorded on every batch written."""
+    """Load named files (their contents, or their paths) into the warehouse behind ``con`` (a
+    writer connection); ``loaded_by`` (an e-mail, an OS user) is recorded on every batch written,
+    ``progress`` is told each step in French."""
     catalogue = catalogue or load_catalogue()
-    return _load(con, _read_all(blobs, catalogue), catalogue, today or dt.date.today(), nature, loaded_by=loaded_by)
+    pending = _read_all(blobs, catalogue)
+    progress(formats.plural(len(pending), "fichier contrôlé", "fichiers contrôlés"))
+    return _load(con, pending, catalogue, today or dt.date.today(), nature, loaded_by=loaded_by, progress=progress)
 
 
 def import_site_list(
@@ -484,8 +521,10 @@ def _load(
     nature: str,
     site_list: SiteList | None = None,
     loaded_by: str | None = None,
+    progress: Callable[[str], None] = lambda _message: None,
 ) -> IngestResult:
-    """Validate and write already-read files in one transaction (see the module docstring)."""
+    """Validate and write the files in one transaction (see the module docstring), one file's rows
+    at a time, telling ``progress`` each step (rows read, validated, written) in French."""
     con.begin()
     try:
         _check_nature(con, nature)
@@ -497,8 +536,14 @@ def _load(
         todo = [(item, raw) for item in pending if item.outcome.status != "deja_charge" for raw in item.tables]
         changed_detail, regrouped = [], set()
         for table_code in _table_order(catalogue):
-            for item, raw in (pair for pair in todo if pair[1].table.code == table_code):
+            for item, peeked in (pair for pair in todo if pair[1].table.code == table_code):
+                raw = item.rows_of(peeked, catalogue)
+                progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
                 result = validate(raw, catalogue, _context(con, catalogue, today))
+                progress(
+                    f"{raw.where} : {formats.plural(result.valid.height, 'ligne valide', 'lignes valides')}, "
+                    f"{formats.plural(result.rejected.height, 'rejetée')}"
+                )
                 batch_id = item.outcome.batch_id
                 if raw.table.is_report:
                     written = _write_report(con, raw.table, result.valid, batch_id)
@@ -529,6 +574,9 @@ def _load(
                     regrouped |= departements
                 else:
                     revisions = write_reference(con, raw.table, result.valid, batch_id)
+                # rejected rows go to quarantine now, so that the file's rows can be let go
+                _write_quarantine(con, result, batch_id)
+                progress(f"{raw.where} : {_written_text(raw.table, revisions)}")
                 item.outcome.tables.append(
                     TableOutcome(
                         raw.table,
@@ -539,20 +587,21 @@ def _load(
                         revisions,
                         result.failures,
                         raw.ignored_columns,
-                        result,
                     )
                 )
+                del raw, result
         if changed_detail or regrouped:
             written = pl.concat(changed_detail) if changed_detail else pl.DataFrame(schema=_SITE_PERIOD)
             refresh_requests_rollup(con, written, regrouped)
+            progress("agrégats des demandes mis à jour")
         for item in pending:
             if item.outcome.batch_id is None:
                 continue
             if _same_as_before(con, item.outcome):
+                # nothing new: its rejections are those already kept for the earlier load
+                con.sql("DELETE FROM quarantine WHERE batch_id = ?", params=[item.outcome.batch_id])
                 item.outcome.status = "deja_charge"
                 continue
-            for table in item.outcome.tables:
-                _write_quarantine(con, table.result, item.outcome.batch_id)
             _record_batch(con, item, loaded_by)
         con.commit()
     except BaseException:
@@ -594,21 +643,27 @@ def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile, loaded_by:
             loaded_by,
         ],
     )
+    data = item.data()
     con.sql(
         """INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
                (SELECT 1 FROM raw_files WHERE sha256 = ?)""",
-        params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256],
+        params=[out.sha256, out.file_name, len(data), data, out.sha256],
     )
 
 
 def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) -> IngestResult:
-    blobs = []
-    for path in paths:
-        try:
-            blobs.append((path.name, path.read_bytes()))
-        except OSError as exc:
-            raise IngestRefused([f"{path} : fichier illisible ({os_error_reason(exc)})"]) from exc
-    return ingest_blobs(con, blobs, **kwargs)
+    """:func:`ingest_blobs` of files on disk, each read when the load comes to it (a ten-year
+    backfill never holds more than one file's bytes and rows)."""
+    return ingest_blobs(con, [(path.name, path) for path in paths], **kwargs)
+
+
+def _written_text(table: Table, revisions: int) -> str:
+    """What a table's load wrote, in French: revisions of a report, sites, or reference rows."""
+    if table.is_report:
+        return formats.plural(revisions, "révision créée", "révisions créées")
+    if table.code == "sites":
+        return formats.plural(revisions, "site créé, modifié ou fermé", "sites créés, modifiés ou fermés")
+    return formats.plural(revisions, "ligne créée ou modifiée", "lignes créées ou modifiées")
 
 
 def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
@@ -617,24 +672,15 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
     for f in result.files:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
         for t in f.tables:
-            written = (
-                formats.plural(t.revisions_created, "révision créée", "révisions créées")
-                if t.table.is_report
-                else formats.plural(
-                    t.revisions_created, "site créé, modifié ou fermé", "sites créés, modifiés ou fermés"
-                )
-                if t.table.code == "sites"
-                else formats.plural(t.revisions_created, "ligne créée ou modifiée", "lignes créées ou modifiées")
-            )
+            written = _written_text(t.table, t.revisions_created)
             lines.append(
                 f"  table {t.table.code} : {formats.plural(t.rows_read, 'ligne lue', 'lignes lues')}, "
                 f"{formats.plural(t.rows_accepted, 'acceptée')}, {formats.plural(t.rows_rejected, 'rejetée')}, {written}"
             )
             if t.ignored_columns:
                 lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
-            messages = t.messages()
-            lines += ["  - " + m for m in messages[:max_messages]]
-            if len(messages) > max_messages:
-                more = formats.plural(len(messages) - max_messages, "autre erreur", "autres erreurs")
+            lines += ["  - " + m for m in t.messages(max_messages)]
+            if t.failures.height > max_messages:
+                more = formats.plural(t.failures.height - max_messages, "autre erreur", "autres erreurs")
                 lines.append(f"  … et {more} (table quarantine de l'entrepôt)")
     return lines
