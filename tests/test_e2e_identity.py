@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from test_e2e import CHROMIUM, CHROMIUM_ARGS, _free_port
+from browser_support import chromium, free_port, stop, wait_until_served
 
 from fsdash.warehouse.store import reader
 
@@ -43,7 +41,7 @@ ROLES = f"courriel;role;departement\n{PROGRAMME};programme;\n{AIN};departement;0
 def provider():
     from oidc_provider_mock import run_server_in_thread
 
-    with run_server_in_thread(port=_free_port()) as server:
+    with run_server_in_thread(port=free_port()) as server:
         yield f"http://localhost:{server.server_port}"
 
 
@@ -62,7 +60,7 @@ def warehouse(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(provider, warehouse, tmp_path_factory):
     folder = tmp_path_factory.mktemp("secrets")
-    port = _free_port()
+    port = free_port()
     (folder / "roles.csv").write_text(ROLES, encoding="utf-8")
     secrets = folder / "secrets.toml"
     secrets.write_text(
@@ -88,32 +86,14 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
         [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stderr.read().decode()[-2000:])
+    wait_until_served(proc, url)
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium absent (make test l'installe avec apt-get)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def _sign_in(browser, server: str, email: str, path: str = ""):
