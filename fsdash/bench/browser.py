@@ -69,7 +69,7 @@ def _free_port() -> int:
 def served(path: Path, timeout: float = 90) -> Iterator[str]:
     """``python -m fsdash serve`` on ``path`` at a free local port, until the block ends."""
     port = _free_port()
-    env = {**os.environ, "FSDASH_DB": str(path)}
+    env = {**os.environ, "FSDASH_AUTH": "local", "FSDASH_DB": str(path)}  # no sign-in: local mode, banner shown
     proc = subprocess.Popen(
         [sys.executable, "-m", "fsdash", "serve", "--db", str(path), "--port", str(port), "--address", "127.0.0.1"],
         cwd=ROOT,

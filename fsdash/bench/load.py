@@ -677,7 +677,14 @@ def server(
     ``FSDASH_MAX_RUNS``). The server's output goes to a temporary log file (named on failure).
     """
     port = port or free_port()
-    environment = {**os.environ, **(SERVER_ENV if production else {}), **(env or {}), "FSDASH_DB": str(db)}
+    # local mode (no sign-in, said by a banner): the measured server serves data without an identity provider
+    environment = {
+        **os.environ,
+        "FSDASH_AUTH": "local",
+        **(SERVER_ENV if production else {}),
+        **(env or {}),
+        "FSDASH_DB": str(db),
+    }
     log = Path(tempfile.mkstemp(prefix="fsdash-serve-", suffix=".log")[1])
     with open(log, "wb") as out:
         process = subprocess.Popen(

@@ -68,10 +68,12 @@ def app_environment(path: Path) -> Iterator[None]:
     from streamlit import config
 
     previous_db = os.environ.get("FSDASH_DB")
+    previous_auth = os.environ.get("FSDASH_AUTH")
     previous_level = logging.getLogger("streamlit").getEffectiveLevel()
     previous_option = config.get_option("logger.level")
     PagesManager.__init__ = init  # type: ignore[method-assign]
     os.environ["FSDASH_DB"] = str(path.absolute())
+    os.environ["FSDASH_AUTH"] = "local"  # measured without sign-in (the app serves no data with no setting)
     # the option too: Streamlit resets its loggers to it whenever it parses its configuration again
     config.set_option("logger.level", "critical")
     st_logger.set_log_level(logging.CRITICAL)
@@ -83,6 +85,10 @@ def app_environment(path: Path) -> Iterator[None]:
             os.environ.pop("FSDASH_DB", None)
         else:
             os.environ["FSDASH_DB"] = previous_db
+        if previous_auth is None:
+            os.environ.pop("FSDASH_AUTH", None)
+        else:
+            os.environ["FSDASH_AUTH"] = previous_auth
         config.set_option("logger.level", previous_option)
         st_logger.set_log_level(previous_level)
 
