@@ -149,6 +149,17 @@ ACTIVITE_ROWS = [
     ["FS002", 2024, 1, 900, 1000, 160, 45, 44, 2, 2.0, 2, 26.5, 5, 1, 0],
 ]
 
+#: The kiosk answers of a site-quarter (table satisfaction_borne), as the sites send them.
+KIOSK_HEADER = [
+    "site_id",
+    "annee",
+    "trimestre",
+    "reponses_tres_satisfait",
+    "reponses_satisfait",
+    "reponses_peu_satisfait",
+    "reponses_pas_satisfait",
+]
+
 DETAIL_HEADER = ["site_id", "annee", "trimestre", "partenaire", "situation", "canal", "issue", "nb_demandes"]
 DETAIL_ROWS = [
     ["FS001", 2023, 4, "CNAF", "ALLOCATION_LOGEMENT", "SUR_SITE", "REPONDU_SUR_PLACE", 400],

@@ -24,7 +24,7 @@ from fsdash.warehouse.official_series import import_official_paths
 from fsdash.warehouse.schema import SCHEMA_VERSION
 from fsdash.warehouse.store import reader, writer
 
-from conftest import REPO_ROOT, TODAY, ingest_files, write_csv
+from conftest import KIOSK_HEADER, REPO_ROOT, TODAY, ingest_files, write_csv
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "official"
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "barometre"
@@ -310,15 +310,6 @@ def test_old_warehouse_migrates_to_the_current_version(db_path):
 
 # --- reconciliation on a hand-made feed -------------------------------------------------------
 
-KIOSK_HEADER = [
-    "site_id",
-    "annee",
-    "trimestre",
-    "reponses_tres_satisfait",
-    "reponses_satisfait",
-    "reponses_peu_satisfait",
-    "reponses_pas_satisfait",
-]
 #: Ain, 2023 T4: (50 + 30) / 100 and (40 + 40) / 100 -> 160 / 200 = 80 %.
 KIOSK_ROWS = [["FS001", 2023, 4, 50, 30, 15, 5], ["FS002", 2023, 4, 40, 40, 10, 10]]
 

@@ -29,17 +29,8 @@ from fsdash.metrics import satisfaction as sat
 from fsdash.metrics.scope import NATIONAL, Scope
 from fsdash.warehouse.store import reader
 
-from conftest import csv_bytes, ingest_files
+from conftest import KIOSK_HEADER, csv_bytes, ingest_files
 
-KIOSK_HEADER = [
-    "site_id",
-    "annee",
-    "trimestre",
-    "reponses_tres_satisfait",
-    "reponses_satisfait",
-    "reponses_peu_satisfait",
-    "reponses_pas_satisfait",
-]
 KIOSK_ROWS = [
     ["FS001", 2023, 4, 50, 40, 6, 4],
     ["FS001", 2024, 1, 30, 20, 0, 0],

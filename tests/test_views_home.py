@@ -21,18 +21,9 @@ from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.views import home
 from fsdash.warehouse.store import reader
 
-from conftest import TODAY, csv_bytes, ingest_files
+from conftest import KIOSK_HEADER, TODAY, csv_bytes, ingest_files
 
 T4_2023, T1_2024 = dt.date(2023, 10, 1), dt.date(2024, 1, 1)
-KIOSK_HEADER = [
-    "site_id",
-    "annee",
-    "trimestre",
-    "reponses_tres_satisfait",
-    "reponses_satisfait",
-    "reponses_peu_satisfait",
-    "reponses_pas_satisfait",
-]
 KIOSK_ROWS = [["FS001", 2023, 4, 50, 30, 15, 5], ["FS002", 2023, 4, 40, 40, 10, 10], ["FS003", 2023, 4, 30, 20, 30, 20]]
 
 
