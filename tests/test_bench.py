@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from fsdash import cli
-from fsdash.bench import measure, report, run, warehouses
+from fsdash import cli, formats
+from fsdash.bench import baseline, ingest, measure, report, run, warehouses
 from fsdash.routes import route
 
 #: Two quarters of the demo (the network's first labels): built in seconds, every page has data.
-TINY = warehouses.Size("mini", "démonstration de deux trimestres", dt.date(2026, 11, 27), until="2020-T2")
+TINY = warehouses.Size(
+    "mini", "démonstration de deux trimestres", dt.date(2026, 11, 27), until="2020-T2", keep_files=True
+)
 
 ITEM_KEYS = {
     "taille",
@@ -55,7 +57,8 @@ def test_a_built_warehouse_is_reused_until_its_parameters_change(tiny, tmp_path)
     side = json.loads(tiny.path.with_suffix(".json").read_text(encoding="utf-8"))
     assert side["parametres"]["until"] == "2020-T2" and side["empreinte_code"] == warehouses.content_digest()
     side_path, digests = tiny.path.with_suffix(".json"), warehouses.content_digests()
-    changed = warehouses.Size("mini", TINY.label, TINY.today, until="2020-T1")
+    assert side["fichiers"] and side["fichiers"] == warehouses._kept_files(tiny.path)
+    changed = warehouses.Size("mini", TINY.label, TINY.today, until="2020-T1", keep_files=True)
     assert warehouses._reusable(changed, tiny.path, side_path, digests)[1] == "paramètres changés"
     edited = {**digests, "fsdash/warehouse/ingest.py": "0" * 64}
     assert warehouses._reusable(TINY, tiny.path, side_path, edited)[1] == "code changé : fsdash/warehouse/ingest.py"
@@ -188,3 +191,133 @@ def test_the_load_test_has_its_section_in_the_report():
     assert "## Plusieurs utilisateurs à la fois" in text and "`FSDASH_MAX_RUNS=2`" in text
     assert "| motifs | 0,50 s | 1,25 s | 0,10 s | — | 0 | 0 |" in text
     assert "| 50 sessions simultanées : toutes servies, aucun échec | 100/100 | oui |" in text
+
+
+# --- issue 10: ingest and the pandas baseline ------------------------------------------------
+
+
+def test_the_demo_keeps_the_files_it_loads_in_load_order_and_builds_the_same_warehouse(tiny, tmp_path):
+    from fsdash.demo.build import build_demo
+    from fsdash.warehouse.store import reader
+
+    names = [p.name for p in ingest.kept(tiny.files)]
+    assert names[0] == "0000-00-demo-sites.parquet" and names[1].startswith("0001-00-demo-2020-T1-activite")
+    assert names[-1].endswith(".csv")  # the funding files, loaded last
+    plain = tmp_path / "sans-fichiers.duckdb"
+    build_demo(plain, seed=TINY.seed, until=TINY.until, today=TINY.today)
+
+    def tables(path: Path) -> dict[str, list]:
+        """Every row of the data tables (load times and batch numbers aside) and the quarantine."""
+        with reader(path) as con:
+            out = {
+                t: sorted(con.sql(f"SELECT * EXCLUDE (batch_id{extra}) FROM {t}").fetchall(), key=repr)
+                for t, extra in (("sites", ", updated_at"), ("activite", ""), ("demandes_detail", ""))
+            }
+            out["quarantine"] = sorted(con.sql("SELECT table_code, line, rule FROM quarantine").fetchall())
+        return out
+
+    assert tables(plain) == tables(tiny.path)
+
+
+def test_the_pandas_baseline_gives_the_apps_answers(tiny):
+    from fsdash.warehouse.store import reader
+
+    files = ingest.kept(tiny.files)
+    queries = baseline.page_queries(files)
+    assert [q.key for q in queries] == [
+        "departement_partenaire_annee",
+        "tendance_nationale_partenaire",
+        "tendance_activite",
+    ]
+    with reader(tiny.path) as con:
+        assert baseline.check(con, queries) == dict.fromkeys(q.key for q in queries)
+        # not vacuous: both sides have rows, and a baseline that skips a validation rule differs
+        app, pandas_side = baseline.comparable(queries[1], queries[1].app.function(con), queries[1].baseline())
+        assert app.height > 10 and app["nb_demandes"].sum() == pandas_side["nb_demandes"].sum()
+        naive = baseline._read(baseline._table_files(files, "demandes_detail"), ["nb_demandes"])
+        assert naive["nb_demandes"].sum() > app["nb_demandes"].sum()  # the demo's detail breaks detail_le_total
+
+
+def test_the_ingest_measurement_writes_its_fields(tiny, tmp_path):
+    plan = run.Plan(kinds=("chargement",), warm_runs=1, cold_runs=1, ingest_runs=1)
+    out, md = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    run.run([lambda: tiny], plan, output=out, markdown_path=md)
+    written = json.loads(out.read_text(encoding="utf-8"))
+
+    rates = written["ingest_rows_per_s"]["mini"]
+    assert set(rates) == {"parquet", "csv"}
+    assert set(rates["parquet"]) == {"trimestre", "annee", "historique", "rejet"}
+    assert set(rates["csv"]) == {"trimestre", "annee", "historique"}
+    assert all(v > 0 for fmt in rates.values() for v in fmt.values())
+    assert set(written["peak_rss_mb"]["mini"]) == {
+        "trimestre_parquet",
+        "trimestre_csv",
+        "annee_parquet",
+        "annee_csv",
+        "historique_parquet",
+        "historique_csv",
+        "rejet_parquet",
+    }
+    assert all(v > 0 for v in written["peak_rss_mb"]["mini"].values())
+    steps = written["chargement"]["etapes"]
+    assert not [s["erreur"] for s in steps if s["erreur"]]
+    by_key = {(s["etape"], s["format"]): s for s in steps}
+    quarter, year, history = (by_key[(k, "parquet")] for k in ("trimestre", "annee", "historique"))
+    assert 0 < quarter["lignes"] < year["lignes"] < history["lignes"]
+    assert by_key[("trimestre", "csv")]["lignes"] == quarter["lignes"]  # the same rows in French CSV
+    assert history["trimestres"] == 2 and history["codes_sortie"] in ([0], [1])
+    rejected = by_key[("rejet", "parquet")]
+    assert rejected["codes_sortie"] == [1] and rejected["rejet_complet"]
+    assert rejected["lignes_en_quarantaine"] == rejected["lignes"] > 0 and rejected["lignes_ecrites"] == 0
+    assert "periode_terminee" in rejected["regles"]
+    csv_file = next(tiny.files.with_name(tiny.files.name + "-csv").glob("*demandes_detail.csv"))
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbfsite_id;annee;trimestre;")
+
+    ratios = written["baseline_ratio"]["mini"]
+    assert set(ratios) == {"departement_partenaire_annee", "tendance_nationale_partenaire", "tendance_activite"}
+    assert all(r["froid"] > 0 and r["chaud"] > 0 for r in ratios.values())
+    verdicts = {v["objectif"]: v for v in written["objectifs_chargement"]}
+    assert set(verdicts) == {t.key for t in report.INGEST_TARGETS}
+    assert all("mini" in v["tailles"] for v in verdicts.values())
+    assert written["durees_s"]["mini"]["chargement"] > 0
+
+    text = md.read_text(encoding="utf-8")
+    assert "## Chargement des fichiers" in text and "**Référence pandas**" in text
+    assert "**Trimestre entièrement rejeté** (mini)" in text and "**Croissance**" in text
+    assert "| chargement d'un trimestre national, Parquet (médiane) | ≥ 2 M lignes/s |" in text
+    again = tmp_path / "again.md"
+    assert cli.main(["bench", "--depuis", str(out), "--rapport", str(again)]) == 0
+    assert again.read_text(encoding="utf-8") == text
+
+
+def test_ingest_targets_are_judged_on_their_thresholds():
+    def step(etape: str, fmt: str, rate: int, rss: float, seconds: float, **extra) -> dict:
+        return {
+            "taille": "1an",
+            "etape": etape,
+            "format": fmt,
+            "lignes_par_s": rate,
+            "rss_max_mo": rss,
+            "secondes_p50": seconds,
+            "secondes_max": seconds,
+            "erreur": None,
+            **extra,
+        }
+
+    steps = [
+        step("trimestre", "parquet", 2_500_000, 600.0, 0.3),
+        step("trimestre", "csv", 900_000, 700.0, 0.8),
+        step("rejet", "parquet", 1_000_000, 1100.0, 2.0, rejet_complet=True),
+    ]
+    pandas_side = [{"taille": "1an", "requete": "q", "ratio_froid": 80.0, "ratio_chaud": 400.0, "erreur": None}]
+    judged = {
+        v["objectif"]: v["tailles"].get("1an")
+        for v in report.ingest_document(steps, pandas_side)["objectifs_chargement"]
+    }
+    assert judged["chargement_parquet"]["atteint"] and not judged["chargement_csv"]["atteint"]
+    assert (
+        not judged["memoire"]["atteint"]
+        and f"{formats.number(1100)} Mo (rejet, parquet)" in judged["memoire"]["valeur"]
+    )
+    assert judged["rejet"]["atteint"] and judged["pandas"]["atteint"]
+    assert judged["historique"] is None  # not measured at this size

@@ -223,8 +223,10 @@ def document(
     durations: dict[str, dict[str, float]],
     items: list[dict[str, Any]],
     charge: dict[str, Any] | None = None,
+    ingest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of results.json (``charge``: the load test's record, when it ran)."""
+    """The content of results.json (``charge``: the load test's record, when it ran; ``ingest``: the
+    ingest steps and pandas baseline, :func:`ingest_document`)."""
     return {
         "format": 1,
         "date": started,
@@ -236,6 +238,7 @@ def document(
         "entrepots": warehouses,
         "durees_s": durations,
         **({"charge": charge} if charge else {}),
+        **(ingest or {}),
         "mesures": items,
     }
 
@@ -471,7 +474,9 @@ def _compare_tables(
 def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, reference_name: str = "") -> str:
     """BENCHMARKS.md (French)."""
     items = results["mesures"]
-    sizes = sizes_of(items) or list(results["entrepots"])
+    ingest = results.get("chargement") or {}
+    sizes = sizes_of([*items, *ingest.get("etapes", []), *ingest.get("reference_pandas", [])])
+    sizes = sizes or list(results["entrepots"])
     m = results["machine"]
     versions = m["versions"]
     load = m.get("charge_moyenne") or {}
@@ -548,17 +553,22 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
         wh_rows,
     )
     lines += ["", "## Durée de chaque partie", ""]
-    parts = ("construction", "rendus", "filtres", "requetes", "navigateur")
+    parts = ("construction", "rendus", "filtres", "requetes", "navigateur", "chargement")
     rows = []
     for size in sizes:
         d = results["durees_s"].get(size, {})
         rows.append([size, *(_seconds(d.get(p)) for p in parts), _seconds(sum(d.get(p) or 0 for p in parts))])
-    lines += _table(["taille", "construction", "rendus", "filtres", "requêtes", "navigateur", "total"], rows)
+    lines += _table(
+        ["taille", "construction", "rendus", "filtres", "requêtes", "navigateur", "chargement", "total"], rows
+    )
     lines += [
         "",
         "La construction n'est payée que lorsque l'entrepôt manque ou a changé (sinon il est réutilisé).",
         "",
-        "## Objectifs du ticket « Pages instantanées »",
+        "## Objectifs",
+        "",
+        "Ceux du ticket « Pages instantanées » (temps jugés sur le p95), puis ceux du ticket « Un trimestre "
+        "national en quelques secondes » (chargement, mémoire, référence pandas : voir « Chargement des fichiers »).",
         "",
     ]
     rows = []
@@ -570,11 +580,13 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
                 *(_target_cell(verdict["tailles"].get(size)) for size in sizes),
             ]
         )
-    lines += _table(["objectif (jugé sur le p95)", "seuil", *sizes], rows)
+    rows += ingest_target_rows(results, sizes)
+    lines += _table(["objectif", "seuil", *sizes], rows)
     for kind, title in KIND_TITLES.items():
         lines += ["", f"## {title} : les pires", "", *_worst_table(items, kind, 15)]
     if results.get("charge"):
         lines += _load_section(results["charge"])
+    lines += _ingest_section(results)
     lines += ["", "## Croissance de 1 an à 10 ans", ""]
     if all(s in sizes for s in GROWTH):
         lines += [
@@ -629,3 +641,276 @@ def _when(iso: str) -> str:
 
 def _loads(values: list[float] | None) -> str:
     return " / ".join(formats.number(v, 2) for v in values) if values else "—"
+
+
+# --- ingest and the pandas baseline (issue 10) ------------------------------------------------
+
+#: 1 Go: peak memory is ``ru_maxrss`` in MiB (« Mo » in the report), so 1 Go is 1 024 of them.
+RSS_LIMIT_MB = 1024
+
+
+@dataclass(frozen=True)
+class IngestTarget:
+    """A target of issue 10 on the ingest steps or the baseline records of one size."""
+
+    key: str
+    text: str  # French
+    threshold: str  # French
+
+    def judge(self, steps: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Met or not, and the value in French, for one size's records; None when nothing was measured."""
+
+        def chosen(etape: str, fmt: str | None = None) -> list[dict[str, Any]]:
+            return [s for s in steps if s["etape"] == etape and (fmt is None or s["format"] == fmt)]
+
+        failed = [s for s in steps if s.get("erreur")]
+        if self.key in ("chargement_parquet", "chargement_csv"):
+            mine = chosen("trimestre", self.key.removeprefix("chargement_"))
+            limit = 2_000_000 if self.key == "chargement_parquet" else 1_000_000
+            if not mine:
+                return None
+            rate = min((s["lignes_par_s"] or 0) for s in mine)
+            ok = rate >= limit and not any(s.get("erreur") for s in mine)
+            return {"atteint": ok, "valeur": f"{formats.number(rate)} lignes/s"}
+        if self.key == "memoire":
+            if not steps:
+                return None
+            worst = max(steps, key=lambda s: s["rss_max_mo"] or 0)
+            ok = (worst["rss_max_mo"] or 0) <= RSS_LIMIT_MB and not failed
+            label = f"{worst['etape']}, {worst['format']}"
+            return {"atteint": ok, "valeur": f"{formats.number(worst['rss_max_mo'] or 0)} Mo ({label})"}
+        if self.key == "rejet":
+            mine = chosen("rejet")
+            if not mine:
+                return None
+            worst = max(mine, key=lambda s: s["secondes_max"] or 0)
+            complete = all(s.get("rejet_complet") for s in mine)
+            ok = complete and (worst["secondes_max"] or 0) <= 10 and not any(s.get("erreur") for s in mine)
+            state = "code 1, toutes les lignes en quarantaine" if complete else "rejet incomplet"
+            return {"atteint": ok, "valeur": f"{_seconds_cell(worst['secondes_max'])} ({state})"}
+        if self.key == "historique":
+            mine = chosen("historique")
+            if not mine:
+                return None
+            values = " ; ".join(f"{s['format']} {_seconds_cell(s['secondes_p50'])}" for s in mine)
+            ok = all(s["secondes_p50"] is not None and s["secondes_p50"] < 60 for s in mine)
+            return {"atteint": ok and not any(s.get("erreur") for s in mine), "valeur": values}
+        if self.key == "pandas":
+            if not baseline:
+                return None
+            worst = min(baseline, key=lambda b: b["ratio_froid"] or 0)
+            ok = (worst["ratio_froid"] or 0) >= 50 and not any(b.get("erreur") for b in baseline)
+            return {
+                "atteint": ok,
+                "valeur": f"pire : ×{formats.number(worst['ratio_froid'] or 0, 1)} ({worst['requete']})",
+            }
+        raise ValueError(self.key)
+
+
+INGEST_TARGETS = (
+    IngestTarget("chargement_parquet", "chargement d'un trimestre national, Parquet (médiane)", "≥ 2 M lignes/s"),
+    IngestTarget("chargement_csv", "chargement d'un trimestre national, CSV français (médiane)", "≥ 1 M lignes/s"),
+    IngestTarget(
+        "memoire",
+        "mémoire maximale de tout chargement, trimestre entièrement rejeté compris",
+        f"≤ 1 Go ({formats.number(RSS_LIMIT_MB)} Mo)",
+    ),
+    IngestTarget("rejet", "trimestre entièrement rejeté : réponse (code 1, tout en quarantaine)", "≤ 10 s"),
+    IngestTarget(
+        "pandas", "requêtes des pages face à pandas (lecture des fichiers, jointure, regroupement), à froid", "≥ ×50"
+    ),
+    IngestTarget("historique", "reprise de dix ans d'historique, chaque format", "< 1 min"),
+)
+
+
+def ingest_document(steps: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> dict[str, Any]:
+    """What results.json holds about ingest: the three fields issue 10 names, the records, the verdicts.
+
+    ``ingest_rows_per_s[taille][format][etape]``, ``peak_rss_mb[taille][etape_format]`` and
+    ``baseline_ratio[taille][requete] = {"froid": …, "chaud": …}`` (pandas time / app time)."""
+    rates: dict[str, dict[str, dict[str, int | None]]] = {}
+    rss: dict[str, dict[str, float | None]] = {}
+    for s in steps:
+        rates.setdefault(s["taille"], {}).setdefault(s["format"], {})[s["etape"]] = s["lignes_par_s"]
+        rss.setdefault(s["taille"], {})[f"{s['etape']}_{s['format']}"] = s["rss_max_mo"]
+    ratios: dict[str, dict[str, dict[str, float | None]]] = {}
+    for b in baseline:
+        ratios.setdefault(b["taille"], {})[b["requete"]] = {"froid": b["ratio_froid"], "chaud": b["ratio_chaud"]}
+    sizes = sizes_of([*steps, *baseline])
+    verdicts_ = []
+    for target in INGEST_TARGETS:
+        by_size = {}
+        for size in sizes:
+            judged = target.judge(
+                [s for s in steps if s["taille"] == size], [b for b in baseline if b["taille"] == size]
+            )
+            if judged is not None:
+                by_size[size] = judged
+        verdicts_.append({"objectif": target.key, "texte": target.text, "seuil": target.threshold, "tailles": by_size})
+    return {
+        "ingest_rows_per_s": rates,
+        "peak_rss_mb": rss,
+        "baseline_ratio": ratios,
+        "objectifs_chargement": verdicts_,
+        "chargement": {"methode": INGEST_METHOD, "etapes": steps, "reference_pandas": baseline},
+    }
+
+
+INGEST_METHOD = [
+    "Fichiers : ceux à partir desquels l'entrepôt de la taille a été construit (`build_demo(keep_files=…)`), "
+    "gardés à côté de lui dans `benchmarks/entrepots/<taille>-fichiers/`, en Parquet ; leurs versions CSV "
+    "françaises (`;`, virgule décimale, UTF-8 avec BOM) en sont tirées une fois et gardées aussi.",
+    "Chaque chargement est un processus neuf qui exécute la commande `ingest` de `python -m fsdash` "
+    "(`python -m fsdash.bench.ingest`), avec une seule différence : la date du jour est celle des données "
+    "(les entrepôts du banc d'essai vont jusqu'en 2029). Temps : du lancement du processus à sa fin "
+    "(démarrage de Python et imports compris) ; « dans la commande » : sans le démarrage de l'interpréteur. "
+    "Mémoire : pic de mémoire résidente du processus (`ru_maxrss`). Lignes : toutes les lignes des fichiers.",
+    "Un trimestre : un entrepôt qui tient déjà le référentiel et les trimestres précédents (préparé une fois, "
+    "copié avant chaque exécution, copie non comptée), puis les fichiers du dernier trimestre ; une année : "
+    "le référentiel, puis les quatre derniers trimestres ; l'historique : tous les fichiers dans un entrepôt "
+    "vide. Le trimestre rejeté : le fichier de détail du dernier trimestre, chaque ligne datée de l'année "
+    "qui suit la date du jour (règle « période terminée »), chargé sur l'entrepôt du trimestre.",
+    "Répétitions : le trimestre et le trimestre rejeté trois fois (médiane et maximum), l'année et "
+    "l'historique une fois.",
+    "Référence pandas : ce qu'écrirait une équipe sans fsdash — lire les fichiers Parquet de la période "
+    "(détail ou activité, référentiel des sites), appliquer les règles qui écartent des lignes (dernière "
+    "déclaration d'un site et d'un trimestre, courriels, détail au plus égal au total déclaré), joindre et "
+    "regrouper ; même réponse que l'application (vérifié par les tests). Temps pandas : lecture comprise, "
+    "médiane. Application : la requête comme sur un défaut de cache, à froid et à chaud (comme les "
+    "requêtes ci-dessus). Ratio = temps pandas / temps de l'application.",
+]
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else formats.number(value)
+
+
+def _ingest_section(results: dict[str, Any]) -> list[str]:
+    """BENCHMARKS.md's ingest section (issue 10): steps, growth, rejected quarter, pandas."""
+    record = results.get("chargement")
+    lines = ["", "## Chargement des fichiers", ""]
+    if not record:
+        return [*lines, "Non mesuré (mesure `chargement`, sur les tailles `1an` et `10ans`)."]
+    lines += [*(f"- {m}" for m in record["methode"]), ""]
+    steps = record["etapes"]
+    labels = {"trimestre": "un trimestre", "annee": "une année", "historique": "historique", "rejet": "rejeté"}
+    rows = [
+        [
+            s["taille"],
+            labels.get(s["etape"], s["etape"]),
+            s["format"],
+            str(s["trimestres"]),
+            formats.number(s["fichiers"]),
+            formats.number(s["lignes"]),
+            _seconds_cell(s["secondes_p50"]),
+            _seconds_cell(s["secondes_max"]),
+            _seconds_cell(s.get("commande_s_p50")),
+            _rate(s["lignes_par_s"]),
+            f"{formats.number(s['rss_max_mo'] or 0)} Mo",
+            ", ".join(map(str, s["codes_sortie"])),
+            (s.get("erreur") or "")[:80],
+        ]
+        for s in steps
+    ]
+    lines += _table(
+        [
+            "taille",
+            "étape",
+            "format",
+            "trimestres",
+            "fichiers",
+            "lignes",
+            "secondes p50",
+            "max",
+            "dans la commande",
+            "lignes/s",
+            "mémoire max",
+            "code de sortie",
+            "erreur",
+        ],
+        rows,
+    )
+    growth = []
+    for fmt in ("parquet", "csv"):
+        chain = [
+            s for key in ("trimestre", "annee", "historique") for s in steps if s["etape"] == key and s["format"] == fmt
+        ]
+        if len(chain) < 2:
+            continue
+        first = chain[0]
+        for s in chain:
+            growth.append(
+                [
+                    fmt,
+                    f"{labels[s['etape']]} ({s['taille']})",
+                    formats.number(s["lignes"]),
+                    _ratio(s["lignes"], first["lignes"]),
+                    _seconds_cell(s["secondes_p50"]),
+                    _ratio(s["secondes_p50"], first["secondes_p50"]),
+                    f"{formats.number(s['rss_max_mo'] or 0)} Mo",
+                    _ratio(s["rss_max_mo"], first["rss_max_mo"]),
+                ]
+            )
+    lines += ["", "**Croissance** d'un trimestre à une année puis à dix ans (ratios au trimestre) :", ""]
+    if growth:
+        lines += _table(["format", "étape", "lignes", "ratio", "secondes", "ratio", "mémoire max", "ratio"], growth)
+    else:
+        lines.append("Non mesurée : il faut au moins deux des étapes trimestre, année et historique.")
+    for s in (s for s in steps if s["etape"] == "rejet"):
+        state = (
+            "toutes en quarantaine, aucune écrite"
+            if s.get("rejet_complet")
+            else f"**rejet incomplet** ({formats.number(s.get('lignes_en_quarantaine') or 0)} en quarantaine, "
+            f"{formats.number(s.get('lignes_ecrites') or 0)} écrites)"
+        )
+        lines += [
+            "",
+            f"**Trimestre entièrement rejeté** ({s['taille']}) : {formats.number(s['lignes'])} lignes, {state} "
+            f"(règles : {', '.join(s.get('regles') or []) or '—'}) ; code de sortie "
+            f"{', '.join(map(str, s['codes_sortie']))} ; réponse en {_seconds_cell(s['secondes_p50'])} (médiane), "
+            f"{_seconds_cell(s['secondes_max'])} au plus ; mémoire max {formats.number(s['rss_max_mo'] or 0)} Mo.",
+        ]
+    baseline = record.get("reference_pandas") or []
+    lines += ["", "**Référence pandas** (millisecondes, médianes ; ratio = pandas / application) :", ""]
+    if baseline:
+        lines += _table(
+            [
+                "taille",
+                "requête",
+                "pandas",
+                "application à froid",
+                "application à chaud",
+                "ratio à froid",
+                "ratio à chaud",
+            ],
+            [
+                [
+                    b["taille"],
+                    b["libelle"],
+                    _ms(b["pandas_ms"]),
+                    _ms(b["application_froid_ms"]),
+                    _ms(b["application_chaud_ms"]),
+                    "—" if b["ratio_froid"] is None else f"×{formats.number(b['ratio_froid'], 1)}",
+                    "—" if b["ratio_chaud"] is None else f"×{formats.number(b['ratio_chaud'], 1)}",
+                ]
+                for b in baseline
+            ],
+        )
+    else:
+        lines.append("Non mesurée.")
+    return lines
+
+
+def ingest_target_rows(results: dict[str, Any], sizes: list[str]) -> list[list[str]]:
+    """The rows of issue 10's targets in the targets table (a cell per size)."""
+    rows = []
+    for verdict in results.get("objectifs_chargement") or []:
+        cells = []
+        for size in sizes:
+            entry = verdict["tailles"].get(size)
+            if entry is None:
+                cells.append("non mesuré")
+            else:
+                cells.append(("atteint" if entry["atteint"] else "**non atteint**") + f" ({entry['valeur']})")
+        rows.append([verdict["texte"], verdict["seuil"], *cells])
+    return rows

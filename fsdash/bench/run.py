@@ -33,13 +33,15 @@ class Plan:
 
     routes: tuple[Route, ...] = ROUTES
     scopes: tuple[str, ...] = ("national", "departement", "site")
-    kinds: tuple[str, ...] = ("rendu", "filtre", "requete", "navigation", "charge")
+    kinds: tuple[str, ...] = ("rendu", "filtre", "requete", "navigation", "charge", "chargement")
     # A full run of the three sizes takes about 6 minutes of measurement on 2 cores with these counts,
     # plus the builds (about 5 minutes, only when a warehouse is missing or out of date).
     warm_runs: int = 10
     cold_runs: int = 5
     load_sessions: int = 50
     overload: int = 200
+    #: Runs of the one-quarter and rejected-quarter ingests (the year and the backfill run once).
+    ingest_runs: int = 3
 
     def repetitions(self) -> dict[str, int]:
         """As results.json states them (French keys)."""
@@ -136,6 +138,23 @@ def measure_load(path: Path, plan: Plan, progress: Callable[[str], None]) -> dic
     return record
 
 
+def measure_ingest(warehouse, plan: Plan, progress: Callable[[str], None]) -> tuple[list, list]:
+    """Issue 10 on one warehouse whose files were kept: the ingest steps of its size
+    (:mod:`fsdash.bench.ingest`) and the pandas baseline of three page queries (:mod:`fsdash.bench.baseline`)."""
+    from fsdash.bench import baseline, ingest
+
+    name = warehouse.size.name
+    steps = ingest.measure(name, warehouse.files, warehouse.size.today, runs=plan.ingest_runs, progress=progress)
+    progress(f"{name} : référence pandas de trois requêtes des pages")
+    records = baseline.measure(name, warehouse.path, ingest.kept(warehouse.files), plan.cold_runs, plan.warm_runs)
+    for r in records:
+        progress(
+            f"  {r['libelle']} : pandas {r['pandas_ms']:.0f} ms, application {r['application_froid_ms']:.1f} ms "
+            f"à froid (×{r['ratio_froid'] or 0:.0f})".replace(".", ",")
+        )
+    return steps, records
+
+
 def run(
     warehouses: list[Callable[[], Any]],
     plan: Plan,
@@ -156,9 +175,17 @@ def run(
     items: list[dict[str, Any]] = []
     infos: dict[str, Any] = {}
     durations: dict[str, dict[str, float]] = {}
+    ingest_steps: list[dict[str, Any]] = []
+    baseline_records: list[dict[str, Any]] = []
     for get in warehouses:
         warehouse = get()
         outcome = measure(warehouse, plan, progress)
+        if "chargement" in plan.kinds and warehouse.files is not None:
+            start = time.perf_counter()
+            steps, records = measure_ingest(warehouse, plan, progress)
+            ingest_steps += steps
+            baseline_records += records
+            outcome.durations["chargement"] = time.perf_counter() - start
         if warehouse.built and warehouse.build_seconds is not None:
             outcome.durations["construction"] = warehouse.build_seconds
         items += outcome.items
@@ -179,6 +206,7 @@ def run(
         durations=durations,
         items=items,
         charge=load_record,
+        ingest=report.ingest_document(ingest_steps, baseline_records) if ingest_steps or baseline_records else None,
     )
     report.write_json(results, output)
     previous = report.read_json(reference) if reference else None
@@ -237,8 +265,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mesures",
-        default="rendu,filtre,requete,navigation,charge",
-        help="mesures faites (défaut : rendu,filtre,requete,navigation,charge ; navigation : dans Chromium s'il est installé ; charge : 50 sessions simultanées sur la démonstration)",
+        default=",".join(Plan.kinds),
+        help=f"mesures faites (défaut : {','.join(Plan.kinds)} ; navigation : dans Chromium s'il est installé ; "
+        "charge : 50 sessions simultanées sur la démonstration ; chargement : `fsdash ingest` d'un trimestre et "
+        "d'une année (1an), de dix ans d'historique (10ans), en Parquet et en CSV français, un trimestre "
+        "entièrement rejeté, et la référence pandas des requêtes des pages)",
     )
     parser.add_argument(
         "--reference",
@@ -268,7 +299,7 @@ def _command(args: argparse.Namespace) -> str:
             parts.append(f"{option} {value}")
     if args.perimetres != "national,departement,site":
         parts.append(f"--perimetres {args.perimetres}")
-    if args.mesures != "rendu,filtre,requete,navigation,charge":
+    if args.mesures != ",".join(Plan.kinds):
         parts.append(f"--mesures {args.mesures}")
     return " ".join(parts)
 
@@ -289,8 +320,8 @@ def plan_from(args: argparse.Namespace) -> Plan | str:
     if not scopes or any(s not in SCOPES for s in scopes):
         return f"périmètres attendus parmi : {', '.join(SCOPES)}"
     kinds = _list(args.mesures)
-    if not kinds or any(k not in (*KINDS, "charge") for k in kinds):
-        return f"mesures attendues parmi : {', '.join(KINDS)}"
+    if not kinds or any(k not in (*KINDS, "charge", "chargement") for k in kinds):
+        return f"mesures attendues parmi : {', '.join((*KINDS, 'charge', 'chargement'))}"
     if args.repetitions < 1 or args.repetitions_froid < 1:
         return "les répétitions doivent valoir au moins 1"
     return Plan(routes, tuple(scopes), tuple(kinds), args.repetitions, args.repetitions_froid)

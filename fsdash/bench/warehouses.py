@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -55,6 +56,9 @@ class Size:
     until: str | None = None
     grain: str = "standard"
     seed: int = 2019
+    #: Keep the files the build loads beside the warehouse (``<taille>-fichiers/``): the ingest
+    #: benchmark loads them again (:mod:`fsdash.bench.ingest`, :mod:`fsdash.bench.baseline`).
+    keep_files: bool = False
 
     def parameters(self) -> dict[str, Any]:
         """What the side file records and compares (JSON-ready)."""
@@ -74,12 +78,14 @@ SIZES: dict[str, Size] = {
             dt.date(2030, 1, 15),
             first="2029-T1",
             grain="complet",
+            keep_files=True,
         ),
         Size(
             "10ans",
             "dix ans de flux national au grain complet (2020-T1 à 2029-T4)",
             dt.date(2030, 1, 15),
             grain="complet",
+            keep_files=True,
         ),
     )
 }
@@ -119,6 +125,7 @@ class Warehouse:
     built: bool  # built by this run (False: reused)
     build_seconds: float | None  # this run's build, or the recorded one of a reused file
     contents: dict[str, Any]
+    files: Path | None = None  # the files the build loaded, when the size keeps them
 
     def describe(self) -> dict[str, Any]:
         """The warehouse's entry in results.json."""
@@ -158,6 +165,18 @@ def _contents(path: Path) -> dict[str, Any]:
     }
 
 
+def files_folder(path: Path) -> Path:
+    """Where the files a warehouse was built from are kept: ``<taille>-fichiers/`` beside it (their
+    French CSV versions go to ``<taille>-fichiers-csv/``, :func:`fsdash.bench.ingest.french_csv`)."""
+    return path.with_name(f"{path.stem}-fichiers")
+
+
+def _kept_files(path: Path) -> dict[str, int]:
+    """Name and size of each kept file of the warehouse at ``path`` (empty when none)."""
+    folder = files_folder(path)
+    return {p.name: p.stat().st_size for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+
+
 def _reusable(size: Size, path: Path, side: Path, digests: dict[str, str]) -> tuple[bool, str, dict[str, Any]]:
     """Whether the cached file can stand for ``size`` now, and why not (French, for the progress log)."""
     from fsdash.catalogue import load_catalogue
@@ -178,6 +197,8 @@ def _reusable(size: Size, path: Path, side: Path, digests: dict[str, str]) -> tu
         return False, _changed_files(recorded.get("empreintes_fichiers", {}), digests), recorded
     if recorded.get("version_fichier") != _file_version(path):
         return False, "fichier remplacé depuis sa construction", recorded
+    if size.keep_files and (not recorded.get("fichiers") or recorded.get("fichiers") != _kept_files(path)):
+        return False, "fichiers de chargement absents ou changés", recorded
     con = connect_reader(path)
     try:
         if not is_up_to_date(con, load_catalogue()):
@@ -202,11 +223,14 @@ def ensure(
     side = folder / f"{size.name}.json"
     digests = content_digests()
     ok, why, recorded = (False, "reconstruction demandée", {}) if rebuild else _reusable(size, path, side, digests)
+    kept = files_folder(path) if size.keep_files else None
     if ok:
         progress(f"entrepôt {size.name} : {why} ({path})")
-        return Warehouse(size, path, False, recorded.get("construction_s"), recorded.get("contenu", {}))
+        return Warehouse(size, path, False, recorded.get("construction_s"), recorded.get("contenu", {}), kept)
     progress(f"entrepôt {size.name} : construction ({why}) — {size.label}")
     side.unlink(missing_ok=True)
+    for old in (files_folder(path), files_folder(path).with_name(files_folder(path).name + "-csv")):
+        shutil.rmtree(old, ignore_errors=True)
     start = time.perf_counter()
     build_demo(
         path,
@@ -215,6 +239,7 @@ def ensure(
         until=size.until,
         today=size.today,
         grain=size.grain,
+        keep_files=kept,
         progress=lambda m: progress(f"  {m}"),
     )
     seconds = time.perf_counter() - start
@@ -231,6 +256,7 @@ def ensure(
                 "version_fichier": _file_version(path),
                 "construction_s": round(seconds, 1),
                 "contenu": contents,
+                "fichiers": _kept_files(path),
             },
             ensure_ascii=False,
             indent=2,
@@ -240,7 +266,7 @@ def ensure(
     progress(
         f"entrepôt {size.name} : construit en {seconds:.0f} s ({formats.number(contents['lignes_detail'])} lignes de détail)"
     )
-    return Warehouse(size, path, True, seconds, contents)
+    return Warehouse(size, path, True, seconds, contents, kept)
 
 
 def existing(name: str, path: Path, label: str = "entrepôt fourni") -> Warehouse:

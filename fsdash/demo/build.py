@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -229,6 +230,7 @@ def build_demo(
     grain: str = "standard",
     sites_file: Path | None = None,
     official_files: list[Path] | None = None,
+    keep_files: Path | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> None:
     """Generate and load the demo warehouse at ``path`` (replaced atomically when done).
@@ -244,6 +246,12 @@ def build_demo(
     its draws do not depend on the clock; years past the calibration keep its last level
     (:func:`fsdash.demo.calibration.requests_per_year`), quarters before the first labels are empty.
     ``grain="complet"`` draws the detail at the grain of a real national feed (``feed.request_detail``).
+
+    With ``keep_files`` (a folder, created if needed), every file loaded is also copied there as
+    ``<load>-<position>-<name>`` (four and two digits): sorting the names gives the load order, and
+    files sharing a ``<load>`` prefix were loaded by one ``ingest_paths`` call (the registry, then one
+    call per quarter, then the funding files). The benchmark re-ingests them (:mod:`fsdash.bench.ingest`).
+    Copying draws nothing: the warehouse is the same with or without it.
     """
     today = today or dt.date.today()
     last = parse_quarter(until) if until else last_complete_quarter(today)
@@ -256,6 +264,17 @@ def build_demo(
         raise ValueError(f"grain inconnu : « {grain} » (attendu : {' ou '.join(GRAINS)})")
     rng = np.random.default_rng(seed)
     quarters = quarters_between(start, last)
+    loads = [0]
+
+    def load(con: duckdb.DuckDBPyConnection, files: list[Path]):
+        """``ingest_paths`` of the demo, the files kept first when asked (see the docstring)."""
+        if keep_files is not None:
+            keep_files.mkdir(parents=True, exist_ok=True)
+            for position, file in enumerate(files):
+                shutil.copyfile(file, keep_files / f"{loads[0]:04d}-{position:02d}-{file.name}")
+        loads[0] += 1
+        return ingest_paths(con, files, nature="demo", today=today)
+
     with tempfile.TemporaryDirectory(prefix="fsdash-demo-") as tmp, writer(path, fresh=True) as con:
         folder = Path(tmp)
         set_meta(con, "demo_seed", str(seed))
@@ -268,9 +287,7 @@ def build_demo(
             set_meta(con, "demo_official", ", ".join(p.name for p in official_files))
         if sites_file is None:
             stocks = targets.label_stocks if targets else None
-            ingest_paths(
-                con, [_write(generate_sites(rng, stocks), folder, "demo-sites.parquet")], nature="demo", today=today
-            )
+            load(con, [_write(generate_sites(rng, stocks), folder, "demo-sites.parquet")])
             calibrated = " (labellisations officielles)" if stocks is not None else ""
             set_meta(con, "demo_network", "synthétique" + calibrated)
         else:
@@ -315,12 +332,12 @@ def build_demo(
             if not any(files):
                 progress(f"  {label} : aucun site labellisé, rien à charger")
                 continue
-            result = ingest_paths(con, [f for f in files if f], nature="demo", today=today)
+            result = load(con, [f for f in files if f])
             accepted = sum(t.rows_accepted for f in result.files for t in f.tables)
             progress(
                 f"  {label} : {formats.number(accepted)} lignes chargées, {formats.number(result.rows_rejected)} en quarantaine"
             )
         # last, so the draws above (and the demo they give for a seed) do not depend on it
-        ingest_paths(con, funding_files(rng, folder, last), nature="demo", today=today)
+        load(con, funding_files(rng, folder, last))
         progress("  financement : forfaits, enveloppe Banque des Territoires, régularisation 2018 chargés")
     progress("Entrepôt de démonstration prêt.")
