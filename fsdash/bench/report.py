@@ -2,7 +2,10 @@
 
 The JSON is the record (every measurement, so a later run can be compared with it: ``--reference``);
 the Markdown is what a reader of the repository sees — in French, like every text a user reads. The
-targets are those of the « Pages instantanées » issue. A target is judged on the 95th percentile
+targets are those of the « Pages instantanées » issue, then those of issue 10 on ingest
+(:data:`INGEST_TARGETS`, judged on the records of :mod:`fsdash.bench.ingest` and
+:mod:`fsdash.bench.baseline`: the quarter's rows per second on its median run, the worst peak memory of
+any step, the rejected quarter's slowest run, the smallest cold pandas ratio). A target is judged on the 95th percentile
 (the slowest run of a few, see :mod:`fsdash.bench.measure`): a page that is fast on median but slow
 one time in five is not instant. A measurement that failed (a page that raised) counts as not met —
 a page that does not draw is not fast.

@@ -141,6 +141,7 @@ def measure_load(path: Path, plan: Plan, progress: Callable[[str], None]) -> dic
 def measure_ingest(warehouse, plan: Plan, progress: Callable[[str], None]) -> tuple[list, list]:
     """Issue 10 on one warehouse whose files were kept: the ingest steps of its size
     (:mod:`fsdash.bench.ingest`) and the pandas baseline of three page queries (:mod:`fsdash.bench.baseline`)."""
+    from fsdash import formats
     from fsdash.bench import baseline, ingest
 
     name = warehouse.size.name
@@ -149,8 +150,8 @@ def measure_ingest(warehouse, plan: Plan, progress: Callable[[str], None]) -> tu
     records = baseline.measure(name, warehouse.path, ingest.kept(warehouse.files), plan.cold_runs, plan.warm_runs)
     for r in records:
         progress(
-            f"  {r['libelle']} : pandas {r['pandas_ms']:.0f} ms, application {r['application_froid_ms']:.1f} ms "
-            f"à froid (×{r['ratio_froid'] or 0:.0f})".replace(".", ",")
+            f"  {r['libelle']} : pandas {formats.number(r['pandas_ms'])} ms, application "
+            f"{formats.number(r['application_froid_ms'], 1)} ms à froid (×{formats.number(r['ratio_froid'] or 0, 1)})"
         )
     return steps, records
 

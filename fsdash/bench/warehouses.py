@@ -18,6 +18,11 @@ and digests of the code that decides the warehouse's content (generator, validat
 catalogue). It is reused only when all of these match and the file is the one that was built (same
 inode, date and size); otherwise it is rebuilt — a benchmark of today's code on yesterday's warehouse
 would measure neither.
+
+``1an`` and ``10ans`` also keep the files their build loaded (``<taille>-fichiers/``, see
+:func:`files_folder`): the ingest benchmark loads them again and the pandas baseline reads them. They are
+written and removed with the warehouse, and recorded (names and sizes) in its side file: a warehouse
+whose files are missing or changed is rebuilt.
 """
 
 from __future__ import annotations
