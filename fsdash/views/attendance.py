@@ -27,6 +27,7 @@ from fsdash.views.common import (
     feed_date,
     is_demo,
     percent_delta,
+    site_detail_notes,
 )
 from fsdash.views.section import Column, Message, Section, Table, Tile
 
@@ -428,7 +429,9 @@ def _context_table(frame: pl.DataFrame, load: str) -> Table:
 def ranked_sites(wh, scope: Scope, first: dt.date, last: dt.date, load: str, quarter_count: int) -> tuple[Section, ...]:
     """The most and least solicited sites (every site when twenty or fewer), among those that
     reported at least half the period's quarters."""
-    sites = attendance.site_attendance(wh, load_area(scope), first, last)
+    # one by one: only the sites of the départements the viewer sees in detail (the others count in
+    # the distribution above, as aggregates)
+    sites = attendance.site_attendance(wh, load_area(scope), first, last).filter(scope.site_detail_filter())
     min_quarters = max(1, (quarter_count + 1) // 2)
     measure = _lower_first(LOAD_MEASURES[load])
     everyone, _ = attendance.extremes(sites, load, sites.height, min_quarters=min_quarters)
@@ -437,6 +440,7 @@ def ranked_sites(wh, scope: Scope, first: dt.date, last: dt.date, load: str, qua
         "trimestres de la période (un site qui vient d'ouvrir n'est pas classé sur un seul trimestre). "
         "La liste complète est dans le tableau de la carte ci-dessous."
     )
+    reserved = site_detail_notes(scope)
     if everyone.height <= 20:
         # Twenty sites or fewer: a top 10 and a bottom 10 would overlap; every site is listed once.
         return (
@@ -447,7 +451,7 @@ def ranked_sites(wh, scope: Scope, first: dt.date, last: dt.date, load: str, qua
                 table=_context_table(everyone, load),
                 table_in_expander=False,
                 downloads=False,
-                notes=(note,),
+                notes=(note, *reserved),
             ),
         )
     top, bottom = attendance.extremes(sites, load, 10, min_quarters=min_quarters)
@@ -467,7 +471,7 @@ def ranked_sites(wh, scope: Scope, first: dt.date, last: dt.date, load: str, qua
             table=_context_table(bottom, load),
             table_in_expander=False,
             downloads=False,
-            notes=(note,),
+            notes=(note, *reserved),
         ),
     )
 
@@ -504,8 +508,11 @@ def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Sec
     """The sites as circles sized by their requests per quarter, over the départements, and the full
     table beside the map (no basemap: nothing loads from outside)."""
     area = load_area(scope)
+    # classified among every site of the area (an aggregate), then only the sites the viewer sees
+    # one by one are drawn and listed
     sites = attendance.site_attendance(wh, area, first, last)
-    classified = attendance.classify(sites, load)
+    classified = attendance.classify(sites, load).filter(scope.site_detail_filter())
+    sites = sites.filter(scope.site_detail_filter())
     located = _map_frame(sites.filter(pl.col("latitude").is_not_null()))
     framing = located.filter(maps.in_metropole()) if area.level == "national" else located
     layers = [
@@ -524,7 +531,7 @@ def sites_map(wh, scope: Scope, first: dt.date, last: dt.date, load: str) -> Sec
         else maps.territory_view(area.departements, lats, lons, width=MAP_WIDTH, height=MAP_HEIGHT)
     )
     deck = maps.deck(layers, view, tooltip=maps.tooltip("t_nom", TOOLTIP_LINES))
-    notes = []
+    notes = list(site_detail_notes(scope))
     if area.level == "national" and framing.height < located.height:
         notes.append(
             f"{formats.number(located.height - framing.height)} site(s) d'outre-mer hors du cadre : "

@@ -148,3 +148,28 @@ def territory_note(wh, scope: Scope, lead: str = "Territoire mesuré") -> tuple[
     name = "France entière" if area.level == "national" else directory(wh).area_label(area.level, area.code)
     level = "" if area.level == "national" else f"{LEVEL_LABELS[area.level]} "
     return (f"{lead} : {level}{name} (tous formats et porteurs).",)
+
+
+#: Said on a section listing sites when the viewer sees some départements' sites only in aggregate.
+SITE_DETAIL_NOTE = (
+    "Les sites des autres départements ne sont montrés qu'en agrégat (totaux, répartitions, par département) : "
+    "leur détail site par site est réservé à leur comité départemental, au comité national et à l'équipe du "
+    "programme."
+)
+
+
+def hides_site_detail(scope: Scope) -> bool:
+    """Whether the scope's territory holds sites the viewer may not see one by one (a département's
+    committee looking at France, a région or another département): the sections listing sites keep
+    only the rows of :meth:`Scope.site_detail_filter` and say so (:func:`site_detail_notes`)."""
+    if scope.detail_departements is None:
+        return False
+    if scope.level == "site":
+        return not scope.shows_site_detail(scope.departement)
+    shown = scope.departements
+    return not shown or any(not scope.shows_site_detail(d) for d in shown)
+
+
+def site_detail_notes(scope: Scope) -> tuple[str, ...]:
+    """The French note of a section listing sites, when some were left out (else nothing)."""
+    return (SITE_DETAIL_NOTE,) if hides_site_detail(scope) else ()

@@ -309,6 +309,13 @@ def _without_site_messages(wh, area: Scope, day: dt.date) -> tuple[Message, ...]
     return tuple(messages)
 
 
+#: Why the nearest site of some communes is not named to a département's committee.
+NEAREST_RESERVED = (
+    "« – » pour le site le plus proche : il est situé dans un autre département, dont le détail site par site est "
+    "réservé à son comité départemental, au comité national et à l'équipe du programme (la distance reste donnée)."
+)
+
+
 @cached(maxsize=64, kind="section")
 def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
     """The communes of the territory farthest from any open site (criterion i of annex 2)."""
@@ -318,6 +325,17 @@ def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
     if far.is_empty():
         return Section("communes-eloignees", title, empty="Aucune commune dans ce périmètre.")
     names = _departement_names(wh)
+    # the nearest site is named only when the viewer sees its département's sites one by one
+    nearest = directory(wh).sites.select(
+        pl.col("site_id").alias("nearest_site_id"), pl.col("departement").alias("_nearest_departement")
+    )
+    far = far.join(nearest, on="nearest_site_id", how="left", maintain_order="left").with_columns(
+        pl.when(scope.site_detail_filter("_nearest_departement"))
+        .then(pl.col("nearest_site_nom"))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("nearest_site_nom")
+    )
+    hidden = far.filter(pl.col("nearest_site_id").is_not_null() & pl.col("nearest_site_nom").is_null()).height > 0
     table = far.select(
         pl.col("code_insee").alias("Commune"),
         pl.col("nom").alias("Nom"),
@@ -338,6 +356,7 @@ def farthest_communes(wh, scope: Scope, day: dt.date) -> Section:
         notes=(
             DISTANCE_NOTE,
             "Population inconnue (Mayotte) : « – ».",
+            *((NEAREST_RESERVED,) if hidden else ()),
             *territory_note(wh, scope),
         ),
     )

@@ -31,6 +31,7 @@ from fsdash.views.common import (
     definitions,
     is_demo,
     points_delta,
+    site_detail_notes,
 )
 from fsdash.views.section import Column, Section, Table, Tile, empty_section
 
@@ -124,6 +125,16 @@ def area_labels(wh, frame: pl.DataFrame, level: str) -> pl.DataFrame:
         .fill_null(missing)
         .alias("zone")
     )
+
+
+def _shown_areas(frame: pl.DataFrame, scope: Scope, level: str) -> pl.DataFrame:
+    """Per-site rows only for the départements the viewer sees one by one (areas above sites are
+    aggregates, always shown)."""
+    return frame.filter(scope.site_detail_filter()) if level == "site" else frame
+
+
+def _area_notes(scope: Scope, level: str) -> tuple[str, ...]:
+    return site_detail_notes(scope) if level == "site" else ()
 
 
 def kiosk_date(wh) -> str:
@@ -300,9 +311,11 @@ def kiosk_by_year(wh, scope: Scope, first: dt.date | None, last: dt.date | None)
 def kiosk_by_area(wh, scope: Scope, first: dt.date | None, last: dt.date | None, level: str) -> Section:
     """The rate of each région, département or site of the scope, with the scope's own rate as a rule."""
     key, title = f"satisfaction-bornes-{level}", f"Par {LEVEL_NAMES[level].lower()}"
-    areas = area_labels(wh, satisfaction.kiosk_by_area(wh, scope, first, last, level), level)
+    areas = area_labels(
+        wh, _shown_areas(satisfaction.kiosk_by_area(wh, scope, first, last, level), scope, level), level
+    )
     if areas.is_empty():
-        return empty_section(key, title, NO_DATA)
+        return empty_section(key, title, NO_DATA, notes=_area_notes(scope, level))
     overall = satisfaction.kiosk_summary(wh, scope, first, last)["taux"][0]
     return Section(
         key,
@@ -320,6 +333,7 @@ def kiosk_by_area(wh, scope: Scope, first: dt.date | None, last: dt.date | None,
         notes=(
             "Zones classées par taux ; trait rouge pointillé : taux de l'ensemble du périmètre. Deux zones dont "
             "les intervalles se chevauchent ne se distinguent pas nettement.",
+            *_area_notes(scope, level),
         ),
     )
 
@@ -492,11 +506,10 @@ def survey_by_area(wh, scope: Scope, year: int, level: str, question: str) -> Se
     """One question's rate in each région, département or site of the scope, for the year chosen."""
     key, title = f"satisfaction-enquete-{level}-{year}", f"Par {LEVEL_NAMES[level].lower()} — {year}"
     labels = questions()
-    areas = area_labels(wh, satisfaction.survey_by_area(wh, scope, year, level), level).filter(
-        pl.col("question") == question
-    )
+    areas = area_labels(wh, _shown_areas(satisfaction.survey_by_area(wh, scope, year, level), scope, level), level)
+    areas = areas.filter(pl.col("question") == question)
     if areas.is_empty():
-        return empty_section(key, title, NO_DATA)
+        return empty_section(key, title, NO_DATA, notes=_area_notes(scope, level))
     overall = satisfaction.survey_by_question(wh, scope, year).filter(pl.col("question") == question)["taux"]
     return Section(
         key,
@@ -516,6 +529,7 @@ def survey_by_area(wh, scope: Scope, year: int, level: str, question: str) -> Se
         notes=(
             f"Question : « {labels.get(question, question)} ». Zones classées par taux ; point creux : moins de "
             f"{MIN_ANSWERS} réponses.",
+            *_area_notes(scope, level),
         ),
     )
 
@@ -535,10 +549,17 @@ def published(wh, scope: Scope, year: int) -> Section:
         "C'est le tableau que chaque France Services publie chaque année (année choisie plus haut)."
     )
     key = f"satisfaction-a-publier-{year}"
-    results = satisfaction.published_results(wh, scope, year)
+    # one row per site: only the sites of the départements the viewer sees one by one
+    results = satisfaction.published_results(wh, scope, year).filter(scope.site_detail_filter())
+    reserved = site_detail_notes(scope)
     if results.is_empty():
         return empty_section(
-            key, title, f"Aucun résultat de satisfaction pour {year} dans ce périmètre.", heading="header", intro=intro
+            key,
+            title,
+            f"Aucun résultat de satisfaction pour {year} dans ce périmètre.",
+            heading="header",
+            intro=intro,
+            notes=reserved,
         )
     named = results.with_columns(
         pl.col("indicateur").replace_strict(satisfaction.indicator_labels(), default=pl.col("indicateur"))
@@ -563,4 +584,5 @@ def published(wh, scope: Scope, year: int) -> Section:
         source=f"{KIOSK_SOURCE} ; {SURVEY_SOURCE}",
         data_date=f"{kiosk_date(wh)}. {survey_date(wh)}",
         demo=is_demo(wh),
+        notes=reserved,
     )
