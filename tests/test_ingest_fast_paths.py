@@ -120,3 +120,25 @@ def test_report_writes_match_the_former_diff(tmp_path: Path, monkeypatch: pytest
     assert outcomes[fast] == outcomes[former]
     assert any(revisions for load in outcomes[fast][2:] for _, _, revisions in load)  # corrections did happen
     assert _warehouse(fast) == _warehouse(former)
+
+
+def test_quarantine_written_slice_by_slice_is_the_whole_quarantine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rejected rows written a few at a time give the same quarantine as written at once."""
+    spoiled = copy.deepcopy(ACTIVITE_ROWS)
+    for row in spoiled:
+        row[7] = 999  # every site-quarter: answered e-mails above those received
+    load = [
+        ("sites.csv", csv_bytes(SITES_HEADER, SITES_ROWS)),
+        ("activite-abimee.csv", csv_bytes(ACTIVITE_HEADER, spoiled)),
+    ]
+    quarantines = []
+    for name, slice_rows in (("entier", 10**6), ("tranches", 2)):
+        monkeypatch.setattr(ingest, "QUARANTINE_SLICE", slice_rows)
+        path = tmp_path / name / "fsdash.duckdb"
+        ingest_files(path, load)
+        with reader(path) as con:
+            quarantines.append(con.sql("SELECT * EXCLUDE (batch_id) FROM quarantine ORDER BY ALL").fetchall())
+    assert len(quarantines[0]) == len(ACTIVITE_ROWS)
+    assert quarantines[0] == quarantines[1]

@@ -169,22 +169,39 @@ def _fully_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
 def _same_as_before(con: duckdb.DuckDBPyConnection, outcome: FileOutcome) -> bool:
     """A file loaded before (partly rejected) that brings nothing new: no revision, same rejections.
 
-    Recording it again would only duplicate its quarantine rows.
+    Recording it again would only duplicate its quarantine rows. The rejections are compared as
+    frames (a quarter rejected whole has a million of them).
     """
     if any(t.revisions_created for t in outcome.tables):
         return False
-    previous = con.sql(
-        """SELECT q.table_code, q.line, q.rule FROM quarantine q
-                          WHERE q.batch_id = (SELECT max(batch_id) FROM batches WHERE sha256 = ?)""",
-        params=[outcome.sha256],
-    ).fetchall()
     seen = con.sql("SELECT count(*) FROM batches WHERE sha256 = ?", params=[outcome.sha256]).fetchall()[0][0]
-    now = [
-        (t.table.code, line, rule)
-        for t in outcome.tables
-        for line, rule in t.failures.select(LINE_COLUMN, "regle").iter_rows()
-    ]
-    return seen > 0 and sorted(previous, key=str) == sorted(now, key=str)
+    if not seen:
+        return False
+    key = {"table_code": pl.String, "line": pl.Int64, "rule": pl.String}
+    previous = (
+        con.sql(
+            """SELECT q.table_code, q.line, q.rule FROM quarantine q
+               WHERE q.batch_id = (SELECT max(batch_id) FROM batches WHERE sha256 = ?)""",
+            params=[outcome.sha256],
+        )
+        .pl()
+        .cast(key)
+    )
+    now = pl.concat(
+        [
+            pl.DataFrame(schema=key),
+            *(
+                t.failures.select(
+                    pl.lit(t.table.code).alias("table_code"),
+                    pl.col(LINE_COLUMN).alias("line"),
+                    pl.col("regle").alias("rule"),
+                ).cast(key)
+                for t in outcome.tables
+            ),
+        ]
+    )
+    ordered = [pl.col(c).sort_by(list(key), nulls_last=True) for c in key]
+    return previous.height == now.height and previous.select(ordered).equals(now.select(ordered))
 
 
 def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
@@ -282,22 +299,34 @@ def _write_report(con: duckdb.DuckDBPyConnection, table: Table, valid: pl.DataFr
     return con.sql("SELECT site_id, periode FROM _changed").pl()
 
 
+#: Rejected rows written to quarantine per slice: a quarter rejected whole has a million of them,
+#: and each slice's rows are written out as JSON only while that slice is inserted.
+QUARANTINE_SLICE = 100_000
+
+
 def _write_quarantine(con: duckdb.DuckDBPyConnection, result: ValidatedTable, batch_id: int) -> None:
+    """Every failure with the rejected row as it was read (JSON), slice by slice of the rejected rows."""
     if result.failures.is_empty():
         return
-    rows = result.rejected.select(
-        LINE_COLUMN, pl.struct(pl.exclude(LINE_COLUMN)).struct.json_encode().alias("row_json")
-    )
-    quarantine = result.failures.join(rows, on=LINE_COLUMN, how="left").with_columns(
-        pl.lit(result.table.code).alias("table_code")
-    )
-    con.register("_quarantine", quarantine)
-    con.sql(
-        """INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
-               FROM _quarantine""",
-        params=[batch_id],
-    )
-    con.unregister("_quarantine")
+    for start in range(0, max(result.rejected.height, 1), QUARANTINE_SLICE):
+        rows = result.rejected.slice(start, QUARANTINE_SLICE).select(
+            LINE_COLUMN, pl.struct(pl.exclude(LINE_COLUMN)).struct.json_encode().alias("row_json")
+        )
+        lines = rows[LINE_COLUMN].implode()
+        # failures of no rejected row (a file-level problem, no line) go with the first slice
+        in_slice = pl.col(LINE_COLUMN).is_in(lines) | (pl.col(LINE_COLUMN).is_null() if start == 0 else pl.lit(False))
+        quarantine = (
+            result.failures.filter(in_slice)
+            .join(rows, on=LINE_COLUMN, how="left")
+            .with_columns(pl.lit(result.table.code).alias("table_code"))
+        )
+        con.register("_quarantine", quarantine)
+        con.sql(
+            """INSERT INTO quarantine SELECT ?, table_code, _ligne, colonne, valeur, regle, message, row_json
+                   FROM _quarantine""",
+            params=[batch_id],
+        )
+        con.unregister("_quarantine")
 
 
 #: What a requests rollup row is made of: each current detail row with its site's areas, format and
