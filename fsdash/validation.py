@@ -480,8 +480,11 @@ def _group_rejections(typed: pl.DataFrame, failures: pl.DataFrame, table: Table)
         return empty_failures()
     keys = ["site_id", "annee"] + (["trimestre"] if table.period == "quarter" else [])
     failed_lines = failures[LINE_COLUMN].drop_nulls().unique()
-    bad_groups = typed.filter(pl.col(LINE_COLUMN).is_in(failed_lines.implode())).select(keys).drop_nulls().unique()
-    companions = typed.join(bad_groups, on=keys, how="semi").filter(~pl.col(LINE_COLUMN).is_in(failed_lines.implode()))
+    located = typed.select(LINE_COLUMN, *keys)  # only the keys: a quarter rejected whole is a million rows
+    bad_groups = located.filter(pl.col(LINE_COLUMN).is_in(failed_lines.implode())).select(keys).drop_nulls().unique()
+    companions = located.join(bad_groups, on=keys, how="semi").filter(
+        ~pl.col(LINE_COLUMN).is_in(failed_lines.implode())
+    )
     return companions.select(
         LINE_COLUMN,
         pl.lit(None, pl.String).alias("colonne"),
@@ -512,7 +515,11 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
     except pa.errors.SchemaErrors as errors:
         failures = pl.concat([failures, _failures_from(errors, clean, table, catalogue)])
     failures = pl.concat([failures, _group_rejections(typed, failures, table)])
-    failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    # One failure per line, column and rule by construction (each check names its own rule, Pandera
+    # only sees the lines found clean, companions of a rejected group are other lines): checked,
+    # not deduplicated — a copy of a million failures for nothing.
+    if failures.height and failures.select(pl.struct(LINE_COLUMN, "colonne", "regle").is_duplicated().any()).item():
+        failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
     bad_lines = failures[LINE_COLUMN].drop_nulls().implode()
     valid = _without_lines(frame, failures).drop([c for c in [*_HELPERS, "_today"] if c in frame.columns])
     # rejected rows are kept as they were read, as text (a typed file's cells written out)
