@@ -142,3 +142,23 @@ def test_quarantine_written_slice_by_slice_is_the_whole_quarantine(
             quarantines.append(con.sql("SELECT * EXCLUDE (batch_id) FROM quarantine ORDER BY ALL").fetchall())
     assert len(quarantines[0]) == len(ACTIVITE_ROWS)
     assert quarantines[0] == quarantines[1]
+
+
+def test_a_report_validated_part_by_part_gives_the_warehouse_of_one_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cut by site into parts of two rows, every load of the sequence gives the same outcomes
+    (rows, rejections in line order) and the same warehouse as validated whole."""
+    results = {}
+    for name, part_rows in (("entier", 10**6), ("parties", 2)):
+        monkeypatch.setattr(ingest, "REPORT_PART_ROWS", part_rows)
+        path = tmp_path / name / "fsdash.duckdb"
+        outcomes = []
+        for load in _loads():
+            for f in ingest_files(path, load).files:
+                for t in f.tables:
+                    outcomes.append((t.table.code, t.rows_read, t.rows_accepted, t.rows_rejected, t.revisions_created))
+                    outcomes.append(t.failures.to_dicts())
+        results[name] = (outcomes, _warehouse(path))
+    assert results["entier"] == results["parties"]
+    assert any(isinstance(o, list) and o for o in results["parties"][0])  # some rejections were compared

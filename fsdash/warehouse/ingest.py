@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -568,18 +568,20 @@ def _load(
             for item, peeked in (pair for pair in todo if pair[1].table.code == table_code):
                 raw = item.rows_of(peeked, catalogue)
                 progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
-                result = validate(raw, catalogue, _context(con, catalogue, today))
-                progress(
-                    f"{raw.where} : {formats.plural(result.valid.height, 'ligne valide', 'lignes valides')}, "
-                    f"{formats.plural(result.rejected.height, 'rejetée')}"
-                )
                 batch_id = item.outcome.batch_id
                 if raw.table.is_report:
-                    written = _write_report(con, raw.table, result.valid, batch_id)
-                    revisions = written.height
+                    outcome, written = _load_report(
+                        con, raw, catalogue, _context(con, catalogue, today), batch_id, progress
+                    )
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
-                elif site_list is not None:
+                    progress(f"{raw.where} : {_written_text(raw.table, outcome.revisions_created)}")
+                    item.outcome.tables.append(outcome)
+                    del raw
+                    continue
+                result = validate(raw, catalogue, _context(con, catalogue, today))
+                progress(_validated_text(raw.where, result.valid.height, result.rejected.height))
+                if site_list is not None:
                     revisions, departements = write_sites(
                         con,
                         raw.table,
@@ -637,6 +639,61 @@ def _load(
         con.rollback()
         raise
     return IngestResult([p.outcome for p in pending])
+
+
+#: Rows of a report file validated and written at once. A file is cut into parts by site (every
+#: rule of a report — its key, a site-quarter's total, a site-quarter rejected whole — stays within
+#: one site), so that a load's memory does not grow with the file: validating a row costs ten
+#: times its size while it lasts.
+REPORT_PART_ROWS = 200_000
+
+
+def _site_parts(raw: RawTable) -> list[pl.Expr]:
+    """The filters cutting ``raw`` into parts of about :data:`REPORT_PART_ROWS` rows, by site."""
+    parts = -(-raw.frame.height // REPORT_PART_ROWS)
+    if parts <= 1:
+        return [pl.lit(True)]
+    part = pl.col("site_id").hash(seed=0) % parts
+    return [part == k for k in range(parts)]
+
+
+def _validated_text(where: str, valid: int, rejected: int) -> str:
+    return f"{where} : {formats.plural(valid, 'ligne valide', 'lignes valides')}, {formats.plural(rejected, 'rejetée')}"
+
+
+def _load_report(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    catalogue: Catalogue,
+    context: ValidationContext,
+    batch_id: int,
+    progress: Callable[[str], None],
+) -> tuple[TableOutcome, pl.DataFrame]:
+    """Validate and write a report table part by part (:func:`_site_parts`): its outcome (the
+    same as of one whole validation: failures in line order) and the site-periods written."""
+    valid = rejected = revisions = 0
+    failures, written = [], []
+    for keep in _site_parts(raw):
+        part = raw if raw.frame.height <= REPORT_PART_ROWS else replace(raw, frame=raw.frame.filter(keep))
+        result = validate(part, catalogue, context)
+        written.append(_write_report(con, raw.table, result.valid, batch_id))
+        _write_quarantine(con, result, batch_id)
+        valid, rejected = valid + result.valid.height, rejected + result.rejected.height
+        revisions += written[-1].height
+        failures.append(result.failures)
+        del part, result
+    progress(_validated_text(raw.where, valid, rejected))
+    outcome = TableOutcome(
+        raw.table,
+        raw.where,
+        raw.frame.height,
+        valid,
+        rejected,
+        revisions,
+        pl.concat(failures).sort(LINE_COLUMN, nulls_last=True, maintain_order=True),
+        raw.ignored_columns,
+    )
+    return outcome, pl.concat(written)
 
 
 def _record_site_list(
