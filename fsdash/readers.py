@@ -1,9 +1,22 @@
 """Reading a user's file into text frames, one per catalogue table it holds.
 
 Sites and departments save their reports from many tools: French Excel writes cp1252 with
-``;``, other tools write a UTF-8 BOM, some send XLSX or Parquet. Everything is read as text
-here so that parsing errors can be reported by the validator with their line and column,
+``;``, other tools write a UTF-8 BOM or UTF-16, some send XLSX or Parquet. Everything is read as
+text here so that parsing errors can be reported by the validator with their line and column,
 instead of being guessed away by a reader.
+
+This is the one reader of every tabular input (reporting feed, site lists, official series):
+
+* the encoding is detected and may fail — UTF-8 (BOM or not), UTF-16 (BOM or the NUL pattern of
+  its ASCII text), Windows-1252; nothing else. Latin-1 decodes any bytes, so it is never tried: a
+  file none of these decode, or whose text is mostly control characters, or that starts with the
+  signature of a binary format, is refused naming what was tried or found;
+* every row carries the file's physical line (``_ligne``), also after quoted cells spanning
+  several lines, and an Excel sheet's row number;
+* blank rows (every cell empty, Excel's ``;;;;``) are dropped, not rejected; control characters
+  (NUL…) are stripped from the text;
+* two headers naming the same column are refused, naming both;
+* a workbook is one table per sheet; hidden sheets are ignored and said so (:attr:`RawTable.notes`).
 """
 
 from __future__ import annotations
@@ -23,7 +36,39 @@ from fsdash.catalogue import Catalogue, Table
 LINE_COLUMN = "_ligne"
 """Column added to every frame: the line of the source file (header is line 1)."""
 
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+ENCODING_NAMES = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "cp1252": "Windows-1252",
+}
+TRIED = "UTF-8, UTF-16, Windows-1252"
+
+#: Control characters other than tab, line feed and carriage return.
+CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: A text whose characters are more than this share of control characters is not text.
+MAX_CONTROL_SHARE = 0.01
+
+#: Signatures of binary formats someone may send instead of a table (or rename as one).
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "un classeur XLSX ou une archive ZIP"),
+    (b"\xd0\xcf\x11\xe0", "un document Office ancien (.xls, .doc)"),
+    (b"PAR1", "un fichier Parquet"),
+    (b"%PDF", "un document PDF"),
+    (b"\x89PNG", "une image PNG"),
+    (b"\xff\xd8\xff", "une image JPEG"),
+    (b"GIF8", "une image GIF"),
+    (b"\x1f\x8b", "une archive gzip"),
+    (b"7z\xbc\xaf", "une archive 7-Zip"),
+    (b"Rar!", "une archive RAR"),
+    (b"SQLite format 3", "une base SQLite"),
+    (b"\x7fELF", "un programme"),
+    (b"MZ", "un programme Windows"),
+)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv", "")
 
 
 class ReadError(Exception):
@@ -40,6 +85,8 @@ class RawTable:
     frame: pl.DataFrame
     sheet: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    #: What the reader did that the report must say (hidden sheets ignored…), in French.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -53,14 +100,78 @@ def normalise_header(name: str) -> str:
     return text.strip("_")
 
 
-def decode(data: bytes, file_name: str) -> tuple[str, str]:
-    """Decode bytes with the first encoding that fits; returns (text, encoding)."""
-    for encoding in ENCODINGS:
+# --- bytes to text ---------------------------------------------------------------------------
+
+
+def _binary_kind(data: bytes) -> str | None:
+    return next((what for signature, what in SIGNATURES if data.startswith(signature)), None)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the bytes have UTF-16's NUL pattern (ASCII text: one byte in two
+    is NUL, always at the same parity); None otherwise."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    half = len(sample) // 2
+    even = sample[0::2].count(0) / half
+    odd = sample[1::2].count(0) / half
+    if odd > 0.4 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.4 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _utf16(data: bytes) -> str | None:
+    """The UTF-16 codec of bytes with its BOM or its NUL pattern, else None."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return _utf16_without_bom(data)
+
+
+def _too_many_controls(controls: int, length: int, encoding: str, file_name: str) -> None:
+    if controls > MAX_CONTROL_SHARE * max(length, 1):
+        raise ReadError(
+            f"{file_name} : contenu illisible, {controls} caractères de contrôle sur {length} une fois décodé en "
+            f"{ENCODING_NAMES[encoding]} : ce n'est pas un fichier texte (encodages essayés : {TRIED})"
+        )
+
+
+def _decode(data: bytes, file_name: str) -> tuple[str, str, bytes | None]:
+    """(text, encoding, the bytes without control characters when they are single-byte or UTF-8)."""
+    utf16 = _utf16(data)
+    if utf16:
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(utf16).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                f"{file_name} : fichier UTF-16 illisible à l'octet {exc.start} (encodages essayés : {TRIED})"
+            ) from exc
+        controls = len(_CONTROL.findall(text)) if _CONTROL.search(text) else 0
+        _too_many_controls(controls, len(text), utf16, file_name)
+        return (_CONTROL.sub("", text) if controls else text), utf16, None
+    kind = _binary_kind(data)
+    if kind:
+        raise ReadError(f"{file_name} : ce fichier est {kind}, pas un tableau CSV (contenu binaire)")
+    # Control characters are ASCII: removed from the bytes, they are removed from the text in
+    # either encoding (one pass of ``bytes.translate``, not a regular expression over the text).
+    clean = data.translate(None, CONTROL_BYTES)
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = clean.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ReadError(f"{file_name} : encodage illisible (ni UTF-8 ni Windows-1252)")
+        _too_many_controls(len(data) - len(clean), len(text), encoding, file_name)
+        return text, encoding, clean
+    raise ReadError(f"{file_name} : encodage non reconnu (essayés : {TRIED}) ; enregistrez le fichier en « CSV UTF-8 »")
+
+
+def decode(data: bytes, file_name: str) -> tuple[str, str]:
+    """Decode bytes with the encoding they are in; returns (text, encoding). Control characters
+    are stripped; :class:`ReadError` (French, naming what was tried) when the bytes are not text."""
+    text, encoding, _ = _decode(data, file_name)
+    return text, encoding
 
 
 def sniff_separator(text: str) -> str:
@@ -71,8 +182,29 @@ def sniff_separator(text: str) -> str:
         return ";" if header.count(";") > header.count(",") else ","
 
 
+# --- headers, lines and blank rows -----------------------------------------------------------
+
+
+def duplicate_headers(columns: list[str]) -> str | None:
+    """A French sentence naming two headers that designate the same column, or None."""
+    first: dict[str, tuple[int, str]] = {}
+    for position, column in enumerate(columns, start=1):
+        name = normalise_header(column)
+        if not name:
+            continue
+        if name in first:
+            index, other = first[name]
+            return (
+                f"les colonnes « {other} » (n° {index}) et « {column} » (n° {position}) désignent toutes deux "
+                f"la colonne « {name} » : supprimez ou renommez l'une des deux"
+            )
+        first[name] = (position, column)
+    return None
+
+
 def _unique_headers(columns: list[str]) -> dict[str, str]:
-    """Normalised names, suffixed when two headers collapse to one ('Partenaire', 'partenaire')."""
+    """Normalised names, suffixed when two headers collapse to one (documentation sheets only:
+    a table with two such headers is refused, see :func:`duplicate_headers`)."""
     seen: dict[str, int] = {}
     out = {}
     for column in columns:
@@ -87,23 +219,127 @@ def _with_lines(frame: pl.DataFrame, first_line: int = 2) -> pl.DataFrame:
     return frame.with_row_index(LINE_COLUMN, offset=first_line).with_columns(pl.col(LINE_COLUMN).cast(pl.Int64))
 
 
-def _all_text(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(pl.all().cast(pl.String))
+def drop_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without its rows whose every cell is empty or blank (``frame`` itself when none is:
+    a national quarter is not copied). A row of short cells only is looked at more closely."""
+    cells = [c for c in frame.columns if c != LINE_COLUMN]
+    if not cells or frame.is_empty():
+        return frame
+    text = [c for c in cells if frame.schema[c] == pl.String]
+    short = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.len_bytes() <= 8) if c in text else pl.col(c).is_null() for c in cells
+    )
+    if not frame.select(short.any()).item():
+        return frame
+    blank = pl.all_horizontal(
+        (pl.col(c).str.strip_chars().fill_null("") == "") if c in text else pl.col(c).is_null() for c in cells
+    )
+    return frame.filter(~blank) if frame.select(blank.any()).item() else frame
 
 
-def read_csv_text(data: bytes, file_name: str, *, header_only: bool = False) -> pl.DataFrame:
-    """A CSV file as text cells; with ``header_only``, its columns and no row (only the first line
-    is decoded: what a load needs to know which table a file holds before reading it whole)."""
+def _strip_controls(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells without control characters (a Parquet file or a sheet may hold NUL bytes)."""
+    text = [c for c in frame.columns if frame.schema[c] == pl.String]
+    if not text:
+        return frame
+    pattern = _CONTROL.pattern
+    found = frame.select(pl.any_horizontal(pl.col(c).str.contains(pattern).any() for c in text)).item()
+    return frame.with_columns(pl.col(c).str.replace_all(pattern, "") for c in text) if found else frame
+
+
+def _record_lines(text: str, separator: str) -> list[int]:
+    """Line of the file where each data record starts (header = line 1).
+
+    A record spans several lines when a quoted field holds newlines (addresses, comments), so the
+    line is not the record's index + 2: the ``csv`` module, which reads records the way Polars
+    does, counts the lines consumed so far.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    starts, next_line = [], 1
+    for index, _ in enumerate(reader):
+        if index > 0:
+            starts.append(next_line)
+        next_line = reader.line_num + 1
+    return starts
+
+
+def _physical_lines(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _csv_problem(text: str, separator: str, width: int) -> str:
+    """Where and why a CSV that Polars could not read is broken, in French."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    start = 1
+    try:
+        for index, record in enumerate(reader):
+            if index and len(record) > width:
+                return (
+                    f"ligne {start} : {len(record)} cellules alors que l'en-tête en a {width} "
+                    f"(séparateur « {separator} » ; un « {separator} » en trop ou une cellule à mettre entre guillemets ?)"
+                )
+            if any(cell.count("\n") > 50 for cell in record):
+                return f"ligne {start} : guillemet ouvert et jamais refermé"
+            start = reader.line_num + 1
+    except csv.Error:
+        return f"ligne {start} : guillemets mal placés"
+    return f"lignes illisibles à partir de la ligne {start} (guillemets mal fermés ?)"
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvText:
+    """A CSV file's table of text cells, with how it was read (said when its columns are wrong)."""
+
+    frame: pl.DataFrame
+    encoding: str
+    separator: str
+
+    @property
+    def how(self) -> str | None:
+        """How the file was decoded, when it was not UTF-8 (said with wrong columns: a wrong
+        encoding garbles the headers)."""
+        if self.encoding == "utf-8-sig":
+            return None
+        return f"lu en {ENCODING_NAMES[self.encoding]}, séparateur « {self.separator} »"
+
+
+def _header_text(data: bytes, file_name: str) -> tuple[str, str]:
+    """The first line of a CSV file, decoded (only that line, unless the file is UTF-16)."""
+    head = data[:65536]
+    if _utf16(head):
+        text, encoding, _ = _decode(head[: len(head) // 2 * 2], file_name)
+        return text.split("\n", 1)[0], encoding
+    text, encoding, _ = _decode(data.split(b"\n", 1)[0], file_name)
+    return text, encoding
+
+
+def read_csv(data: bytes, file_name: str, *, header_only: bool = False) -> CsvText:
+    """A CSV file as text cells, every row with its physical line, blank rows dropped; with
+    ``header_only``, its columns and no row (what a load needs to know which table a file holds
+    before reading it whole). Refused (:class:`ReadError`, French) when it cannot be read."""
     if header_only:
-        data = data.split(b"\n", 1)[0]
-    text, encoding = decode(data, file_name)
+        text, encoding = _header_text(data, file_name)
+        clean = None
+    else:
+        text, encoding, clean = _decode(data, file_name)
     if not text.strip():
-        raise ReadError(f"{file_name} : fichier vide")
+        raise ReadError(f"{file_name} : fichier vide, aucune ligne à charger")
     separator = sniff_separator(text)
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"'), [])
+    duplicate = duplicate_headers(header)
+    if duplicate:
+        raise ReadError(f"{file_name}, ligne 1 : {duplicate}")
     # UTF-8 goes to Polars as the bytes it is (no Python string re-encoded on the way); any other
     # encoding is read from its decoded text.
-    source = io.BytesIO(data.removeprefix(codecs.BOM_UTF8)) if encoding == "utf-8-sig" else io.StringIO(text)
-    del text
+    if header_only:
+        source: io.IOBase = io.StringIO(text)
+    elif encoding == "utf-8-sig":
+        source = io.BytesIO(clean.removeprefix(codecs.BOM_UTF8))
+    else:
+        source = io.StringIO(text)
     try:
         frame = pl.read_csv(
             source,
@@ -114,21 +350,111 @@ def read_csv_text(data: bytes, file_name: str, *, header_only: bool = False) -> 
             n_rows=0 if header_only else None,
         )
     except pl.exceptions.PolarsError as exc:
-        raise ReadError(f"{file_name} : structure CSV illisible ({exc})") from exc
-    return _with_lines(frame)
+        raise ReadError(f"{file_name} : structure CSV illisible, {_csv_problem(text, separator, len(header))}") from exc
+    del source
+    frame = _with_lines(frame)
+    if not header_only and _physical_lines(text) != frame.height + 1:
+        # quoted cells spanning several lines: each record's line counted by the csv module
+        lines = _record_lines(text, separator)
+        if len(lines) != frame.height:
+            raise ReadError(f"{file_name} : structure CSV illisible, {_csv_problem(text, separator, len(header))}")
+        frame = frame.with_columns(pl.Series(LINE_COLUMN, lines, dtype=pl.Int64))
+    del text
+    return CsvText(drop_blank_rows(frame), encoding, separator)
+
+
+def read_csv_text(data: bytes, file_name: str, *, header_only: bool = False) -> pl.DataFrame:
+    """:func:`read_csv`'s frame."""
+    return read_csv(data, file_name, header_only=header_only).frame
+
+
+# --- workbooks -------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """One visible sheet: its header cells as written and its rows (``_ligne`` = the sheet's row)."""
+
+    name: str
+    headers: list[str]
+    frame: pl.DataFrame
+
+
+def _sheet_frame(cells: pl.DataFrame) -> tuple[list[str], pl.DataFrame]:
+    """A sheet loaded without header from its first row: the header is its first non-empty row."""
+    cells = cells.with_row_index(LINE_COLUMN, offset=1).with_columns(pl.col(LINE_COLUMN).cast(pl.Int64))
+    values = [c for c in cells.columns if c != LINE_COLUMN]
+    filled = cells.filter(pl.any_horizontal(pl.col(values).is_not_null()))
+    if filled.is_empty():
+        return [], pl.DataFrame(schema={LINE_COLUMN: pl.Int64})
+    header_line = filled[LINE_COLUMN][0]
+    header_row = filled.row(0, named=True)
+    keep = [c for c in values if header_row[c] is not None and str(header_row[c]).strip()]
+    headers = [str(header_row[c]).strip() for c in keep]
+    rows = cells.filter(pl.col(LINE_COLUMN) > header_line).select(LINE_COLUMN, *keep)
+    names = _unique_headers(headers)
+    rows = rows.rename({c: names[h] for c, h in zip(keep, headers, strict=True)})
+    return headers, _strip_controls(drop_blank_rows(rows))
+
+
+def read_workbook(data: bytes, file_name: str) -> tuple[list[Sheet], list[str]]:
+    """The visible sheets of a workbook, and a French note per hidden sheet (ignored: a hidden
+    sheet is where stale copies are kept, never what a site means to declare)."""
+    import fastexcel
+
+    if not data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        kind = _binary_kind(data)
+        if kind is None:
+            try:
+                _decode(data[:4096], file_name)
+                kind = "un fichier texte (un CSV renommé ?)"
+            except ReadError:
+                kind = "un fichier d'un autre format"
+        raise ReadError(
+            f"{file_name} : ce n'est pas un classeur Excel, c'est {kind} ; "
+            "enregistrez-le au format XLSX, ou donnez-lui l'extension de son format"
+        )
+    try:
+        book = fastexcel.read_excel(data)
+        loaded = [
+            book.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", whitespace_as_null=True)
+            for name in book.sheet_names
+        ]
+    except Exception as exc:  # the engine raises its own error types, in English
+        raise ReadError(
+            f"{file_name} : classeur Excel illisible (fichier abîmé, incomplet ou protégé par un mot de passe ?)"
+        ) from exc
+    sheets, notes = [], []
+    for sheet in loaded:
+        if sheet.visible != "visible":
+            notes.append(
+                f"{file_name}, feuille « {sheet.name} » : feuille masquée, ignorée "
+                "(affichez-la dans Excel si ses lignes sont à charger)"
+            )
+            continue
+        if sheet.width == 0:
+            continue
+        headers, frame = _sheet_frame(sheet.to_polars())
+        if headers:
+            sheets.append(Sheet(sheet.name, headers, frame))
+    return sheets, notes
 
 
 def read_sheets(data: bytes, file_name: str) -> dict[str, pl.DataFrame]:
-    try:
-        sheets = pl.read_excel(io.BytesIO(data), sheet_id=0, infer_schema_length=0, raise_if_empty=False)
-    except Exception as exc:  # the engine raises its own error types
-        raise ReadError(f"{file_name} : classeur Excel illisible ({exc})") from exc
-    return {name: _with_lines(_all_text(frame)) for name, frame in sheets.items()}
+    """The visible sheets of a workbook by name (hidden ones left out, see :func:`read_workbook`)."""
+    return {sheet.name: sheet.frame for sheet in read_workbook(data, file_name)[0]}
+
+
+# --- Parquet ---------------------------------------------------------------------------------
 
 
 def read_parquet_text(data: bytes, file_name: str) -> pl.DataFrame:
     """A Parquet file with every cell as text (readers that parse text themselves)."""
     return read_parquet(data, file_name).with_columns(pl.exclude(LINE_COLUMN).cast(pl.String))
+
+
+def _parquet_refused(file_name: str) -> ReadError:
+    return ReadError(f"{file_name} : fichier Parquet illisible (fichier abîmé, incomplet ou d'un autre format)")
 
 
 def read_parquet(data: bytes, file_name: str) -> pl.DataFrame:
@@ -137,9 +463,15 @@ def read_parquet(data: bytes, file_name: str) -> pl.DataFrame:
     as text only the cells whose type is not the column's)."""
     try:
         frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:
-        raise ReadError(f"{file_name} : fichier Parquet illisible ({exc})") from exc
-    return _with_lines(frame)
+    except Exception as exc:  # Polars and Arrow raise many types, in English
+        raise _parquet_refused(file_name) from exc
+    duplicate = duplicate_headers(frame.columns)
+    if duplicate:
+        raise ReadError(f"{file_name} : {duplicate}")
+    return _strip_controls(drop_blank_rows(_with_lines(frame)))
+
+
+# --- tables ----------------------------------------------------------------------------------
 
 
 def match_table(columns: list[str], catalogue: Catalogue, named: str | None = None) -> tuple[Table | None, list[str]]:
@@ -171,17 +503,38 @@ def match_table(columns: list[str], catalogue: Catalogue, named: str | None = No
     return closest[1], closest[2]
 
 
-def _raw_table(frame: pl.DataFrame, file_name: str, catalogue: Catalogue, sheet: str | None = None) -> RawTable:
+def _raw_table(
+    frame: pl.DataFrame, file_name: str, catalogue: Catalogue, sheet: str | None = None, how: str | None = None
+) -> RawTable:
     table, missing = match_table(frame.columns, catalogue, normalise_header(sheet) if sheet else None)
     assert table is not None
     where = f"{file_name}, feuille « {sheet} »" if sheet else file_name
     if missing:
+        read_as = f" ; fichier {how}" if how else ""
         raise ReadError(
-            f"{where} : colonnes manquantes pour la table « {table.code} » ({table.label}) : " + ", ".join(missing)
+            f"{where} : colonnes manquantes pour la table « {table.code} » ({table.label}) : "
+            + ", ".join(missing)
+            + read_as
         )
     known = {c.code for c in table.columns} | {LINE_COLUMN}
     ignored = [c for c in frame.columns if c not in known]
     return RawTable(file_name, table, frame.drop(ignored), sheet, ignored)
+
+
+def _csv_table(data: bytes, file_name: str, catalogue: Catalogue, *, header_only: bool = False) -> RawTable:
+    read = read_csv(data, file_name, header_only=header_only)
+    return _raw_table(read.frame, file_name, catalogue, how=read.how)
+
+
+def _kind(file_name: str, data: bytes) -> str:
+    suffix = Path(file_name).suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
+    if suffix == ".parquet":
+        return "parquet"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    raise ReadError(f"{file_name} : format non pris en charge (« {suffix} » ; CSV, XLSX ou Parquet attendu)")
 
 
 def peek_tables(data: bytes, file_name: str, catalogue: Catalogue) -> tuple[list[RawTable], bool]:
@@ -191,38 +544,43 @@ def peek_tables(data: bytes, file_name: str, catalogue: Catalogue) -> tuple[list
     a million of them) are read only when the load comes to it (:func:`read_tables`), one file at
     a time. A workbook is read whole (its sheets are small and cannot be peeked at cheaply). An
     unreadable file, or one missing columns, is refused here, before anything is written."""
-    suffix = Path(file_name).suffix.lower()
-    if suffix == ".parquet":
+    kind = _kind(file_name, data)
+    if kind == "parquet":
         try:
             schema = pl.read_parquet_schema(io.BytesIO(data))
         except Exception as exc:
-            raise ReadError(f"{file_name} : fichier Parquet illisible ({exc})") from exc
+            raise _parquet_refused(file_name) from exc
         return [_raw_table(_with_lines(pl.DataFrame(schema=schema)), file_name, catalogue)], False
-    if suffix in (".csv", ".txt", ".tsv", ""):
-        return [_raw_table(read_csv_text(data, file_name, header_only=True), file_name, catalogue)], False
+    if kind == "csv":
+        return [_csv_table(data, file_name, catalogue, header_only=True)], False
     return read_tables(data, file_name, catalogue), True
 
 
 def read_tables(data: bytes, file_name: str, catalogue: Catalogue) -> list[RawTable]:
     """All catalogue tables found in one file.
 
-    A workbook may hold one table per sheet; sheets that are documentation (the template's
-    « Lisez-moi ») are skipped when their name is not a table code and they match none.
+    A workbook holds one table per sheet; sheets that are documentation (the template's
+    « Lisez-moi ») are skipped when their name is not a table code and they match none; hidden
+    sheets are ignored, said in the first table's :attr:`RawTable.notes`.
     """
-    suffix = Path(file_name).suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+    kind = _kind(file_name, data)
+    if kind == "excel":
+        sheets, notes = read_workbook(data, file_name)
         tables = []
-        for sheet, frame in read_sheets(data, file_name).items():
-            named = normalise_header(sheet)
-            _, missing = match_table(frame.columns, catalogue, named)
+        for sheet in sheets:
+            named = normalise_header(sheet.name)
+            _, missing = match_table(sheet.frame.columns, catalogue, named)
             if missing and named not in catalogue.tables:
                 continue  # documentation sheets (the template's « Lisez-moi », « Listes »)
-            tables.append(_raw_table(frame, file_name, catalogue, sheet))
+            duplicate = duplicate_headers(sheet.headers)
+            if duplicate:
+                raise ReadError(f"{file_name}, feuille « {sheet.name} » : {duplicate}")
+            tables.append(_raw_table(sheet.frame, file_name, catalogue, sheet.name))
         if not tables:
-            raise ReadError(f"{file_name} : aucune feuille ne correspond à une table du catalogue")
+            hidden = " (les feuilles masquées sont ignorées)" if notes else ""
+            raise ReadError(f"{file_name} : aucune feuille visible ne correspond à une table du catalogue{hidden}")
+        tables[0].notes.extend(notes)
         return tables
-    if suffix == ".parquet":
+    if kind == "parquet":
         return [_raw_table(read_parquet(data, file_name), file_name, catalogue)]
-    if suffix in (".csv", ".txt", ".tsv", ""):
-        return [_raw_table(read_csv_text(data, file_name), file_name, catalogue)]
-    raise ReadError(f"{file_name} : format non pris en charge (CSV, XLSX ou Parquet attendu)")
+    return [_csv_table(data, file_name, catalogue)]
