@@ -65,7 +65,9 @@ def _report(result, lines: list[str]) -> int:
     stream = sys.stderr if result.exit_code else sys.stdout
     for line in lines:
         print(line, file=stream)
-    if result.exit_code:
+    for name in getattr(result, "empty_files", []):
+        print(f"{name} : aucune ligne à charger, rien n'a été écrit pour ce fichier.", file=sys.stderr)
+    if result.rows_rejected:
         print(
             f"Lignes rejetées : {formats.number(result.rows_rejected)} ; elles sont conservées dans la table quarantine "
             "de l'entrepôt ; corrigez-les et chargez à nouveau le fichier.",

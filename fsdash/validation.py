@@ -10,7 +10,7 @@ revision never silently drops part of what a site declared.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandera.polars as pa
 import polars as pl
@@ -24,7 +24,9 @@ _LABEL_DATE = "_date_label"
 _PERIOD_END = "_fin_periode"
 _TOTAL = "_total_reference"
 _GROUP_TOTAL = "_somme_groupe"
-_HELPERS = [_LABEL_DATE, _PERIOD_END, _TOTAL, _GROUP_TOTAL]
+_CLOSURE_DATE = "_date_fermeture"
+_SEEN_IN = "_deja_dans"
+_HELPERS = [_LABEL_DATE, _PERIOD_END, _TOTAL, _GROUP_TOTAL, _CLOSURE_DATE, _SEEN_IN]
 
 FAILURE_SCHEMA = {
     LINE_COLUMN: pl.Int64,
@@ -46,11 +48,15 @@ _FALSE = {"non", "n", "faux", "false", "0", "no"}
 
 @dataclass(frozen=True)
 class ValidationContext:
-    """What the checks need to know beyond the file: the site registry and 'today'."""
+    """What the checks need to know beyond the file: the site registry, 'today', and the keys the
+    other files and sheets of the same load already declared."""
 
-    sites: pl.DataFrame  # site_id, date_labellisation
+    sites: pl.DataFrame  # site_id, date_labellisation[, date_fermeture]
     totals: dict[str, pl.DataFrame]  # table code -> site_id, periode, total column(s)
     today: dt.date
+    #: table code -> the keys (:func:`load_keys`) accepted earlier in this load, and ``_deja_dans``:
+    #: where (file, sheet) they were declared (see :func:`loaded_keys`).
+    loaded: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,7 +232,43 @@ def _rule_expr(rule: Rule, table: Table) -> pl.Expr | None:
         return pl.col(_PERIOD_END) >= pl.col(_LABEL_DATE)
     if rule.kind == "period_complete" and table.is_report:
         return pl.col(_PERIOD_END) < pl.col("_today")
+    if rule.kind == "before_closure" and table.is_report:
+        return pl.col(PERIOD) <= pl.col(_CLOSURE_DATE)
+    if rule.kind == "unique_in_load":
+        return pl.col(_SEEN_IN).is_null()
     return None
+
+
+def load_keys(table: Table) -> list[str]:
+    """What one load may declare once only: a site-period for a report (accepted or rejected
+    whole), the grain of any other table."""
+    return ["site_id", PERIOD] if table.is_report else list(table.grain)
+
+
+def _key_fields(table: Table) -> list[str]:
+    """The columns of the file that say a :func:`load_keys` key."""
+    if table.is_report:
+        return ["site_id", "annee"] + (["trimestre"] if table.period == "quarter" else [])
+    return list(table.grain)
+
+
+def loaded_keys(valid: pl.DataFrame, table: Table, where: str) -> pl.DataFrame:
+    """The keys of ``valid`` rows, with where they come from, for the next files of a load."""
+    return valid.select(load_keys(table)).unique(maintain_order=True).with_columns(pl.lit(where).alias(_SEEN_IN))
+
+
+def _with_seen(frame: pl.DataFrame, table: Table, context: ValidationContext) -> pl.DataFrame:
+    """``_deja_dans``: where an earlier file or sheet of the load declared the row's key (null when
+    none did). Only the keys of the periods the file holds are joined: a backfill of one file per
+    quarter joins nothing."""
+    keys = load_keys(table)
+    seen = context.loaded.get(table.code)
+    if seen is not None and not seen.is_empty() and table.is_report:
+        seen = seen.filter(pl.col(PERIOD).is_in(frame[PERIOD].unique().implode()))
+    if seen is None or seen.is_empty():
+        return frame.with_columns(pl.lit(None, pl.String).alias(_SEEN_IN))
+    seen = seen.unique(keys, keep="first", maintain_order=True)
+    return frame.join(seen, on=keys, how="left", maintain_order="left")
 
 
 def _refers_to_sites(table: Table) -> bool:
@@ -252,12 +294,16 @@ def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue, conte
     """Add the helper columns the generated checks read (label date, period end, totals)."""
     frame = typed.with_columns(pl.lit(context.today).alias("_today"))
     if _refers_to_sites(table):
-        sites = context.sites.select("site_id", pl.col("date_labellisation").alias(_LABEL_DATE))
+        closure = (
+            pl.col("date_fermeture") if "date_fermeture" in context.sites.columns else pl.lit(None, pl.Date)
+        ).alias(_CLOSURE_DATE)
+        sites = context.sites.select("site_id", pl.col("date_labellisation").alias(_LABEL_DATE), closure)
         frame = frame.join(sites, on="site_id", how="left", maintain_order="left")
     if table.is_report:
         frame = frame.with_columns(
             period_start_expr(table.period).alias(PERIOD), period_end_expr(table.period).alias(_PERIOD_END)
         )
+    frame = _with_seen(frame, table, context)
     for rule in catalogue.rules_for(table.code):
         if rule.kind == "group_sum_le_total":
             totals = context.totals.get(rule.total_table)
@@ -318,6 +364,11 @@ def _rule_message(rule: Rule, row: dict, table: Table) -> tuple[str | None, str]
         return period_column, rule.message.format(label_date=_fmt(row[_LABEL_DATE]))
     if rule.kind == "period_complete":
         return period_column, rule.message
+    if rule.kind == "before_closure":
+        return period_column, rule.message.format(closure_date=_fmt(row[_CLOSURE_DATE]))
+    if rule.kind == "unique_in_load":
+        key = ", ".join(f"{k}={_fmt(row[k])}" for k in _key_fields(table))
+        return None, rule.message.format(key=key, other=row[_SEEN_IN])
     return None, rule.message
 
 
@@ -424,6 +475,10 @@ def _rule_fields(rule: Rule, table: Table) -> list[str]:
         return [period_column, _LABEL_DATE]
     if rule.kind == "period_complete":
         return [period_column]
+    if rule.kind == "before_closure":
+        return [period_column, _CLOSURE_DATE]
+    if rule.kind == "unique_in_load":
+        return [*_key_fields(table), _SEEN_IN]
     return []
 
 
@@ -520,6 +575,7 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
     # not deduplicated — a copy of a million failures for nothing.
     if failures.height and failures.select(pl.struct(LINE_COLUMN, "colonne", "regle").is_duplicated().any()).item():
         failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    failures = once_per_cell(failures)
     bad_lines = failures[LINE_COLUMN].drop_nulls().implode()
     valid = _without_lines(frame, failures).drop([c for c in [*_HELPERS, "_today"] if c in frame.columns])
     # rejected rows are kept as they were read, as text (a typed file's cells written out)
@@ -527,6 +583,18 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
         pl.exclude(LINE_COLUMN).cast(pl.String)
     )
     return ValidatedTable(raw, valid, rejected, failures.sort(LINE_COLUMN, nulls_last=True, maintain_order=True))
+
+
+def once_per_cell(failures: pl.DataFrame) -> pl.DataFrame:
+    """A cell that could not be read as its type (``format``) is not reported again as a missing
+    mandatory value (its typed cell is null): one message per cell."""
+    if failures.is_empty() or not failures.select((pl.col("regle") == "format").any()).item():
+        return failures
+    unreadable = failures.filter(pl.col("regle") == "format").select(LINE_COLUMN, "colonne")
+    again = (pl.col("regle") == "not_nullable") & pl.struct(LINE_COLUMN, "colonne").is_in(
+        unreadable.select(pl.struct(LINE_COLUMN, "colonne").implode()).to_series()
+    )
+    return failures.filter(~again)
 
 
 def describe_failure(where: str, failure: dict) -> str:

@@ -15,6 +15,7 @@ import xlsxwriter
 from fsdash.catalogue import load_catalogue
 from fsdash.templates import write_templates, xlsx_template
 from fsdash.views.dictionary import dictionary_markdown
+from fsdash.warehouse.ingest import report_lines
 
 from conftest import (
     ACTIVITE_HEADER,
@@ -132,7 +133,12 @@ def test_unfilled_templates_load_nothing(tmp_path):
     paths = write_templates(tmp_path / "modeles")
     db = tmp_path / "entrepot.duckdb"
     result = ingest_files(db, [(p.name, p.read_bytes()) for p in paths if p.suffix == ".csv"])
-    assert result.exit_code == 0
+    # an untouched template is not « chargé »: it is said to hold no row, and the exit code is 1
+    assert result.exit_code == 1
+    assert {f.status for f in result.files} == {"vide"}
+    assert all(f.batch_id is None for f in result.files)
+    lines = report_lines(result)
+    assert all("aucune ligne de données" in line for line in lines if line.startswith("modele-"))
     counts = table_counts(db)
     assert all(counts[code] == 0 for code in CATALOGUE.tables)
 

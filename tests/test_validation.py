@@ -487,5 +487,9 @@ def test_pandera_schema_is_generated_from_the_catalogue(table):
     rule_checks = sorted(c.error for c in schema.checks)
     own = sorted(r.code for r in CATALOGUE.rules_for(table.code))
     assert set(own) <= set(rule_checks)
-    generic = {"cle_unique"} | ({"site_connu", "periode_apres_label", "periode_terminee"} if table.is_report else set())
+    generic = {"cle_unique", "cle_unique_chargement"} | (
+        {"site_connu", "periode_apres_label", "periode_terminee", "periode_avant_fermeture"}
+        if table.is_report
+        else set()
+    )
     assert set(rule_checks) == set(own) | generic

@@ -38,7 +38,8 @@ def reference_failures(raw) -> pl.DataFrame:
     except pa.errors.SchemaErrors as errors:
         failures = pl.concat([failures, validation._failures_from(errors, frame, raw.table, CATALOGUE)])
     failures = pl.concat([failures, validation._group_rejections(typed, failures, raw.table)])
-    return failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    return validation.once_per_cell(failures)
 
 
 def _spoiled_rows(table: str, rng: random.Random, n: int, spoilers: tuple[str, ...] = SPOILERS) -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ from fsdash.catalogue import Catalogue, Table, load_catalogue
 from fsdash.cli_french import os_error_reason
 from fsdash.metrics.scope import UNKNOWN_CARRIER
 from fsdash.readers import LINE_COLUMN, RawTable, ReadError, peek_tables, read_tables
-from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, validate
+from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, loaded_keys, validate
 from fsdash.warehouse.registry import close_missing, write_sites
 from fsdash.warehouse.schema import (
     NATIONAL_REQUESTS_ROLLUP,
@@ -50,6 +50,7 @@ STATUS_LABELS = {
     "partiel": "chargé en partie",
     "rejete": "entièrement rejeté",
     "deja_charge": "déjà chargé, rien à faire",
+    "vide": "aucune ligne de données (modèle non rempli ?) : rien n'a été chargé",
 }
 
 
@@ -83,9 +84,11 @@ class TableOutcome:
 class FileOutcome:
     file_name: str
     sha256: str
-    status: str  # accepte | partiel | rejete | deja_charge
+    status: str  # accepte | partiel | rejete | deja_charge | vide
     batch_id: int | None = None
     tables: list[TableOutcome] = field(default_factory=list)
+    #: What the reader did that the user must know (hidden sheets ignored…), in French.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -94,7 +97,7 @@ class FileOutcome:
 
 class LoadResult:
     """What every load reports: rows rejected over its files, and the command line's exit code
-    (0 everything loaded; 1 some rows rejected, the rest loaded)."""
+    (0 everything loaded; 1 some rows rejected, the rest loaded, or a file without any row)."""
 
     files: list
 
@@ -103,8 +106,13 @@ class LoadResult:
         return sum(f.rows_rejected for f in self.files)
 
     @property
+    def empty_files(self) -> list[str]:
+        """Files that held no row at all (an empty file, an untouched template)."""
+        return [f.file_name for f in self.files if getattr(f, "status", None) == "vide"]
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.rows_rejected else 0
+        return 1 if self.rows_rejected or self.empty_files else 0
 
 
 @dataclass
@@ -150,15 +158,23 @@ def _table_order(catalogue: Catalogue) -> list[str]:
     return sorted(catalogue.tables, key=lambda t: (catalogue.tables[t].is_report, t not in providers, t))
 
 
-def _context(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, today: dt.date) -> ValidationContext:
-    sites = con.sql("SELECT site_id, date_labellisation FROM sites").pl()
+def _context(
+    con: duckdb.DuckDBPyConnection,
+    catalogue: Catalogue,
+    today: dt.date,
+    loaded: dict[str, list[pl.DataFrame]] | None = None,
+) -> ValidationContext:
+    """The registry's label and closure dates, the current totals, and the keys ``loaded`` by the
+    earlier files and sheets of this load (each table's key declared once per load)."""
+    sites = con.sql("SELECT site_id, date_labellisation, date_fermeture FROM sites").pl()
     totals = {}
     for rule in catalogue.rules:
         if rule.kind == "group_sum_le_total":
             totals[rule.total_table] = con.sql(
                 f"SELECT site_id, periode, {rule.right} FROM {rule.total_table} WHERE is_current"
             ).pl()
-    return ValidationContext(sites=sites, totals=totals, today=today)
+    seen = {code: pl.concat(frames) for code, frames in (loaded or {}).items() if frames}
+    return ValidationContext(sites=sites, totals=totals, today=today, loaded=seen)
 
 
 def _fully_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
@@ -457,6 +473,7 @@ def _read_all(sources: list[tuple[str, Path | bytes]], catalogue: Catalogue) -> 
             data = item.data()
             item.sha256 = item.outcome.sha256 = hashlib.sha256(data).hexdigest()
             item.tables, item.whole = peek_tables(data, name, catalogue)
+            item.outcome.notes = [note for raw in item.tables for note in raw.notes]
         except ReadError as exc:
             errors.append(str(exc))
             continue
@@ -564,14 +581,16 @@ def _load(
                 item.outcome.batch_id = con.sql("SELECT nextval('batch_seq')").fetchall()[0][0]
         todo = [(item, raw) for item in pending if item.outcome.status != "deja_charge" for raw in item.tables]
         changed_detail, regrouped = [], set()
+        loaded: dict[str, list[pl.DataFrame]] = {}  # keys declared so far in this load, by table
         for table_code in _table_order(catalogue):
             for item, peeked in (pair for pair in todo if pair[1].table.code == table_code):
                 raw = item.rows_of(peeked, catalogue)
                 progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
                 batch_id = item.outcome.batch_id
                 if raw.table.is_report:
+                    context = _context(con, catalogue, today, loaded)
                     outcome, written = _load_report(
-                        con, raw, catalogue, _context(con, catalogue, today), batch_id, progress
+                        con, raw, catalogue, context, batch_id, progress, loaded.setdefault(table_code, [])
                     )
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
@@ -579,7 +598,8 @@ def _load(
                     item.outcome.tables.append(outcome)
                     del raw
                     continue
-                result = validate(raw, catalogue, _context(con, catalogue, today))
+                result = validate(raw, catalogue, _context(con, catalogue, today, loaded))
+                loaded.setdefault(table_code, []).append(loaded_keys(result.valid, raw.table, raw.where))
                 progress(_validated_text(raw.where, result.valid.height, result.rejected.height))
                 if site_list is not None:
                     revisions, departements = write_sites(
@@ -628,6 +648,11 @@ def _load(
         for item in pending:
             if item.outcome.batch_id is None:
                 continue
+            if item.outcome.tables and not any(t.rows_read for t in item.outcome.tables):
+                # an empty file, an untouched template: nothing to record, said in the report
+                item.outcome.status = "vide"
+                item.outcome.batch_id = None
+                continue
             if _same_as_before(con, item.outcome):
                 # nothing new: its rejections are those already kept for the earlier load
                 con.sql("DELETE FROM quarantine WHERE batch_id = ?", params=[item.outcome.batch_id])
@@ -668,15 +693,19 @@ def _load_report(
     context: ValidationContext,
     batch_id: int,
     progress: Callable[[str], None],
+    keys: list[pl.DataFrame] | None = None,
 ) -> tuple[TableOutcome, pl.DataFrame]:
     """Validate and write a report table part by part (:func:`_site_parts`): its outcome (the
-    same as of one whole validation: failures in line order) and the site-periods written."""
+    same as of one whole validation: failures in line order) and the site-periods written; the
+    site-periods accepted are appended to ``keys`` (for the next files of the load)."""
     valid = rejected = revisions = 0
     failures, written = [], []
     for keep in _site_parts(raw):
         part = raw if raw.frame.height <= REPORT_PART_ROWS else replace(raw, frame=raw.frame.filter(keep))
         result = validate(part, catalogue, context)
         written.append(_write_report(con, raw.table, result.valid, batch_id))
+        if keys is not None:
+            keys.append(loaded_keys(result.valid, raw.table, raw.where))
         _write_quarantine(con, result, batch_id)
         valid, rejected = valid + result.valid.height, rejected + result.rejected.height
         revisions += written[-1].height
@@ -757,6 +786,7 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
     lines = []
     for f in result.files:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
+        lines += ["  note : " + note for note in f.notes]
         for t in f.tables:
             written = _written_text(t.table, t.revisions_created)
             lines.append(
