@@ -86,6 +86,9 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         list_date = dt.date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        return _refused([f"--date « {args.date} » : date illisible (AAAA-MM-JJ attendu) ; rien n'a été écrit."])
+    try:
         data = path.read_bytes()
         with writer(_db(args)) as con:
             result = import_site_list(con, path.name, data, list_date=list_date, loaded_by=_loader(args))

@@ -16,9 +16,7 @@ whole site.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import polars as pl
 
 from fsdash.catalogue import Catalogue
 from fsdash.network.hours import HoursError, day_slots, weekly_hours
-from fsdash.readers import LINE_COLUMN, RawTable, ReadError, decode, normalise_header, sniff_separator
+from fsdash.readers import LINE_COLUMN, RawTable, ReadError, normalise_header, read_csv
 
 #: Columns of the published list, in the publisher's order.
 ANCT_COLUMNS: list[str] = [
@@ -108,63 +106,12 @@ def snapshot_date(file_name: str) -> dt.date | None:
     return None
 
 
-def _normalised_headers(columns: list[str]) -> dict[str, str]:
-    """Header -> normalised name (``ID_FS `` -> ``id_fs``); a later duplicate keeps its own name."""
-    mapping, taken = {}, set()
-    for column in columns:
-        name = normalise_header(column)
-        if name and name not in taken:
-            mapping[column] = name
-            taken.add(name)
-    return {k: v for k, v in mapping.items() if k != v and v not in columns}
-
-
-def _record_lines(text: str, separator: str) -> list[int]:
-    """Line of the file where each data record starts (header = line 1).
-
-    A record spans several lines when a quoted field holds newlines (addresses, comments), so the
-    line is not the record's index + 2: the ``csv`` module, which reads records the way Polars
-    does, counts the lines consumed so far.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
-    starts, next_line = [], 1
-    for index, _ in enumerate(reader):
-        if index > 0:
-            starts.append(next_line)
-        next_line = reader.line_num + 1
-    return starts
-
-
 def _read_frame(data: bytes, file_name: str) -> pl.DataFrame:
-    """The file as text cells with normalised headers and the source line of each record."""
-    text, _ = decode(data, file_name)
-    if not text.strip():
-        raise ReadError(f"{file_name} : fichier vide")
-    separator = sniff_separator(text)
-    if separator not in (",", ";"):
-        separator = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    try:
-        frame = pl.read_csv(
-            io.StringIO(text),
-            separator=separator,
-            infer_schema=False,
-            quote_char='"',
-            empty_string_is_null=True,
-            truncate_ragged_lines=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise ReadError(f"{file_name} : structure CSV illisible ({exc})") from exc
-    lines = _record_lines(text, separator)
-    if len(lines) != frame.height:
-        raise ReadError(
-            f"{file_name} : structure CSV illisible ({frame.height} lignes lues par Polars, "
-            f"{len(lines)} par le module csv ; guillemets mal fermés ?)"
-        )
-    frame = frame.rename(_normalised_headers(frame.columns))
-    frame = frame.with_columns(pl.Series(LINE_COLUMN, lines, dtype=pl.Int64))
-    # Lines with no cell at all (blank lines, ";;;;" left by a spreadsheet) are not records.
-    cells = [c for c in frame.columns if c != LINE_COLUMN]
-    return frame.filter(~pl.all_horizontal(pl.col(cells).str.strip_chars().fill_null("") == ""))
+    """The file as text cells with normalised headers and the source line of each record, read by
+    the one reader of every tabular input (:func:`fsdash.readers.read_csv`: encoding detected or
+    refused, physical lines after multi-line addresses, blank lines and ``;;;;`` dropped, control
+    characters stripped, duplicated headers refused)."""
+    return read_csv(data, file_name).frame
 
 
 def _check_shape(frame: pl.DataFrame, file_name: str) -> None:

@@ -13,7 +13,15 @@ from pathlib import Path
 import polars as pl
 
 from fsdash.official.definitions import Definitions, Source
-from fsdash.readers import LINE_COLUMN, ReadError, read_csv_text, read_parquet_text, read_sheets
+from fsdash.readers import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    LINE_COLUMN,
+    ReadError,
+    read_csv_text,
+    read_parquet_text,
+    read_workbook,
+)
 
 
 @dataclass
@@ -24,19 +32,28 @@ class OfficialTable:
     source: Source
     frame: pl.DataFrame
     ignored_columns: list[str] = field(default_factory=list)
+    #: What the reader did that the report must say (hidden sheets ignored…), in French.
+    notes: list[str] = field(default_factory=list)
 
 
-def _read_frame(data: bytes, file_name: str) -> pl.DataFrame:
+def _read_frame(data: bytes, file_name: str, definitions: Definitions) -> tuple[pl.DataFrame, list[str]]:
+    """The file's table and the reader's notes. A workbook's table is its first visible sheet of a
+    known format (the first visible sheet when none is, for the message); hidden sheets are ignored."""
     suffix = Path(file_name).suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        sheets = read_sheets(data, file_name)
+    if suffix in EXCEL_SUFFIXES:
+        sheets, notes = read_workbook(data, file_name)
         if not sheets:
-            raise ReadError(f"{file_name} : classeur vide")
-        return next(iter(sheets.values()))
+            hidden = " (les feuilles masquées sont ignorées)" if notes else ""
+            raise ReadError(f"{file_name} : classeur sans feuille visible remplie{hidden}")
+        sheet = next((s for s in sheets if match_source(s.frame.columns, definitions)), sheets[0])
+        if len(sheets) > 1:
+            others = ", ".join(f"« {s.name} »" for s in sheets if s is not sheet)
+            notes.append(f"{file_name} : feuille « {sheet.name} » chargée, autres feuilles ignorées : {others}")
+        return sheet.frame, notes
     if suffix == ".parquet":
-        return read_parquet_text(data, file_name)
-    if suffix in (".csv", ".txt", ".tsv", ""):
-        return read_csv_text(data, file_name)
+        return read_parquet_text(data, file_name), []
+    if suffix in CSV_SUFFIXES:
+        return read_csv_text(data, file_name), []
     raise ReadError(f"{file_name} : format non pris en charge (CSV, XLSX ou Parquet attendu)")
 
 
@@ -56,7 +73,7 @@ def match_source(columns: list[str], definitions: Definitions) -> Source | None:
 
 def read_official(data: bytes, file_name: str, definitions: Definitions) -> OfficialTable:
     """Read one file; raises :class:`ReadError` (French) when it cannot be read or has the wrong shape."""
-    frame = _read_frame(data, file_name)
+    frame, notes = _read_frame(data, file_name, definitions)
     source = match_source(frame.columns, definitions)
     if source is None:
         per_format = "; ".join(
@@ -69,4 +86,6 @@ def read_official(data: bytes, file_name: str, definitions: Definitions) -> Offi
         )
     known = set(source.columns) | set(source.optional_columns) | {LINE_COLUMN}
     ignored = [c for c in frame.columns if c not in known]
-    return OfficialTable(file_name, source, frame.drop(ignored), ignored)
+    if frame.is_empty():
+        raise ReadError(f"{file_name} : aucune ligne de données (seulement l'en-tête), rien à charger")
+    return OfficialTable(file_name, source, frame.drop(ignored), ignored, notes)

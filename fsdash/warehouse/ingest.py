@@ -496,6 +496,18 @@ class SiteList:
     source: str = "liste_anct"
     #: Columns the list does not carry, kept from the registry when the list leaves them empty.
     keep_existing: tuple[str, ...] = ("porteur", "ancienne_msap", "heberge_etat")
+    #: Columns the list carries but may leave empty: the known value is kept, and the report says
+    #: how many were kept (an empty cell never erases what an earlier list taught).
+    keep_reported: tuple[str, ...] = (
+        "horaires",
+        "heures_ouverture_hebdo",
+        "jours_ouverture_hebdo",
+        "la_poste",
+        "adresse",
+        "code_postal",
+    )
+    #: Filled by the load: column -> known values kept because the list left the cell empty.
+    kept: dict[str, int] = field(default_factory=dict)
 
 
 def ingest_blobs(
@@ -543,7 +555,16 @@ def import_site_list(
         raw, warnings = read_anct_list(data, name, catalogue)
     except ReadError as exc:
         raise IngestRefused([str(exc), "aucun fichier n'a été chargé."]) from exc
-    list_date = list_date or snapshot_date(name) or today
+    list_date = list_date or snapshot_date(name)
+    if list_date is None:
+        # dated today, it would close sites at the wrong date and block the properly dated list
+        raise IngestRefused(
+            [
+                f"{name} : la date de la liste ne figure pas dans le nom du fichier (liste-fs-AAAAMMJJ.csv) ; "
+                "précisez-la avec --date AAAA-MM-JJ (la date de publication de la liste).",
+                "aucun fichier n'a été chargé.",
+            ]
+        )
     latest = con.sql("SELECT max(list_date) FROM site_lists").fetchall()[0][0]
     if latest is not None and list_date < latest:
         raise IngestRefused(
@@ -554,8 +575,9 @@ def import_site_list(
         )
     item = _PendingFile(name, data, hashlib.sha256(data).hexdigest(), [raw], FileOutcome(name, "", "accepte"))
     item.outcome.sha256 = item.sha256
-    result = _load(con, [item], catalogue, today, nature, SiteList(list_date), loaded_by)
-    result.warnings = warnings
+    site_list = SiteList(list_date)
+    result = _load(con, [item], catalogue, today, nature, site_list, loaded_by)
+    result.warnings = warnings + _kept_warnings(name, site_list.kept)
     return result
 
 
@@ -609,6 +631,8 @@ def _load(
                         batch_id,
                         source=site_list.source,
                         keep_existing=site_list.keep_existing,
+                        keep_reported=site_list.keep_reported,
+                        kept=site_list.kept,
                     )
                     closed = close_missing(
                         con,
@@ -723,6 +747,24 @@ def _load_report(
         raw.ignored_columns,
     )
     return outcome, pl.concat(written)
+
+
+_KEPT_LABELS = {
+    "horaires": "horaires",
+    "heures_ouverture_hebdo": "heures d'ouverture par semaine",
+    "jours_ouverture_hebdo": "jours d'ouverture",
+    "la_poste": "tenue par La Poste",
+    "adresse": "adresse",
+    "code_postal": "code postal",
+}
+
+
+def _kept_warnings(name: str, kept: dict[str, int]) -> list[str]:
+    """One French sentence saying which known values an official list left empty and were kept."""
+    if not kept:
+        return []
+    parts = ", ".join(f"{_KEPT_LABELS.get(c, c)} ({formats.plural(n, 'site')})" for c, n in kept.items())
+    return [f"{name} : cellules vides dans la liste, valeurs connues d'une liste précédente conservées : {parts}"]
 
 
 def _record_site_list(

@@ -59,6 +59,7 @@ class OfficialFileOutcome:
     values_written: int = 0
     failures: pl.DataFrame = field(default_factory=pl.DataFrame)
     ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_loaded(self) -> int:
@@ -191,7 +192,12 @@ def _same_rejections(con: duckdb.DuckDBPyConnection, batch_id: int, failures: pl
 
 def _load_one(con: duckdb.DuckDBPyConnection, item: _Pending, definitions: Definitions) -> OfficialFileOutcome:
     out = OfficialFileOutcome(
-        item.name, item.sha256, item.table.source.code, item.file_date, ignored_columns=item.table.ignored_columns
+        item.name,
+        item.sha256,
+        item.table.source.code,
+        item.file_date,
+        ignored_columns=item.table.ignored_columns,
+        notes=item.table.notes,
     )
     previous = _previous(con, item.sha256)
     if previous is not None and previous[0] == "accepte":
@@ -263,6 +269,7 @@ def report_lines(
     lines = []
     for f in result.files:
         lines.append(f"{f.file_name} : {STATUS_LABELS[f.status]}" + (f" (lot {f.batch_id})" if f.batch_id else ""))
+        lines += ["  note : " + note for note in f.notes]
         if f.status == "deja_charge" and not f.rows_rejected:
             continue
         source = definitions.sources[f.source].label

@@ -52,6 +52,8 @@ def write_sites(
     *,
     source: str = "fichier",
     keep_existing: tuple[str, ...] = (),
+    keep_reported: tuple[str, ...] = (),
+    kept: dict[str, int] | None = None,
 ) -> tuple[int, set[str]]:
     """Upsert sites; returns (sites written, départements whose requests rollup rows must be recomputed).
 
@@ -60,19 +62,26 @@ def write_sites(
 
     ``keep_existing`` names columns the source does not carry (the ANCT list says nothing of the
     carrier of non-postal sites): an empty incoming cell keeps the registry's value instead of
-    erasing what another file taught it.
+    erasing what another file taught it. ``keep_reported`` names columns the source does carry but
+    may leave empty (hours, postcode…): an empty cell keeps the known value too, and ``kept`` is
+    told, by column, how many known values were kept so (the report says it: nothing is erased
+    silently, nor kept silently).
     """
     cols = [c.code for c in table.columns]
     regions = geography.departements().select(pl.col("code").alias("departement"), "region")
     existing = con.sql(f"SELECT {', '.join(cols)} FROM sites").pl()
     incoming = valid.select(cols)
-    if keep_existing:
-        known = existing.select("site_id", *[pl.col(c).alias(f"_old_{c}") for c in keep_existing])
-        incoming = (
-            incoming.join(known, on="site_id", how="left")
-            .with_columns(pl.coalesce(c, f"_old_{c}").alias(c) for c in keep_existing)
-            .select(cols)
-        )
+    keep = [c for c in (*keep_existing, *keep_reported) if c in cols]
+    if keep:
+        known = existing.select("site_id", *[pl.col(c).alias(f"_old_{c}") for c in keep])
+        incoming = incoming.join(known, on="site_id", how="left", maintain_order="left")
+        if kept is not None:
+            reported = [c for c in keep_reported if c in cols]
+            counts = incoming.select(
+                (pl.col(c).is_null() & pl.col(f"_old_{c}").is_not_null()).sum().alias(c) for c in reported
+            )
+            kept.update({c: n for c, n in zip(reported, counts.row(0), strict=True) if n} if reported else {})
+        incoming = incoming.with_columns(pl.coalesce(c, f"_old_{c}").alias(c) for c in keep).select(cols)
     changed = incoming.join(existing, on=cols, how="anti", nulls_equal=True).join(regions, on="departement", how="left")
     if changed.is_empty():
         return 0, set()
