@@ -10,6 +10,7 @@ failure rows — line, column, value, rule and message — through :func:`valida
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 
@@ -121,3 +122,43 @@ def test_a_typed_parquet_validates_as_its_text(table: str, seed: int) -> None:
     assert _sorted(got.failures).to_dicts() == _sorted(want.failures).to_dicts()
     assert got.valid.to_dicts() == want.valid.to_dicts()
     assert got.rejected.to_dicts() == want.rejected.to_dicts()
+
+
+def _trust_context(raw) -> validation.ValidationContext:
+    """A context where one site is closed before the rows' periods and an earlier file of the load
+    declared the keys of the first rows (so that the two rules of issue 11 fail on some rows)."""
+    base = context()
+    closures = [dt.date(2020, 1, 1) if i % 2 else None for i in range(base.sites.height)]
+    sites = base.sites.with_columns(pl.Series("date_fermeture", closures, dtype=pl.Date))
+    plain = validation.ValidationContext(sites=sites, totals=base.totals, today=base.today)
+    typed, _ = validation.parse(raw, CATALOGUE)
+    frame = validation._with_context(typed, raw.table, CATALOGUE, plain)
+    keys = validation.load_keys(raw.table)
+    earlier = validation.loaded_keys(frame.head(5).drop_nulls(keys), raw.table, "avant.csv")
+    return validation.ValidationContext(
+        sites=sites, totals=base.totals, today=base.today, loaded={raw.table.code: earlier}
+    )
+
+
+@pytest.mark.parametrize("table", sorted(CATALOGUE.tables))
+def test_native_failures_match_pandera_with_closures_and_earlier_files(table: str) -> None:
+    rng = random.Random(f"trust-{table}")
+    header = [c.code for c in CATALOGUE.table(table).columns]
+    rows = _spoiled_rows(table, rng, 40)
+    (raw,) = read_tables(csv_bytes(header, [[r[c] for c in header] for r in rows], sep=";"), "depot.csv", CATALOGUE)
+    ctx = _trust_context(raw)
+    got = validate(raw, CATALOGUE, ctx).failures
+    typed, failures = validation.parse(raw, CATALOGUE)
+    frame = validation._with_context(typed, raw.table, CATALOGUE, ctx)
+    try:
+        build_schema(raw.table, CATALOGUE).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        failures = pl.concat([failures, validation._failures_from(errors, frame, raw.table, CATALOGUE)])
+    failures = pl.concat([failures, validation._group_rejections(typed, failures, raw.table)])
+    want = validation.once_per_cell(
+        failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    )
+    assert "cle_unique_chargement" in want["regle"].to_list()
+    if raw.table.is_report:
+        assert "periode_avant_fermeture" in want["regle"].to_list()
+    assert _sorted(got).to_dicts() == _sorted(want).to_dicts()
