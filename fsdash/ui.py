@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from pathlib import Path
 
 import polars as pl
@@ -45,6 +46,32 @@ def db_path() -> Path:
 def warehouse() -> Reader:
     """The published warehouse, one pooled read-only connection per version (a cursor per thread)."""
     return current_reader(db_path())
+
+
+# --- files sent --------------------------------------------------------------------------------
+
+
+def max_upload_bytes() -> int:
+    """Streamlit's ``server.maxUploadSize`` (megabytes, ``.streamlit/config.toml``) in bytes: the limit
+    the server checks an upload against (the browser's is no guarantee)."""
+    return int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+
+
+# --- text from users and data --------------------------------------------------------------------
+
+#: What Streamlit's markdown would read as markup: emphasis, code, links and images, HTML, headings,
+#: tables, strikethrough, LaTeX; a colon or dot glued to the next character (``:material/…:`` icons,
+#: ``:red[…]`` colours, ``http://`` and ``www.`` autolinks).
+_MARKUP = re.compile(r"[\\`*_\[\]<>#|~$&]|[:.](?=\S)|^[+\-=]")
+
+
+def literal(text: object) -> str:
+    """Text from a user or from the data (a site's name, a code from a link, an e-mail) made literal for
+    the elements that render markdown (titles, captions, messages, metric labels): every markup
+    character is backslash-escaped and line breaks become spaces, so ``**gras**`` reads as typed.
+    The one helper of the frame for this; tables, select box options and downloads take text as is."""
+    flat = " ".join(str(text).splitlines())
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), flat)
 
 
 # --- who is looking ------------------------------------------------------------------------------
@@ -106,13 +133,15 @@ def viewer() -> Identity:
         path = Path(roles_path)
         roles = _roles(str(path), path.stat().st_mtime_ns if path.exists() else 0)
     except identity.RolesFileError as exc:
-        st.error(str(exc), icon=":material/lock:")
+        st.error(literal(exc), icon=":material/lock:")
         st.stop()
     who = identity.identify(claims, roles)
     if who is None:
         st.title("Accès non ouvert")
         email = claims.get("email") or claims.get("sub") or "?"
-        st.write(f"Vous êtes connecté avec l'adresse {email}, à laquelle ce tableau de bord n'a ouvert aucun accès.")
+        st.write(
+            f"Vous êtes connecté avec l'adresse {literal(email)}, à laquelle ce tableau de bord n'a ouvert aucun accès."
+        )
         st.write(identity.WHOM_TO_ASK)
         if st.button("Se déconnecter", key=LOGOUT_BUTTON_KEY):
             st.logout()
@@ -138,7 +167,7 @@ def _login_page(auth: dict, provider: str | None) -> None:
 
 def identity_bar(who: Identity) -> None:
     """The sidebar's line on who is looking, and the sign-out button (none in local mode)."""
-    st.sidebar.caption(who.label if not who.local else "Mode local sans connexion")
+    st.sidebar.caption(literal(who.label) if not who.local else "Mode local sans connexion")
     if not who.local and st.sidebar.button("Se déconnecter", key=LOGOUT_BUTTON_KEY):
         st.logout()
 
@@ -408,12 +437,12 @@ def header(
         words = filters.scope.title
         if period and filters.first is not None:
             words += f" — {period_text(filters.first, filters.last)}"
-        st.caption(words)
+        st.caption(literal(words))
     if note := ignored_filters_text(ignores or {}):
         st.caption(note)
     if st.session_state.get("scope_problems_view") == filters:  # said until the viewer picks another view
         for problem in st.session_state.get("scope_problems", ()):
-            st.warning(problem, icon=":material/link_off:")
+            st.warning(literal(problem), icon=":material/link_off:")
     if is_demo(wh):
         st.warning(
             "**Données de démonstration** — chiffres synthétiques générés par fsdash "

@@ -38,13 +38,6 @@ BINARY_SIGNATURES = {
 _MB = 1024 * 1024
 
 
-def max_upload_bytes() -> int:
-    """Streamlit's ``server.maxUploadSize`` (megabytes, ``.streamlit/config.toml``) in bytes."""
-    from streamlit import config
-
-    return int(config.get_option("server.maxUploadSize")) * _MB
-
-
 def _size_text(size: int) -> str:
     return f"{formats.number(size / _MB, 1)} Mo"
 
@@ -72,10 +65,9 @@ def refusal(name: str, data: bytes, limit: int) -> str | None:
     return None
 
 
-def refusals(blobs: list[tuple[str, bytes]], limit: int | None = None) -> list[str]:
-    """The French refusals of the files sent (empty: every file may be read); ``limit`` in bytes,
-    Streamlit's ``server.maxUploadSize`` by default."""
-    limit = max_upload_bytes() if limit is None else limit
+def refusals(blobs: list[tuple[str, bytes]], limit: int) -> list[str]:
+    """The French refusals of the files sent (empty: every file may be read); ``limit`` in bytes, the
+    server's ``server.maxUploadSize`` as the frame reads it (:func:`fsdash.ui.max_upload_bytes`)."""
     return [r for name, data in blobs if (r := refusal(name, data, limit)) is not None]
 
 
@@ -83,13 +75,13 @@ class LoadForbidden(PermissionError):
     """Someone whose role does not load files asked to load (the page offers them no uploader)."""
 
 
-def load_files(blobs: list[tuple[str, bytes]], path: Path | None, who: Identity) -> tuple[int, list[str]]:
+def load_files(blobs: list[tuple[str, bytes]], path: Path | None, who: Identity, limit: int) -> tuple[int, list[str]]:
     """Load uploaded files through the same ingest as the command line: (exit code, French report).
 
     Only the programme team loads (:attr:`Identity.can_load`, checked here as well as by the page);
     the signed-in e-mail (``local:<user>`` in local mode) is recorded on every batch.
 
-    Files are checked first (:func:`refusals`): one refused file and none is read.
+    Files are checked first (:func:`refusals`, ``limit`` in bytes): one refused file and none is read.
 
     Uploaded files are real data: into a demo warehouse they are refused rather than mixed with
     synthetic data. The load publishes a new warehouse version, which every cached answer is
@@ -97,7 +89,7 @@ def load_files(blobs: list[tuple[str, bytes]], path: Path | None, who: Identity)
     """
     if not who.can_load:
         raise LoadForbidden(f"{who.email} : seule l'équipe du programme charge des fichiers.")
-    if refused := refusals(blobs):
+    if refused := refusals(blobs, limit):
         return 2, [*refused, "Aucun fichier n'a été lu : retirez ou corrigez les fichiers refusés."]
     try:
         with writer(path or default_db_path()) as con:

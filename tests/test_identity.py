@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 PROGRAMME = Identity("equipe@anct.gouv.fr", "Équipe", "programme")
+LIMIT = 200 * 1024 * 1024  # bytes, as .streamlit/config.toml
 NATIONAL_COMMITTEE = Identity("comite@interieur.gouv.fr", "Comité", "national")
 AIN = Identity("prefecture@ain.gouv.fr", "Préfecture de l'Ain", "departement", "01")
 
@@ -140,10 +141,10 @@ def test_every_load_records_who_loaded(loaded_db, tmp_path):
 
     corrected = [list(r) for r in ACTIVITE_ROWS]
     corrected[0][4] = 1550
-    code, _ = load_files([("corrige.csv", csv_bytes(ACTIVITE_HEADER, corrected))], loaded_db, PROGRAMME)
+    code, _ = load_files([("corrige.csv", csv_bytes(ACTIVITE_HEADER, corrected))], loaded_db, PROGRAMME, LIMIT)
     assert code == 0
     with pytest.raises(LoadForbidden):
-        load_files([("autre.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS[:1]))], loaded_db, NATIONAL_COMMITTEE)
+        load_files([("autre.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS[:1]))], loaded_db, NATIONAL_COMMITTEE, LIMIT)
     corrected[1][4] = 999
     (tmp_path / "cli.csv").write_bytes(csv_bytes(ACTIVITE_HEADER, corrected))
     cli = subprocess.run(

@@ -132,18 +132,9 @@ def test_every_download_of_every_page_is_injection_safe_and_no_name_goes_to_html
             assert SCRIPT not in body and "<script" not in body
 
 
-#: Known leak (issue 11, left to the frame's owner): the scope title « Site <nom> (<code>) » built by
-#: fsdash/metrics/scope.py is drawn as markdown by the page header, so a site named **gras** shows bold.
-_TITLE_LEAK = pytest.mark.xfail(strict=True, reason="titre du périmètre rendu en markdown sans échappement")
-
-
 def _markdown_cases() -> list:
-    """Every route nationally; on the hostile site, the pages that draw the scope title are known leaks."""
-    cases = [pytest.param(r, "national", id=f"{r.url_path}-national") for r in ROUTES]
-    for r in ROUTES:
-        marks = () if r.url_path == "dictionnaire" else (_TITLE_LEAK,)  # no scope title there
-        cases.append(pytest.param(r, "site-gras", id=f"{r.url_path}-site-gras", marks=marks))
-    return cases
+    """Every route nationally and on the hostile site (the page header draws its scope title there)."""
+    return [pytest.param(r, level, id=f"{r.url_path}-{level}") for r in ROUTES for level in ("national", "site-gras")]
 
 
 @pytest.mark.parametrize("route, level", _markdown_cases())

@@ -42,8 +42,10 @@ AIN = Identity("prefecture@ain.gouv.fr", "Préfecture de l'Ain", "departement", 
 NATIONAL_COMMITTEE = Identity("comite@interieur.gouv.fr", "Comité", "national")
 PROGRAMME = Identity("equipe@anct.gouv.fr", "Équipe", "programme")
 Q4_2023, Q1_2024 = dt.date(2023, 10, 1), dt.date(2024, 1, 1)
-#: What names a Corse-du-Sud site one by one (ASCII, so that escaped JSON and Arrow bytes match too).
-CORSICAN_SITES = (b"FS003", b"FS004", b"Les Salines", b"Bus France Services")
+#: What names a Corse-du-Sud site one by one (ASCII, so that escaped JSON and Arrow bytes match too):
+#: codes, commune, and the bus « Bus France Services de l'Extrême-Sud » by its distinctive word only
+#: (« Bus France Services » also names a funding line of the Banque des Territoires).
+CORSICAN_SITES = (b"FS003", b"FS004", b"Les Salines", b"Extr")
 AIN_SITES = (b"FS001", b"FS002", b"Bourg-en-Bresse", b"Oyonnax")
 #: The views of the Ain's committee: France, the région of the other département, the other département.
 VIEWS = (("national", None), ("region", "94"), ("departement", "2A"))

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from fsdash.identity import Identity
-from fsdash.upload import ACCEPTED_TYPES, load_files, max_upload_bytes, refusal, refusals
+from fsdash.ui import max_upload_bytes
+from fsdash.upload import ACCEPTED_TYPES, load_files, refusal, refusals
 from fsdash.warehouse.store import reader
 
 from conftest import ACTIVITE_HEADER, ACTIVITE_ROWS, csv_bytes
@@ -41,7 +42,7 @@ def test_real_files_of_every_accepted_type_pass():
     text = csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS)
     utf16 = "site_id;annee\r\nFS001;2024\r\n".encode("utf-16")  # NUL bytes: still a text file
     files = [("a.csv", text), ("b.TXT", utf16), ("c.xlsx", _xlsx()), ("d.parquet", _parquet())]
-    assert refusals(files) == []
+    assert refusals(files, max_upload_bytes()) == []
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_a_refused_file_stops_the_whole_load_before_anything_is_written(loaded_d
     with reader(loaded_db) as con:
         before = con.execute("SELECT count(*) FROM batches").fetchone()[0]
     good = ("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS))
-    code, lines = load_files([good, ("classeur.xlsx", b"site_id;annee\n")], loaded_db, PROGRAMME)
+    code, lines = load_files([good, ("classeur.xlsx", b"site_id;annee\n")], loaded_db, PROGRAMME, max_upload_bytes())
     assert code == 2
     assert lines[0].startswith("« classeur.xlsx » refusé : ce n'est pas un classeur XLSX")
     assert lines[-1] == "Aucun fichier n'a été lu : retirez ou corrigez les fichiers refusés."

@@ -23,6 +23,7 @@ from test_site_quality import SITES as FLAGGED_SITES
 
 from fsdash import formats
 from fsdash.cache import cached
+from fsdash.identity import Identity
 from fsdash.metrics import candidates, coverage, quality
 from fsdash.metrics.scope import NATIONAL, Scope, resolve
 from fsdash.official import ACTS, LABELS
@@ -34,6 +35,8 @@ from fsdash.warehouse.store import current_reader, reader
 from conftest import ACTIVITE_HEADER, ACTIVITE_ROWS, REPO_ROOT, TODAY, csv_bytes, ingest_files
 
 OFFICIAL_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "official"
+PROGRAMME = Identity("equipe@anct.gouv.fr", "Équipe", "programme")
+LIMIT = 200 * 1024 * 1024  # bytes, as .streamlit/config.toml
 
 
 def table_rows(section, *columns: str) -> list[tuple]:
@@ -210,10 +213,11 @@ def test_opening_candidates():
 # --- Chargements et qualité -----------------------------------------------------------------------
 
 
-def test_status_labels_are_the_ingest_s():
-    from fsdash.warehouse.ingest import STATUS_LABELS
+def test_the_table_of_loads_names_every_status_the_ingest_reports():
+    from fsdash.warehouse import ingest, official_series
 
-    assert quality_views.STATUS_LABELS == STATUS_LABELS
+    assert quality_views.STATUS_LABELS is ingest.STATUS_LABELS is official_series.STATUS_LABELS
+    assert set(quality_views.STATUS_LABELS) == {"accepte", "partiel", "rejete", "deja_charge", "vide"}
 
 
 def test_registry_quality_counts_each_flag():
@@ -296,7 +300,9 @@ def test_upload_publishes_a_new_version_that_sections_see(loaded_db):
     assert quality_views.loads(before) is quality_views.loads(before)  # cached per version
     corrected = [list(r) for r in ACTIVITE_ROWS]
     corrected[0][4] = 1550
-    code, lines = load_files([("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected))], loaded_db)
+    code, lines = load_files(
+        [("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected))], loaded_db, PROGRAMME, LIMIT
+    )
     assert code == 0 and any("1 révision créée" in line for line in lines)
     after = current_reader(loaded_db)
     assert after.cache_key != before.cache_key
@@ -308,7 +314,7 @@ def test_upload_into_a_demo_warehouse_is_refused(db_path, input_files):
     from fsdash.upload import load_files
 
     ingest_files(db_path, [(p.name, p.read_bytes()) for p in input_files], nature="demo")
-    code, lines = load_files([("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS))], db_path)
+    code, lines = load_files([("activite.csv", csv_bytes(ACTIVITE_HEADER, ACTIVITE_ROWS))], db_path, PROGRAMME, LIMIT)
     assert code == 2 and "données de démonstration" in "\n".join(lines)
 
 

@@ -204,17 +204,11 @@ def prepare(path: Path, files: list[Path], today: dt.date) -> None:
 def _quarantined(db: Path) -> tuple[int, int, list[str]]:
     """Of the last batch of ``db``: rows in quarantine for « période terminée », detail rows written, and
     every rule its rows broke (a future quarter has no activity report either: ``detail_le_total``)."""
+    from fsdash.metrics.quality import last_batch_outcome
     from fsdash.warehouse.store import reader
 
     with reader(db) as con:
-        batch = con.sql("SELECT max(batch_id) FROM batches").fetchall()[0][0]
-        rows = con.sql(
-            "SELECT count(DISTINCT line) FROM quarantine WHERE batch_id = ? AND rule = 'periode_terminee'",
-            params=[batch],
-        ).fetchall()
-        written = con.sql("SELECT count(*) FROM demandes_detail WHERE batch_id = ?", params=[batch]).fetchall()
-        rules = con.sql("SELECT DISTINCT rule FROM quarantine WHERE batch_id = ? ORDER BY 1", params=[batch]).fetchall()
-    return rows[0][0], written[0][0], [r[0] for r in rules]
+        return last_batch_outcome(con, "periode_terminee")
 
 
 # --- the steps --------------------------------------------------------------------------------

@@ -55,6 +55,18 @@ def load_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {"batches": batches, "with_rejections": with_rejections, "quarantined_rows": lines}
 
 
+def last_batch_outcome(con: duckdb.DuckDBPyConnection, rule: str) -> tuple[int, int, list[str]]:
+    """Of the last batch: its rows (lines) in quarantine for ``rule``, its detail rows written, and every
+    rule its rows broke — what the ingest benchmark checks a wholly rejected quarter by."""
+    batch = con.sql("SELECT max(batch_id) FROM batches").fetchall()[0][0]
+    rows = con.sql(
+        "SELECT count(DISTINCT line) FROM quarantine WHERE batch_id = ? AND rule = ?", params=[batch, rule]
+    ).fetchall()[0][0]
+    written = con.sql("SELECT count(*) FROM demandes_detail WHERE batch_id = ?", params=[batch]).fetchall()[0][0]
+    rules = con.sql("SELECT DISTINCT rule FROM quarantine WHERE batch_id = ? ORDER BY 1", params=[batch]).fetchall()
+    return rows, written, [r[0] for r in rules]
+
+
 def site_lists(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The official lists imported, oldest first: ``list_date``, ``file_name``, ``sites``, ``new_sites``,
     ``closed_sites``."""

@@ -28,15 +28,7 @@ from fsdash.views.common import (
     territory_note,
 )
 from fsdash.views.section import Column, Message, Section, Table, Tile
-
-#: How a load ended, in French. The read side's copy: the dashboard must not import the ingest
-#: to name a status (fsdash.warehouse.ingest may import it from here).
-STATUS_LABELS = {
-    "accepte": "chargé",
-    "partiel": "chargé en partie",
-    "rejete": "entièrement rejeté",
-    "deja_charge": "déjà chargé, rien à faire",
-}
+from fsdash.warehouse.schema import STATUS_LABELS
 
 OFFICIAL_INDICATORS = {
     "nb-labellisations-france-services": "Sites labellisés (Etalab)",

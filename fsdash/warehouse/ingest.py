@@ -39,19 +39,13 @@ from fsdash.warehouse.schema import (
     REQUESTS_ROLLUP,
     ROLLUP_DIMENSIONS,
     ROLLUP_ORDER,
+    STATUS_LABELS,
     get_meta,
     rollup_type,
     set_meta,
 )
 
 NATURES = {"demo": "données de démonstration", "reel": "données réelles"}
-STATUS_LABELS = {
-    "accepte": "chargé",
-    "partiel": "chargé en partie",
-    "rejete": "entièrement rejeté",
-    "deja_charge": "déjà chargé, rien à faire",
-    "vide": "aucune ligne de données (modèle non rempli ?) : rien n'a été chargé",
-}
 
 
 class IngestRefused(Exception):

@@ -30,14 +30,9 @@ from fsdash.official.validation import ValidatedOfficial, validate_official
 from fsdash.readers import LINE_COLUMN, ReadError
 from fsdash.validation import describe_failure
 from fsdash.warehouse.ingest import IngestRefused, LoadResult
+from fsdash.warehouse.schema import STATUS_LABELS
 
 TABLE_CODE = "official_series"
-STATUS_LABELS = {
-    "accepte": "chargé",
-    "partiel": "chargé en partie",
-    "rejete": "entièrement rejeté",
-    "deja_charge": "déjà chargé, rien à faire",
-}
 _KEY = ["indicator", "zone_level", "zone_code", "date", "value_kind"]
 
 

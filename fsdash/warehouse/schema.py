@@ -39,6 +39,16 @@ ROLLUP_ORDER = "dimension, region, departement, periode"
 NATIONAL_ROLLUP_ORDER = "dimension, periode"
 PARTNER_ROLLUP_ORDER = "region, departement, periode"
 
+#: How a file's load ended (``batches.status``), in French: one list for the loads, their report and
+#: the dashboard's table of loads. « vide » is never recorded (nothing is written for an empty file).
+STATUS_LABELS = {
+    "accepte": "chargé",
+    "partiel": "chargé en partie",
+    "rejete": "entièrement rejeté",
+    "deja_charge": "déjà chargé, rien à faire",
+    "vide": "aucune ligne de données (modèle non rempli ?) : rien n'a été chargé",
+}
+
 _BASE = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS schema_migrations (
