@@ -8,7 +8,6 @@ Drives Debian's Chromium with Playwright against `python -m fsdash serve` on a w
 
 from __future__ import annotations
 
-import ast
 import os
 import socket
 import subprocess
@@ -33,10 +32,10 @@ CHROMIUM_ARGS = [
 
 
 def routes() -> list[tuple[str, str, str, str]]:
-    """app.py's routes table, read without running the app."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROUTES")
-    return ast.literal_eval(node.value)
+    """The routes table (fsdash/routes.py): (path, title, icon, url path) of each page."""
+    from fsdash.routes import ROUTES
+
+    return [(r.path, r.title, r.icon, r.url_path) for r in ROUTES]
 
 
 def free_port() -> int:
@@ -49,7 +48,8 @@ def serve(db: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "fsdash", "serve", "--db", str(db), "--port", str(port), "--address", "127.0.0.1"],
         cwd=ROOT,
-        env={**os.environ, "FSDASH_DB": str(db)},
+        # local mode: the screenshots show a demo warehouse, with its banner (no sign-in)
+        env={**os.environ, "FSDASH_DB": str(db), "FSDASH_AUTH": "local"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
