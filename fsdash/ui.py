@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import time
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 import streamlit as st
@@ -55,6 +57,33 @@ def max_upload_bytes() -> int:
     """Streamlit's ``server.maxUploadSize`` (megabytes, ``.streamlit/config.toml``) in bytes: the limit
     the server checks an upload against (the browser's is no guarantee)."""
     return int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+
+
+class LoadStatus:
+    """The upload's progress in the browser (``st.status``): the box's title follows the load's latest
+    step with the time it has run, each step is listed inside, and the box ends green, orange or red
+    with the outcome. Called with the same French steps as the command line's progress line."""
+
+    OUTCOMES: ClassVar[dict[int, tuple[str, str]]] = {
+        0: ("complete", "Chargement terminé"),
+        1: ("complete", "Chargement terminé avec des rejets"),
+        2: ("error", "Chargement refusé"),
+    }
+
+    def __init__(self, files: int) -> None:
+        self.start = time.monotonic()
+        self.box = st.status(f"Chargement de {formats.plural(files, 'fichier', 'fichiers')}…", expanded=False)
+
+    def _elapsed(self) -> str:
+        return f"{formats.number(time.monotonic() - self.start, 1)} s"
+
+    def __call__(self, message: str) -> None:
+        self.box.update(label=f"{literal(message)} ({self._elapsed()})")
+        self.box.write(literal(message))
+
+    def done(self, code: int) -> None:
+        state, words = self.OUTCOMES[code]
+        self.box.update(label=f"{words} en {self._elapsed()}", state=state)
 
 
 # --- text from users and data --------------------------------------------------------------------

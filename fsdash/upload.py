@@ -14,6 +14,7 @@ gzip). A refusal is said in French and nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fsdash import formats
@@ -75,13 +76,20 @@ class LoadForbidden(PermissionError):
     """Someone whose role does not load files asked to load (the page offers them no uploader)."""
 
 
-def load_files(blobs: list[tuple[str, bytes]], path: Path | None, who: Identity, limit: int) -> tuple[int, list[str]]:
+def load_files(
+    blobs: list[tuple[str, bytes]],
+    path: Path | None,
+    who: Identity,
+    limit: int,
+    progress: Callable[[str], None] = lambda _message: None,
+) -> tuple[int, list[str]]:
     """Load uploaded files through the same ingest as the command line: (exit code, French report).
 
     Only the programme team loads (:attr:`Identity.can_load`, checked here as well as by the page);
     the signed-in e-mail (``local:<user>`` in local mode) is recorded on every batch.
 
     Files are checked first (:func:`refusals`, ``limit`` in bytes): one refused file and none is read.
+    ``progress`` is told each step of the load in French, as the command line's progress line is.
 
     Uploaded files are real data: into a demo warehouse they are refused rather than mixed with
     synthetic data. The load publishes a new warehouse version, which every cached answer is
@@ -93,7 +101,7 @@ def load_files(blobs: list[tuple[str, bytes]], path: Path | None, who: Identity,
         return 2, [*refused, "Aucun fichier n'a été lu : retirez ou corrigez les fichiers refusés."]
     try:
         with writer(path or default_db_path()) as con:
-            result = ingest_blobs(con, blobs, nature="reel", loaded_by=who.loader)
+            result = ingest_blobs(con, blobs, nature="reel", loaded_by=who.loader, progress=progress)
     except IngestRefused as exc:
         return 2, exc.messages
     return result.exit_code, report_lines(result)

@@ -81,7 +81,10 @@ else:
     if uploads and st.button("Charger ces fichiers", type="primary", key="chargement_bouton"):
         from fsdash.upload import load_files  # the write side, imported only when someone loads
 
-        code, lines = load_files([(f.name, f.getvalue()) for f in uploads], ui.db_path(), who, ui.max_upload_bytes())
+        status = ui.LoadStatus(len(uploads))
+        blobs = [(f.name, f.getvalue()) for f in uploads]
+        code, lines = load_files(blobs, ui.db_path(), who, ui.max_upload_bytes(), progress=status)
+        status.done(code)
         box = {0: st.success, 1: st.warning, 2: st.error}[code]
         box(
             {

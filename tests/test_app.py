@@ -203,6 +203,15 @@ def test_upload_a_corrected_quarter_from_the_quality_page(loaded_db, tmp_path, m
     assert not at.exception
     assert at.success[0].value == "Fichiers chargés."
     assert "1 révision créée" in at.code[0].value
+    [status] = at.status  # the load's progress: its steps inside, its outcome as the title
+    assert status.label.startswith("Chargement terminé en ") and status.label.endswith(" s")
+    assert [m.value.replace("\\", "") for m in status.markdown] == [  # markdown-escaped file names
+        "1 fichier contrôlé",
+        "activite-corrigee.csv : 5 lignes lues",
+        "activite-corrigee.csv : 5 lignes valides, 0 rejetée",
+        "activite-corrigee.csv : 1 révision créée",
+    ]
+    assert status.state == "complete"
     assert _metric(at, "Fichiers chargés") == "4"  # the sections below read the version just published
     with reader(loaded_db) as con:
         revised = con.sql(
