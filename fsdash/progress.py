@@ -16,7 +16,8 @@ from typing import TextIO
 from fsdash import formats
 
 
-def _elapsed(seconds: float) -> str:
+def elapsed_text(seconds: float) -> str:
+    """How long a command has run, as every progress display says it (« 2,5 s »)."""
     return f"{formats.number(seconds, 1)} s"
 
 
@@ -31,7 +32,7 @@ class TerminalProgress:
         self.drawn = False
 
     def __call__(self, message: str) -> None:
-        text = f"[{_elapsed(self.clock() - self.start)}] {message}"
+        text = f"[{elapsed_text(self.clock() - self.start)}] {message}"
         if self.live:
             self.stream.write("\r\x1b[K" + text)  # back to the line's start, erase it, write
             self.drawn = True

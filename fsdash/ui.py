@@ -33,6 +33,7 @@ from fsdash.metrics.scope import (
     directory,
     resolve_scope,
 )
+from fsdash.progress import elapsed_text
 from fsdash.routes import HOME_ROOT_PATH, ROUTES, Route
 from fsdash.views.common import ignored_filters_text, is_demo, period_text
 from fsdash.views.section import Section, Table
@@ -75,7 +76,7 @@ class LoadStatus:
         self.box = st.status(f"Chargement de {formats.plural(files, 'fichier', 'fichiers')}…", expanded=False)
 
     def _elapsed(self) -> str:
-        return f"{formats.number(time.monotonic() - self.start, 1)} s"
+        return elapsed_text(time.monotonic() - self.start)
 
     def __call__(self, message: str) -> None:
         self.box.update(label=f"{literal(message)} ({self._elapsed()})")
