@@ -387,6 +387,38 @@ def test_exception_during_load_leaves_the_served_file_unchanged(loaded_db, monke
     assert leftovers(loaded_db) == []
 
 
+def test_a_load_on_the_staging_copy_commits_file_by_file_yet_stays_all_or_nothing(loaded_db, monkeypatch):
+    """DuckDB holds every uncommitted row in memory: on a writer's copy a load commits after each file
+    (a cursor, which sees only committed rows, sees the first file while the second loads), and a
+    failure after those commits still leaves the served warehouse as it was."""
+    import fsdash.warehouse.ingest
+    from fsdash.warehouse.store import is_staging
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(fsdash.warehouse.ingest, "refresh_requests_rollup", broken)
+    before_sha, before_counts = sha256_file(loaded_db), table_counts(loaded_db)
+    seen = []
+    with pytest.raises(RuntimeError, match="disque plein"), writer(loaded_db) as con:
+        assert is_staging(con)
+
+        def progress(message: str) -> None:
+            if message.startswith("detail-corrige.csv") and "lignes lues" in message:
+                seen.append(con.cursor().sql("SELECT max(revision) FROM activite").fetchall()[0][0])
+
+        files = [
+            ("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected_activite())),
+            ("detail-corrige.csv", csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL)),
+        ]
+        ingest_blobs(con, files, today=dt.date(2024, 11, 27), progress=progress)
+    assert seen == [2]  # the corrected activity, committed on the copy before the detail was read
+    assert not is_staging(con)
+    assert sha256_file(loaded_db) == before_sha
+    assert table_counts(loaded_db) == before_counts
+    assert leftovers(loaded_db) == []
+
+
 def test_refused_first_load_creates_no_warehouse(db_path):
     with pytest.raises(IngestRefused):
         ingest_files(db_path, [("vide.csv", b"")])

@@ -1,11 +1,12 @@
-"""The one way data gets into the warehouse: read, validate, write in one transaction.
+"""The one way data gets into the warehouse: read, validate, write, all or nothing.
 
 Used by ``python -m fsdash ingest``, by the demo builder and (later) by the upload page, so
 that real and synthetic data follow exactly the same rules. Guarantees:
 
 * every file is read and checked before anything is written; an unreadable file refuses the
   whole call (nothing written);
-* valid rows are written in one transaction, rejected rows go to ``quarantine`` with their
+* valid rows are written all or nothing (one transaction, or a writer's staging copy committed file
+  by file and published only if the whole load succeeds), rejected rows go to ``quarantine`` with their
   reasons, and the raw file is kept by checksum: nothing a user loaded is lost silently;
 * re-ingesting an identical file changes nothing; a corrected site-period becomes a new
   revision, the earlier one staying queryable (``is_current = false``);
@@ -44,6 +45,7 @@ from fsdash.warehouse.schema import (
     rollup_type,
     set_meta,
 )
+from fsdash.warehouse.store import is_staging
 
 NATURES = {"demo": "données de démonstration", "reel": "données réelles"}
 
@@ -585,8 +587,20 @@ def _load(
     loaded_by: str | None = None,
     progress: Callable[[str], None] = lambda _message: None,
 ) -> IngestResult:
-    """Validate and write the files in one transaction (see the module docstring), one file's rows
-    at a time, telling ``progress`` each step (rows read, validated, written) in French."""
+    """Validate and write the files all or nothing (see the module docstring), one file's rows
+    at a time, telling ``progress`` each step (rows read, validated, written) in French.
+
+    On a plain connection the load is one transaction. On a writer's staging copy
+    (:func:`fsdash.warehouse.store.is_staging`) it commits after each table of each file: the copy
+    keeps the load all or nothing, and the memory DuckDB holds for uncommitted rows stays that of
+    one file."""
+    staged = is_staging(con)
+
+    def file_done() -> None:
+        if staged:
+            con.commit()
+            con.begin()
+
     con.begin()
     try:
         _check_nature(con, nature)
@@ -613,6 +627,7 @@ def _load(
                     progress(f"{raw.where} : {_written_text(raw.table, outcome.revisions_created)}")
                     item.outcome.tables.append(outcome)
                     del raw
+                    file_done()
                     continue
                 result = validate(raw, catalogue, _context(con, catalogue, today, loaded))
                 loaded.setdefault(table_code, []).append(loaded_keys(result.valid, raw.table, raw.where))
@@ -659,6 +674,7 @@ def _load(
                     )
                 )
                 del raw, result
+                file_done()
         if changed_detail or regrouped:
             written = pl.concat(changed_detail) if changed_detail else pl.DataFrame(schema=_SITE_PERIOD)
             refresh_requests_rollup(con, written, regrouped)

@@ -383,6 +383,29 @@ def _publish(staging: Path, path: Path) -> None:
         path.with_name(previous).unlink(missing_ok=True)
 
 
+#: Connections (by ``id``) on a staging copy that :func:`writer` has open: what a load commits there
+#: stays private, and the copy is thrown away unless the whole block succeeds (:func:`is_staging`).
+_staging: set[int] = set()
+
+
+def is_staging(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` writes to a staging copy opened by :func:`writer`.
+
+    A load on such a copy may commit as it goes: readers never see the copy before it is published,
+    and it is deleted if the block fails, so a load stays all or nothing. DuckDB keeps every row a
+    transaction inserted in memory until it commits, whatever its ``memory_limit`` (about 90 Mo per
+    national quarter of detail): a ten-year backfill in one transaction peaked at 4,4 Go.
+    """
+    return id(con) in _staging
+
+
+def _writer_config() -> dict[str, str]:
+    """The writer's DuckDB settings: ``FSDASH_DUCKDB_WRITER_MEMORY`` bounds its buffer pool (``512MB``
+    when unset; beyond it DuckDB spills to its temporary directory), so that a load stays within
+    the memory a load is given beside the dashboard's readers."""
+    return {"memory_limit": os.environ.get("FSDASH_DUCKDB_WRITER_MEMORY", "").strip() or "512MB"}
+
+
 @contextlib.contextmanager
 def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a private copy, published only if the block succeeds.
@@ -397,9 +420,10 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
         if path.exists() and not fresh:
             shutil.copyfile(path, staging)
         # no English progress bar on the user's terminal (progress is reported in French by the caller)
-        con = duckdb.connect(str(staging))
+        con = duckdb.connect(str(staging), config=_writer_config())
         con.sql("SET enable_progress_bar = false")
         published = False
+        _staging.add(id(con))
         try:
             migrate(con, load_catalogue())
             yield con
@@ -410,6 +434,7 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
             _publish(staging, path)
             published = True
         finally:
+            _staging.discard(id(con))
             if not published:
                 con.close()
                 staging.unlink(missing_ok=True)
