@@ -591,16 +591,10 @@ def _load(
     at a time, telling ``progress`` each step (rows read, validated, written) in French.
 
     On a plain connection the load is one transaction. On a writer's staging copy
-    (:func:`fsdash.warehouse.store.is_staging`) it commits after each table of each file: the copy
+    (:func:`fsdash.warehouse.store.is_staging`) it commits what each file wrote before reading the next: the copy
     keeps the load all or nothing, and the memory DuckDB holds for uncommitted rows stays that of
     one file."""
     staged = is_staging(con)
-
-    def file_done() -> None:
-        if staged:
-            con.commit()
-            con.begin()
-
     con.begin()
     try:
         _check_nature(con, nature)
@@ -614,6 +608,9 @@ def _load(
         loaded: dict[str, list[pl.DataFrame]] = {}  # keys declared so far in this load, by table
         for table_code in _table_order(catalogue):
             for item, peeked in (pair for pair in todo if pair[1].table.code == table_code):
+                if staged:  # what the earlier files wrote, committed before this one is read
+                    con.commit()
+                    con.begin()
                 raw = item.rows_of(peeked, catalogue)
                 progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
                 batch_id = item.outcome.batch_id
@@ -627,7 +624,6 @@ def _load(
                     progress(f"{raw.where} : {_written_text(raw.table, outcome.revisions_created)}")
                     item.outcome.tables.append(outcome)
                     del raw
-                    file_done()
                     continue
                 result = validate(raw, catalogue, _context(con, catalogue, today, loaded))
                 loaded.setdefault(table_code, []).append(loaded_keys(result.valid, raw.table, raw.where))
@@ -674,7 +670,6 @@ def _load(
                     )
                 )
                 del raw, result
-                file_done()
         if changed_detail or regrouped:
             written = pl.concat(changed_detail) if changed_detail else pl.DataFrame(schema=_SITE_PERIOD)
             refresh_requests_rollup(con, written, regrouped)

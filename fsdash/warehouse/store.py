@@ -124,6 +124,13 @@ def version(path: Path) -> Version:
     return ("v", target) if target is not None else _stat_version(path)
 
 
+def _memory_config(variable: str) -> dict[str, str]:
+    """DuckDB's ``memory_limit`` from the environment ``variable`` (``512MB`` when unset): readers
+    (``FSDASH_DUCKDB_MEMORY``) and the writer (``FSDASH_DUCKDB_WRITER_MEMORY``) are bounded alike;
+    beyond the limit DuckDB evicts cached blocks, then spills to its temporary directory."""
+    return {"memory_limit": os.environ.get(variable, "").strip() or "512MB"}
+
+
 def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection on the file published *now* (see the module docstring on ATTACH).
 
@@ -141,7 +148,7 @@ def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
     """
     if not path.exists():
         raise _missing(path)
-    config = {"memory_limit": os.environ.get("FSDASH_DUCKDB_MEMORY", "").strip() or "512MB"}
+    config = _memory_config("FSDASH_DUCKDB_MEMORY")
     threads = os.environ.get("FSDASH_DUCKDB_THREADS", "").strip()
     if threads:
         config["threads"] = threads
@@ -399,13 +406,6 @@ def is_staging(con: duckdb.DuckDBPyConnection) -> bool:
     return id(con) in _staging
 
 
-def _writer_config() -> dict[str, str]:
-    """The writer's DuckDB settings: ``FSDASH_DUCKDB_WRITER_MEMORY`` bounds its buffer pool (``512MB``
-    when unset; beyond it DuckDB spills to its temporary directory), so that a load stays within
-    the memory a load is given beside the dashboard's readers."""
-    return {"memory_limit": os.environ.get("FSDASH_DUCKDB_WRITER_MEMORY", "").strip() or "512MB"}
-
-
 @contextlib.contextmanager
 def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a private copy, published only if the block succeeds.
@@ -420,7 +420,7 @@ def writer(path: Path | None = None, *, fresh: bool = False) -> Iterator[duckdb.
         if path.exists() and not fresh:
             shutil.copyfile(path, staging)
         # no English progress bar on the user's terminal (progress is reported in French by the caller)
-        con = duckdb.connect(str(staging), config=_writer_config())
+        con = duckdb.connect(str(staging), config=_memory_config("FSDASH_DUCKDB_WRITER_MEMORY"))
         con.sql("SET enable_progress_bar = false")
         published = False
         _staging.add(id(con))
