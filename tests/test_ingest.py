@@ -131,6 +131,28 @@ def test_reingesting_identical_files_changes_nothing(loaded_db, input_files):
     assert snapshot(loaded_db) == before
 
 
+def test_a_rejected_file_keeps_its_first_failures_in_memory_and_all_in_quarantine(loaded_db, monkeypatch):
+    """The outcome of a load holds only the first failures (a quarter rejected whole has a million):
+    the report counts the others, the quarantine holds them all, and loading the same file again is
+    recognised from the quarantine (no duplicate rows)."""
+    import fsdash.warehouse.ingest
+
+    monkeypatch.setattr(fsdash.warehouse.ingest, "KEPT_FAILURES", 3)
+    monkeypatch.setattr(fsdash.warehouse.ingest, "REPORT_PART_ROWS", 3)
+    blob = csv_bytes(DETAIL_HEADER, [[*row[:1], 2025, *row[2:]] for row in DETAIL_ROWS])
+    result = ingest_files(loaded_db, [("futur.csv", blob)], today=dt.date(2024, 11, 27))
+    (table,) = result.files[0].tables
+    kept = rows(loaded_db, "SELECT count(*), min(line) FROM quarantine WHERE batch_id = ?", [result.files[0].batch_id])
+    assert table.failure_count == kept[0][0] >= 2 * len(DETAIL_ROWS)
+    assert table.failures.height == 3 and table.failures["_ligne"].to_list() == [2, 2, 3]
+    lines = fsdash.warehouse.ingest.report_lines(result, max_messages=2)
+    assert lines[-1] == f"  … et {table.failure_count - 2} autres erreurs (table quarantine de l'entrepôt)"
+    before = table_counts(loaded_db)
+    again = ingest_files(loaded_db, [("futur.csv", blob)], today=dt.date(2024, 11, 27))
+    assert again.files[0].status == "deja_charge"
+    assert table_counts(loaded_db) == before
+
+
 def test_same_content_under_another_name_is_already_loaded(loaded_db, activite_csv):
     before = snapshot(loaded_db)
     result = ingest_files(loaded_db, [("copie de activite.csv", activite_csv.read_bytes())])
@@ -417,6 +439,39 @@ def test_a_load_on_the_staging_copy_commits_file_by_file_yet_stays_all_or_nothin
     assert sha256_file(loaded_db) == before_sha
     assert table_counts(loaded_db) == before_counts
     assert leftovers(loaded_db) == []
+
+
+def test_a_report_file_on_the_staging_copy_commits_part_by_part(loaded_db, tmp_path, monkeypatch):
+    """A quarter rejected whole writes two quarantine rows per line: on a writer's copy each part of
+    a report file is committed once written (a cursor sees the earlier parts' rejections while the
+    next part is validated), and the quarantine ends as with one part."""
+    import shutil
+
+    import fsdash.warehouse.ingest
+
+    future = [[*row[:1], 2025, *row[2:]] for row in DETAIL_ROWS]  # every period after the load's today
+    blob = csv_bytes(DETAIL_HEADER, future)
+    kept = "SELECT line, column_name, value, rule, message, row_json FROM quarantine WHERE batch_id = ? ORDER BY ALL"
+    whole = tmp_path / "en-une-partie.duckdb"
+    shutil.copyfile(loaded_db, whole)
+    with writer(whole) as con:
+        batch = ingest_blobs(con, [("futur.csv", blob)], today=dt.date(2024, 11, 27)).files[0].batch_id
+    expected = rows(whole, kept, [batch])
+    assert {line for line, *_ in expected} == set(range(2, len(future) + 2))
+
+    monkeypatch.setattr(fsdash.warehouse.ingest, "REPORT_PART_ROWS", 3)
+    validate, seen = fsdash.warehouse.ingest.validate, []
+    with writer(loaded_db) as con:
+        before = con.sql("SELECT count(*) FROM quarantine").fetchall()[0][0]
+
+        def counting(raw, *args, **kwargs):
+            seen.append(con.cursor().sql("SELECT count(*) FROM quarantine").fetchall()[0][0] - before)
+            return validate(raw, *args, **kwargs)
+
+        monkeypatch.setattr(fsdash.warehouse.ingest, "validate", counting)
+        batch = ingest_blobs(con, [("futur.csv", blob)], today=dt.date(2024, 11, 27)).files[0].batch_id
+    assert len(seen) > 1 and seen[0] == 0 and seen == sorted(seen) and seen[-1] > 0
+    assert rows(loaded_db, kept, [batch]) == expected
 
 
 def test_refused_first_load_creates_no_warehouse(db_path):

@@ -58,6 +58,11 @@ class IngestRefused(Exception):
         self.messages = messages
 
 
+#: Failures a load's outcome keeps in memory, the first in line order: more than a report shows.
+#: Every failure is in the quarantine table; a quarter rejected whole has 1,4 million of them.
+KEPT_FAILURES = 1_000
+
+
 @dataclass
 class TableOutcome:
     table: Table
@@ -66,12 +71,17 @@ class TableOutcome:
     rows_accepted: int
     rows_rejected: int
     revisions_created: int
-    failures: pl.DataFrame
+    failures: pl.DataFrame  # the first KEPT_FAILURES in line order (all of them are in quarantine)
     ignored_columns: list[str] = field(default_factory=list)
+    failure_count: int = -1  # all the failures; -1: those of ``failures``
+
+    def __post_init__(self) -> None:
+        if self.failure_count < 0:
+            self.failure_count = self.failures.height
 
     def messages(self, limit: int | None = None) -> list[str]:
-        """French messages of the rejections, the first ``limit`` only when given: a quarter
-        rejected whole has a million of them, and a report shows fifty."""
+        """French messages of the rejections kept (:data:`KEPT_FAILURES`), the first ``limit`` only
+        when given: a report shows fifty."""
         shown = self.failures if limit is None else self.failures.head(limit)
         return [describe_failure(self.where, f) for f in shown.iter_rows(named=True)]
 
@@ -181,39 +191,24 @@ def _fully_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
 def _same_as_before(con: duckdb.DuckDBPyConnection, outcome: FileOutcome) -> bool:
     """A file loaded before (partly rejected) that brings nothing new: no revision, same rejections.
 
-    Recording it again would only duplicate its quarantine rows. The rejections are compared as
-    frames (a quarter rejected whole has a million of them).
+    Recording it again would only duplicate its quarantine rows. The rejections are compared in
+    the quarantine table, where this load has written them (a quarter rejected whole has a
+    million of them, and its outcome keeps only the first).
     """
     if any(t.revisions_created for t in outcome.tables):
         return False
     seen = con.sql("SELECT count(*) FROM batches WHERE sha256 = ?", params=[outcome.sha256]).fetchall()[0][0]
     if not seen:
         return False
-    key = {"table_code": pl.String, "line": pl.Int64, "rule": pl.String}
-    previous = (
-        con.sql(
-            """SELECT q.table_code, q.line, q.rule FROM quarantine q
-               WHERE q.batch_id = (SELECT max(batch_id) FROM batches WHERE sha256 = ?)""",
-            params=[outcome.sha256],
-        )
-        .pl()
-        .cast(key)
-    )
-    now = pl.concat(
-        [
-            pl.DataFrame(schema=key),
-            *(
-                t.failures.select(
-                    pl.lit(t.table.code).alias("table_code"),
-                    pl.col(LINE_COLUMN).alias("line"),
-                    pl.col("regle").alias("rule"),
-                ).cast(key)
-                for t in outcome.tables
-            ),
-        ]
-    )
-    ordered = [pl.col(c).sort_by(list(key), nulls_last=True) for c in key]
-    return previous.height == now.height and previous.select(ordered).equals(now.select(ordered))
+    same = con.sql(
+        """WITH now AS (SELECT table_code, line, rule FROM quarantine WHERE batch_id = $batch),
+                before AS (SELECT table_code, line, rule FROM quarantine
+                           WHERE batch_id = (SELECT max(batch_id) FROM batches WHERE sha256 = $sha256))
+           SELECT (SELECT count(*) FROM now) = (SELECT count(*) FROM before)
+                  AND NOT EXISTS (SELECT * FROM now EXCEPT ALL SELECT * FROM before)""",
+        params={"batch": outcome.batch_id, "sha256": outcome.sha256},
+    ).fetchall()
+    return bool(same[0][0])
 
 
 def _check_nature(con: duckdb.DuckDBPyConnection, nature: str) -> None:
@@ -593,7 +588,7 @@ def _load(
     On a plain connection the load is one transaction. On a writer's staging copy
     (:func:`fsdash.warehouse.store.is_staging`) it commits what each file wrote before reading the next: the copy
     keeps the load all or nothing, and the memory DuckDB holds for uncommitted rows stays that of
-    one file."""
+    one file (of one part of a report file: :func:`_load_report`)."""
     staged = is_staging(con)
     con.begin()
     try:
@@ -617,7 +612,14 @@ def _load(
                 if raw.table.is_report:
                     context = _context(con, catalogue, today, loaded)
                     outcome, written = _load_report(
-                        con, raw, catalogue, context, batch_id, progress, loaded.setdefault(table_code, [])
+                        con,
+                        raw,
+                        catalogue,
+                        context,
+                        batch_id,
+                        progress,
+                        loaded.setdefault(table_code, []),
+                        staged=staged,
                     )
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
@@ -665,8 +667,9 @@ def _load(
                         result.valid.height,
                         result.rejected.height,
                         revisions,
-                        result.failures,
+                        result.failures.head(KEPT_FAILURES),
                         raw.ignored_columns,
+                        result.failures.height,
                     )
                 )
                 del raw, result
@@ -723,11 +726,15 @@ def _load_report(
     batch_id: int,
     progress: Callable[[str], None],
     keys: list[pl.DataFrame] | None = None,
+    *,
+    staged: bool = False,
 ) -> tuple[TableOutcome, pl.DataFrame]:
     """Validate and write a report table part by part (:func:`_site_parts`): its outcome (the
-    same as of one whole validation: failures in line order) and the site-periods written; the
-    site-periods accepted are appended to ``keys`` (for the next files of the load)."""
-    valid = rejected = revisions = 0
+    same as of one whole validation: the first failures in line order, and their count) and the site-periods written; the
+    site-periods accepted are appended to ``keys`` (for the next files of the load). On a staging
+    copy (``staged``) each part is committed once written: a quarter rejected whole inserts two
+    quarantine rows per line, which DuckDB would otherwise hold in memory to the end of the file."""
+    valid = rejected = revisions = failure_count = 0
     failures, written = [], []
     for keep in _site_parts(raw):
         part = raw if raw.frame.height <= REPORT_PART_ROWS else replace(raw, frame=raw.frame.filter(keep))
@@ -736,9 +743,13 @@ def _load_report(
         if keys is not None:
             keys.append(loaded_keys(result.valid, raw.table, raw.where))
         _write_quarantine(con, result, batch_id)
+        if staged:  # a part's rows and rejections, let go before the next part is validated
+            con.commit()
+            con.begin()
         valid, rejected = valid + result.valid.height, rejected + result.rejected.height
         revisions += written[-1].height
-        failures.append(result.failures)
+        failures.append(result.failures.head(KEPT_FAILURES))  # each part's first are among the file's first
+        failure_count += result.failures.height
         del part, result
     progress(_validated_text(raw.where, valid, rejected))
     outcome = TableOutcome(
@@ -748,8 +759,9 @@ def _load_report(
         valid,
         rejected,
         revisions,
-        pl.concat(failures).sort(LINE_COLUMN, nulls_last=True, maintain_order=True),
+        pl.concat(failures).sort(LINE_COLUMN, nulls_last=True, maintain_order=True).head(KEPT_FAILURES),
         raw.ignored_columns,
+        failure_count,
     )
     return outcome, pl.concat(written)
 
@@ -843,7 +855,9 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
             if t.ignored_columns:
                 lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
             lines += ["  - " + m for m in t.messages(max_messages)]
-            if t.failures.height > max_messages:
-                more = formats.plural(t.failures.height - max_messages, "autre erreur", "autres erreurs")
+            if t.failure_count > min(max_messages, t.failures.height):
+                more = formats.plural(
+                    t.failure_count - min(max_messages, t.failures.height), "autre erreur", "autres erreurs"
+                )
                 lines.append(f"  … et {more} (table quarantine de l'entrepôt)")
     return lines
