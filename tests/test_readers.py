@@ -320,3 +320,19 @@ def test_ragged_csv_is_refused_with_a_read_error(catalogue):
 def test_unsupported_format_is_refused(catalogue):
     with pytest.raises(ReadError, match="format non pris en charge"):
         read_tables(b"%PDF-1.4", "rapport.pdf", catalogue)
+
+
+def test_control_characters_are_stripped_from_a_parquet_file_s_text():
+    """A Parquet or a sheet may hold NUL bytes in its cells: looked for among each column's distinct
+    values, removed from every row that has them, every other cell untouched."""
+    from fsdash.readers import read_parquet
+
+    names = ["Maison\x00 France\x07 Services", "Bus\x1f de la Creuse", "Antenne", "Maison\x00 France\x07 Services"]
+    buffer = io.BytesIO()
+    pl.DataFrame({"nom": names, "code": ["A\x7f", "B", "C\tD", None], "n": [1, 2, 3, 4]}).write_parquet(buffer)
+    frame = read_parquet(buffer.getvalue(), "sites.parquet")
+    assert frame["nom"].to_list() == ["Maison France Services", "Bus de la Creuse", "Antenne", "Maison France Services"]
+    assert frame["code"].to_list() == ["A", "B", "C\tD", None]  # a tab is text
+    clean = io.BytesIO()
+    pl.DataFrame({"nom": ["Antenne"], "n": [1]}).write_parquet(clean)
+    assert read_parquet(clean.getvalue(), "sites.parquet")["nom"].to_list() == ["Antenne"]

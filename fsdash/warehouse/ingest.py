@@ -817,12 +817,15 @@ def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile, loaded_by:
             loaded_by,
         ],
     )
-    data = item.data()
+    # the bytes go to DuckDB as an Arrow column: bound as a parameter, a national quarter's 45 Mo
+    # of CSV took three times as long
+    con.register("_raw_file", pl.DataFrame({"content": [item.data()]}, schema={"content": pl.Binary}))
     con.sql(
-        """INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
-               (SELECT 1 FROM raw_files WHERE sha256 = ?)""",
-        params=[out.sha256, out.file_name, len(data), data, out.sha256],
+        """INSERT INTO raw_files SELECT $sha256, $name, octet_length(content), content FROM _raw_file
+           WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE sha256 = $sha256)""",
+        params={"sha256": out.sha256, "name": out.file_name},
     )
+    con.unregister("_raw_file")
 
 
 def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) -> IngestResult:
