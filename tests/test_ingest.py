@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fsdash.warehouse import raw_files
 from fsdash.warehouse.ingest import IngestRefused, ingest_blobs, ingest_paths
 from fsdash.warehouse.store import reader, writer
 
@@ -151,6 +152,43 @@ def test_a_rejected_file_keeps_its_first_failures_in_memory_and_all_in_quarantin
     again = ingest_files(loaded_db, [("futur.csv", blob)], today=dt.date(2024, 11, 27))
     assert again.files[0].status == "deja_charge"
     assert table_counts(loaded_db) == before
+
+
+def test_a_file_s_bytes_are_kept_in_parts_and_given_back_as_loaded(loaded_db, monkeypatch):
+    """Kept whole, forty national CSV quarters made DuckDB's checkpoint fail under the writer's memory
+    limit: the bytes are cut into parts, and put back together byte for byte."""
+    monkeypatch.setattr(raw_files, "PART_BYTES", 100)
+    data = csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL)
+    assert len(data) > 300 and len(data) % 100
+    result = ingest_files(loaded_db, [("detail-corrige.csv", data)])
+    sha = hashlib.sha256(data).hexdigest()
+    parts = rows(loaded_db, "SELECT part, octet_length(content) FROM raw_file_parts WHERE sha256 = ? ORDER BY 1", [sha])
+    assert [p for p, _ in parts] == list(range(len(data) // 100 + 1))
+    assert {n for _, n in parts[:-1]} == {100} and parts[-1][1] == len(data) % 100
+    assert rows(loaded_db, "SELECT content FROM raw_files WHERE sha256 = ?", [sha]) == [(None,)]
+    with reader(loaded_db) as con:
+        assert raw_files.content(con, sha) == data
+        assert raw_files.content(con, "0" * 64) is None
+    assert result.files[0].status == "accepte"
+
+
+def test_an_older_warehouse_s_whole_files_move_into_parts(loaded_db):
+    """Migration 6: the bytes an older warehouse kept whole in raw_files move into parts, unchanged."""
+    from fsdash.warehouse.schema import SCHEMA_VERSION, set_meta
+
+    with writer(loaded_db) as con:  # as fsdash wrote it before migration 6
+        kept = {sha: raw_files.content(con, sha) for (sha,) in con.sql("SELECT sha256 FROM raw_files").fetchall()}
+        con.sql("DROP TABLE raw_file_parts")
+        for sha, data in kept.items():
+            con.sql("UPDATE raw_files SET content = ? WHERE sha256 = ?", params=[data, sha])
+        con.sql("DELETE FROM schema_migrations WHERE version = 6")
+        set_meta(con, "schema_version", "5")
+    assert len(kept) >= 3 and all(kept.values())
+    with writer(loaded_db) as con:
+        assert {sha: raw_files.content(con, sha) for sha in kept} == kept
+        assert con.sql("SELECT count(*) FROM raw_files WHERE content IS NOT NULL").fetchall() == [(0,)]
+        assert con.sql("SELECT count(DISTINCT sha256) FROM raw_file_parts").fetchall() == [(len(kept),)]
+        assert con.sql("SELECT max(version) FROM schema_migrations").fetchall() == [(SCHEMA_VERSION,)]
 
 
 def test_same_content_under_another_name_is_already_loaded(loaded_db, activite_csv):
@@ -474,6 +512,29 @@ def test_a_report_file_on_the_staging_copy_commits_part_by_part(loaded_db, tmp_p
     assert rows(loaded_db, kept, [batch]) == expected
 
 
+def test_a_load_on_the_staging_copy_commits_each_file_s_bytes_once_recorded(loaded_db, monkeypatch):
+    """Each file's bytes are kept in raw_files at the end of the load: on a writer's copy each is
+    committed once recorded (forty national quarters of CSV are 1,8 Go), the load still all or nothing."""
+    import fsdash.warehouse.ingest
+
+    record, seen = fsdash.warehouse.ingest._record_batch, []
+    files = [
+        ("activite-corrigee.csv", csv_bytes(ACTIVITE_HEADER, corrected_activite())),
+        ("detail-corrige.csv", csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL)),
+    ]
+    with writer(loaded_db) as con:
+        before = con.sql("SELECT count(*) FROM raw_files").fetchall()[0][0]
+
+        def counting(*args, **kwargs):
+            seen.append(con.cursor().sql("SELECT count(*) FROM raw_files").fetchall()[0][0] - before)
+            return record(*args, **kwargs)
+
+        monkeypatch.setattr(fsdash.warehouse.ingest, "_record_batch", counting)
+        ingest_blobs(con, files, today=dt.date(2024, 11, 27))
+    assert seen == [0, 1]
+    assert rows(loaded_db, "SELECT count(*) FROM raw_files") == [(before + 2,)]
+
+
 def test_refused_first_load_creates_no_warehouse(db_path):
     with pytest.raises(IngestRefused):
         ingest_files(db_path, [("vide.csv", b"")])
@@ -535,9 +596,11 @@ def test_rejected_rows_go_to_quarantine_and_raw_file_is_kept(loaded_db):
 
     sha = hashlib.sha256(data).hexdigest()
     assert outcome.sha256 == sha
-    assert rows(loaded_db, "SELECT file_name, size_bytes, content FROM raw_files WHERE sha256 = ?", [sha]) == [
-        ("activite-erreur.csv", len(data), data)
+    assert rows(loaded_db, "SELECT file_name, size_bytes FROM raw_files WHERE sha256 = ?", [sha]) == [
+        ("activite-erreur.csv", len(data))
     ]
+    with reader(loaded_db) as con:
+        assert raw_files.content(con, sha) == data
     assert rows(
         loaded_db,
         "SELECT status, rows_read, rows_accepted, rows_rejected FROM batches WHERE batch_id = ?",

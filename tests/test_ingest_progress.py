@@ -64,8 +64,9 @@ def test_each_file_is_read_validated_and_written_before_the_next(files: list[Pat
             f"{name} : {rows} lignes valides, 0 rejetée",
             f"{name} : {written}",
         ]
-    assert steps[1:-1] == expected
-    assert steps[-1] == "agrégats des demandes mis à jour"
+    kept = [f"{name} : fichier conservé dans l'entrepôt" for name in ("detail.parquet", "activite.csv", "sites.csv")]
+    assert steps[1:-4] == expected
+    assert steps[-4:] == ["agrégats des demandes mis à jour", *kept]  # each file's bytes, in the order given
 
 
 def test_a_file_unreadable_when_its_turn_comes_refuses_the_whole_load(files: list[Path], tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from fsdash.cli_french import os_error_reason
 from fsdash.metrics.scope import UNKNOWN_CARRIER
 from fsdash.readers import LINE_COLUMN, RawTable, ReadError, peek_tables, read_tables
 from fsdash.validation import PERIOD, ValidatedTable, ValidationContext, describe_failure, loaded_keys, validate
+from fsdash.warehouse import raw_files
 from fsdash.warehouse.registry import close_missing, write_sites
 from fsdash.warehouse.schema import (
     NATIONAL_REQUESTS_ROLLUP,
@@ -572,6 +573,14 @@ def import_site_list(
     return result
 
 
+def _let_go(con: duckdb.DuckDBPyConnection, staged: bool) -> None:
+    """On a staging copy, commit what the load wrote so far: DuckDB holds every uncommitted row in
+    memory whatever its limit, and the copy keeps the load all or nothing (:func:`_load`)."""
+    if staged:
+        con.commit()
+        con.begin()
+
+
 def _load(
     con: duckdb.DuckDBPyConnection,
     pending: list[_PendingFile],
@@ -586,9 +595,10 @@ def _load(
     at a time, telling ``progress`` each step (rows read, validated, written) in French.
 
     On a plain connection the load is one transaction. On a writer's staging copy
-    (:func:`fsdash.warehouse.store.is_staging`) it commits what each file wrote before reading the next: the copy
-    keeps the load all or nothing, and the memory DuckDB holds for uncommitted rows stays that of
-    one file (of one part of a report file: :func:`_load_report`)."""
+    (:func:`fsdash.warehouse.store.is_staging`) it commits what each file wrote before reading the next, and
+    each file's record (its bytes) once written (:func:`_let_go`): the copy keeps the load all or
+    nothing, and the memory DuckDB holds for uncommitted rows stays that of one file (of one part
+    of a report file: :func:`_load_report`)."""
     staged = is_staging(con)
     con.begin()
     try:
@@ -603,9 +613,7 @@ def _load(
         loaded: dict[str, list[pl.DataFrame]] = {}  # keys declared so far in this load, by table
         for table_code in _table_order(catalogue):
             for item, peeked in (pair for pair in todo if pair[1].table.code == table_code):
-                if staged:  # what the earlier files wrote, committed before this one is read
-                    con.commit()
-                    con.begin()
+                _let_go(con, staged)  # what the earlier files wrote, before this one is read
                 raw = item.rows_of(peeked, catalogue)
                 progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
                 batch_id = item.outcome.batch_id
@@ -691,6 +699,8 @@ def _load(
                 item.outcome.status = "deja_charge"
                 continue
             _record_batch(con, item, loaded_by)
+            _let_go(con, staged)  # the file's bytes (a ten-year CSV backfill holds 1,8 Go of them)
+            progress(f"{item.outcome.file_name} : fichier conservé dans l'entrepôt")
         con.commit()
     except BaseException:
         con.rollback()
@@ -743,9 +753,7 @@ def _load_report(
         if keys is not None:
             keys.append(loaded_keys(result.valid, raw.table, raw.where))
         _write_quarantine(con, result, batch_id)
-        if staged:  # a part's rows and rejections, let go before the next part is validated
-            con.commit()
-            con.begin()
+        _let_go(con, staged)  # a part's rows and rejections, before the next part is validated
         valid, rejected = valid + result.valid.height, rejected + result.rejected.height
         revisions += written[-1].height
         failures.append(result.failures.head(KEPT_FAILURES))  # each part's first are among the file's first
@@ -817,15 +825,7 @@ def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile, loaded_by:
             loaded_by,
         ],
     )
-    # the bytes go to DuckDB as an Arrow column: bound as a parameter, a national quarter's 45 Mo
-    # of CSV took three times as long
-    con.register("_raw_file", pl.DataFrame({"content": [item.data()]}, schema={"content": pl.Binary}))
-    con.sql(
-        """INSERT INTO raw_files SELECT $sha256, $name, octet_length(content), content FROM _raw_file
-           WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE sha256 = $sha256)""",
-        params={"sha256": out.sha256, "name": out.file_name},
-    )
-    con.unregister("_raw_file")
+    raw_files.keep(con, out.sha256, out.file_name, item.data())
 
 
 def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) -> IngestResult:

@@ -29,6 +29,7 @@ from fsdash.official.readers import OfficialTable, read_official
 from fsdash.official.validation import ValidatedOfficial, validate_official
 from fsdash.readers import LINE_COLUMN, ReadError
 from fsdash.validation import describe_failure
+from fsdash.warehouse import raw_files
 from fsdash.warehouse.ingest import IngestRefused, LoadResult
 from fsdash.warehouse.schema import STATUS_LABELS
 
@@ -160,11 +161,7 @@ def _record_file(con: duckdb.DuckDBPyConnection, item: _Pending, out: OfficialFi
             out.values_written,
         ],
     )
-    con.sql(
-        """INSERT INTO raw_files SELECT ?, ?, ?, ? WHERE NOT EXISTS
-               (SELECT 1 FROM raw_files WHERE sha256 = ?)""",
-        params=[out.sha256, out.file_name, len(item.data), item.data, out.sha256],
-    )
+    raw_files.keep(con, out.sha256, out.file_name, item.data)
 
 
 def _previous(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, int] | None:

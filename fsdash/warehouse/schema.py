@@ -13,8 +13,9 @@ import polars as pl
 
 from fsdash.catalogue import Catalogue, Table
 from fsdash.metrics.scope import UNKNOWN_CARRIER
+from fsdash.warehouse import raw_files
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
 REVISION_COLUMNS = (
@@ -206,6 +207,12 @@ def _v5_loaded_by(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     con.sql("ALTER TABLE batches ADD COLUMN IF NOT EXISTS loaded_by VARCHAR")
 
 
+def _v6_raw_file_parts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """Each loaded file's bytes in parts (:mod:`fsdash.warehouse.raw_files`): kept whole, forty national
+    quarters of CSV made a checkpoint fail under the writer's memory limit."""
+    raw_files.move_legacy_content(con)
+
+
 #: Numbered structural migrations, applied in order to any warehouse older than them.
 MIGRATIONS = [
     (1, "schéma initial", _v1_initial),
@@ -217,6 +224,7 @@ MIGRATIONS = [
         _v4_request_rollups,
     ),
     (5, "auteur de chaque chargement", _v5_loaded_by),
+    (6, "fichiers chargés conservés par morceaux", _v6_raw_file_parts),
 ]
 
 
