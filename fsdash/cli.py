@@ -18,6 +18,8 @@ from fsdash.warehouse.store import default_db_path
 
 EXIT_REJECTED = 1
 EXIT_REFUSED = 2
+#: The command failed on its own side (the warehouse engine, the machine): nothing was published.
+EXIT_FAILED = 3
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -50,6 +52,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except IngestRefused as exc:
         progress.done()
         return _refused(exc.messages)
+    except Exception:
+        progress.done()  # the status line ends before the failure is said (main)
+        raise
     return _report(result, report_lines(result))
 
 
@@ -58,6 +63,21 @@ def _refused(messages: list[str]) -> int:
     for message in messages:
         print(f"erreur : {message}", file=sys.stderr)
     return EXIT_REFUSED
+
+
+def _failed(exc: Exception) -> int:
+    """A failure of the command itself (the warehouse engine, the machine), not of the files: exit 3.
+
+    A load writes to a private copy published only at the end, so the served warehouse is unchanged.
+    The engine's own words (in English) follow, for whoever investigates."""
+    print(
+        "erreur interne : la commande a échoué sans que les fichiers soient en cause ; rien n'a été publié, "
+        "l'entrepôt servi est inchangé.",
+        file=sys.stderr,
+    )
+    detail = next(iter(str(exc).strip().splitlines()), "")
+    print(f"  détail technique : {type(exc).__name__} : {detail}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _report(result, lines: list[str]) -> int:
@@ -342,3 +362,5 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except OSError as exc:
         return _refused([os_error_text(exc)])
+    except Exception as exc:  # said in French with its own exit code, not as a bare traceback
+        return _failed(exc)

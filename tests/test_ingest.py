@@ -777,3 +777,28 @@ def test_quarter_headline_on_the_small_warehouse(loaded_db):
         q4 = quarter_headline(con, NATIONAL, dt.date(2023, 10, 1))
     assert q1 == {"demandes": 2600, "usagers": 2200, "demandes_an_passe": None, "evolution": None}
     assert q4["demandes"] == 3150 and q4["usagers"] == 2600
+
+
+def test_a_failure_of_the_engine_is_said_in_french_with_its_own_exit_code(loaded_db, activite_csv, monkeypatch, capsys):
+    """Not the files' fault (here DuckDB's fatal checkpoint error, as a ten-year CSV backfill kept
+    whole once met): exit 3, a French sentence, nothing published — not a traceback and code 1, the
+    code of a load with rejected rows."""
+    import fsdash.warehouse.ingest
+    from fsdash import cli
+
+    def fatal(*args, **kwargs):
+        raise duckdb.FatalException("FATAL Error: failed to pin block of size 42.3 MiB\nPossible solutions: …")
+
+    monkeypatch.setattr(fsdash.warehouse.ingest, "refresh_requests_rollup", fatal)
+    before = sha256_file(loaded_db)
+    detail = loaded_db.parent / "detail-corrige.csv"
+    detail.write_bytes(csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL))
+    assert cli.main(["ingest", "--db", str(loaded_db), str(detail)]) == cli.EXIT_FAILED == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2] == (
+        "erreur interne : la commande a échoué sans que les fichiers soient en cause ; rien n'a été publié, "
+        "l'entrepôt servi est inchangé."
+    )
+    assert err[-1] == "  détail technique : FatalException : FATAL Error: failed to pin block of size 42.3 MiB"
+    assert sha256_file(loaded_db) == before
+    assert leftovers(loaded_db) == []
