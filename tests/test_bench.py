@@ -321,3 +321,15 @@ def test_ingest_targets_are_judged_on_their_thresholds():
     )
     assert judged["rejet"]["atteint"] and judged["pandas"]["atteint"]
     assert judged["historique"] is None  # not measured at this size
+
+
+def test_a_load_s_peak_memory_is_its_own_not_the_bench_s(tmp_path):
+    """Linux hands a spawned child the parent's high-water mark (its ``ru_maxrss`` starts there): a
+    bench holding 500 Mo must still measure a small load at its own size (about 250 Mo, mostly imports)."""
+    from conftest import SITES_HEADER, SITES_ROWS, write_csv
+
+    held = b"x" * (500 * 1024 * 1024)  # resident: the bench after building its warehouses
+    sites = write_csv(tmp_path / "sites.csv", SITES_HEADER, SITES_ROWS)
+    result = ingest.run_child(tmp_path / "e.duckdb", [sites], dt.date(2024, 11, 27), tmp_path / "sortie.txt")
+    assert result.exit_code == 0, (tmp_path / "sortie.txt").read_text(encoding="utf-8")
+    assert 20 < result.rss_mb < 400 < len(held) / 2**20 < ingest.own_peak_mb()

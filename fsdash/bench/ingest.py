@@ -23,7 +23,11 @@ date, by which those quarters are not over; the child passes the warehouse's dat
 :func:`fsdash.warehouse.ingest.ingest_paths` and changes nothing else. Wall time is measured by the
 parent from the spawn to the child's exit (interpreter start and imports included: what the user
 waits for); the child also reports the time inside the command (``commande_s``), so the start-up share
-is visible. Peak memory is the child's ``ru_maxrss`` (:func:`os.wait4`), in MiB (« Mo » in the report).
+is visible. Peak memory is the child's own high-water mark (``VmHWM`` of ``/proc/self/status``, which
+it writes beside its time), in MiB (« Mo » in the report): its ``ru_maxrss`` seen by :func:`os.wait4`
+starts at the bench's own (Linux records the parent's high-water mark when the child is spawned and
+execs), so once the bench had built its warehouses every load read 880 Mo or 1 524 Mo. Where
+``/proc`` is missing, ``ru_maxrss`` is what is left.
 Rows are the rows in the files loaded (every table, funding included).
 
 Repetitions are few: a load of a national year or a decade costs seconds to a minute, its spread is
@@ -175,14 +179,16 @@ def run_child(db: Path, files: list[Path], today: dt.date, log: Path) -> Run:
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
     child.returncode = code = os.waitstatus_to_exitcode(status)
-    inside = None
+    inside, peak = None, usage.ru_maxrss / 1024
     with contextlib.suppress(OSError, ValueError, KeyError):  # a child that failed before writing it
-        inside = json.loads(timing.read_text(encoding="utf-8"))["commande_s"]
+        written = json.loads(timing.read_text(encoding="utf-8"))
+        inside = written["commande_s"]
+        peak = written.get("rss_max_mo") or peak
     error = None
     if code not in (0, 1):
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         error = f"code de sortie {code} : " + " / ".join(tail)
-    return Run(seconds, inside, usage.ru_maxrss / 1024, code, error)
+    return Run(seconds, inside, peak, code, error)
 
 
 def _root() -> Path:
@@ -347,6 +353,15 @@ def measure(
 # --- the child process ------------------------------------------------------------------------
 
 
+def own_peak_mb() -> float | None:
+    """This process's peak resident memory since it started (``VmHWM``), in MiB; None without ``/proc``."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
 def child(argv: list[str]) -> int:
     """``python -m fsdash.bench.ingest --aujourdhui D --temps FICHIER --db X files…``: the command line's
     ``ingest`` with the data's clock (module docstring); the time inside the command written to FICHIER."""
@@ -368,7 +383,8 @@ def child(argv: list[str]) -> int:
 
     ingest.ingest_paths = dated  # the command imports it from the module when it runs
     code = cli.main(["ingest", *rest])
-    Path(args.temps).write_text(json.dumps({"commande_s": time.perf_counter() - start}), encoding="utf-8")
+    seconds = time.perf_counter() - start
+    Path(args.temps).write_text(json.dumps({"commande_s": seconds, "rss_max_mo": own_peak_mb()}), encoding="utf-8")
     return code
 
 
