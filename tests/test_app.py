@@ -210,6 +210,7 @@ def test_upload_a_corrected_quarter_from_the_quality_page(loaded_db, tmp_path, m
         "activite-corrigee.csv : 5 lignes lues",
         "activite-corrigee.csv : 5 lignes valides, 0 rejetée",
         "activite-corrigee.csv : 1 révision créée",
+        "activite-corrigee.csv : fichier conservé dans l'entrepôt",
     ]
     assert status.state == "complete"
     assert _metric(at, "Fichiers chargés") == "4"  # the sections below read the version just published

@@ -648,7 +648,7 @@ def _loads(values: list[float] | None) -> str:
 
 # --- ingest and the pandas baseline (issue 10) ------------------------------------------------
 
-#: 1 Go: peak memory is ``ru_maxrss`` in MiB (« Mo » in the report), so 1 Go is 1 024 of them.
+#: 1 Go: peak memory is the load's own high-water mark (``VmHWM``) in MiB (« Mo » in the report), so 1 Go is 1 024 of them.
 RSS_LIMIT_MB = 1024
 
 
@@ -767,7 +767,9 @@ INGEST_METHOD = [
     "(`python -m fsdash.bench.ingest`), avec une seule différence : la date du jour est celle des données "
     "(les entrepôts du banc d'essai vont jusqu'en 2029). Temps : du lancement du processus à sa fin "
     "(démarrage de Python et imports compris) ; « dans la commande » : sans le démarrage de l'interpréteur. "
-    "Mémoire : pic de mémoire résidente du processus (`ru_maxrss`). Lignes : toutes les lignes des fichiers.",
+    "Mémoire : pic de mémoire résidente du processus de chargement lui-même (`VmHWM`, qu'il lit dans "
+    "`/proc/self/status` avant de finir ; le `ru_maxrss` que voit le banc d'essai part de la mémoire du banc "
+    "lui-même). Lignes : toutes les lignes des fichiers.",
     "Un trimestre : un entrepôt qui tient déjà le référentiel et les trimestres précédents (préparé une fois, "
     "copié avant chaque exécution, copie non comptée), puis les fichiers du dernier trimestre ; une année : "
     "le référentiel, puis les quatre derniers trimestres ; l'historique : tous les fichiers dans un entrepôt "
