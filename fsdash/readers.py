@@ -322,6 +322,11 @@ def _header_text(data: bytes, file_name: str) -> tuple[str, str]:
     return text, encoding
 
 
+#: Characters of a CSV file in which its header is looked for (sniffed and parsed): the whole
+#: file's text is not copied for one line.
+HEADER_CHARS = 1_000_000
+
+
 def read_csv(data: bytes, file_name: str, *, header_only: bool = False) -> CsvText:
     """A CSV file as text cells, every row with its physical line, blank rows dropped; with
     ``header_only``, its columns and no row (what a load needs to know which table a file holds
@@ -364,11 +369,6 @@ def read_csv(data: bytes, file_name: str, *, header_only: bool = False) -> CsvTe
         frame = frame.with_columns(pl.Series(LINE_COLUMN, lines, dtype=pl.Int64))
     del text, source
     return CsvText(drop_blank_rows(frame), encoding, separator)
-
-
-#: Characters of a CSV file in which its header is looked for (sniffed and parsed): the whole
-#: file's text is not copied for one line.
-HEADER_CHARS = 1_000_000
 
 
 def _as_text(source: str | bytes) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fsdash import cli, formats
-from fsdash.bench import baseline, ingest, measure, report, run, warehouses
+from fsdash.bench import baseline, ingest, measure, procfs, report, run, warehouses
 from fsdash.routes import route
 
 #: Two quarters of the demo (the network's first labels): built in seconds, every page has data.
@@ -332,4 +332,4 @@ def test_a_load_s_peak_memory_is_its_own_not_the_bench_s(tmp_path):
     sites = write_csv(tmp_path / "sites.csv", SITES_HEADER, SITES_ROWS)
     result = ingest.run_child(tmp_path / "e.duckdb", [sites], dt.date(2024, 11, 27), tmp_path / "sortie.txt")
     assert result.exit_code == 0, (tmp_path / "sortie.txt").read_text(encoding="utf-8")
-    assert 20 < result.rss_mb < 400 < len(held) / 2**20 < ingest.own_peak_mb()
+    assert 20 < result.rss_mb < 400 < len(held) / 2**20 < procfs.memory_mb("self", "VmHWM")

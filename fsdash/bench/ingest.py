@@ -353,15 +353,6 @@ def measure(
 # --- the child process ------------------------------------------------------------------------
 
 
-def own_peak_mb() -> float | None:
-    """This process's peak resident memory since it started (``VmHWM``), in MiB; None without ``/proc``."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
-
-
 def child(argv: list[str]) -> int:
     """``python -m fsdash.bench.ingest --aujourdhui D --temps FICHIER --db X files…``: the command line's
     ``ingest`` with the data's clock (module docstring); the time inside the command written to FICHIER."""
@@ -384,7 +375,10 @@ def child(argv: list[str]) -> int:
     ingest.ingest_paths = dated  # the command imports it from the module when it runs
     code = cli.main(["ingest", *rest])
     seconds = time.perf_counter() - start
-    Path(args.temps).write_text(json.dumps({"commande_s": seconds, "rss_max_mo": own_peak_mb()}), encoding="utf-8")
+    from fsdash.bench.procfs import memory_mb
+
+    peak = memory_mb("self", "VmHWM")
+    Path(args.temps).write_text(json.dumps({"commande_s": seconds, "rss_max_mo": peak}), encoding="utf-8")
     return code
 
 

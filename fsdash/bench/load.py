@@ -48,6 +48,7 @@ from typing import Any
 
 from fsdash.admission import BUSY_MESSAGE
 from fsdash.bench.measure import median, percentile
+from fsdash.bench.procfs import memory_mb
 from fsdash.cli_french import FrenchParser
 from fsdash.routes import ROOT, ROUTES
 
@@ -398,21 +399,10 @@ def _pids(pids: Pids) -> tuple[int, ...]:
     return (pids,) if isinstance(pids, int) else tuple(pids)
 
 
-def _rss_one(pid: int, field_name: str) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def rss_mb(pids: Pids, field_name: str = "VmRSS") -> float | None:
     """Resident memory of the server's processes on this machine, in MB, summed over replicas
     (``VmHWM``: each one's peak since it started)."""
-    values = [_rss_one(pid, field_name) for pid in _pids(pids)]
+    values = [memory_mb(pid, field_name) for pid in _pids(pids)]
     if not values or any(v is None for v in values):
         return None
     return round(sum(v for v in values if v is not None), 1)

@@ -573,10 +573,10 @@ def import_site_list(
     return result
 
 
-def _let_go(con: duckdb.DuckDBPyConnection, staged: bool) -> None:
+def _let_go(con: duckdb.DuckDBPyConnection) -> None:
     """On a staging copy, commit what the load wrote so far: DuckDB holds every uncommitted row in
     memory whatever its limit, and the copy keeps the load all or nothing (:func:`_load`)."""
-    if staged:
+    if is_staging(con):
         con.commit()
         con.begin()
 
@@ -599,7 +599,6 @@ def _load(
     each file's record (its bytes) once written (:func:`_let_go`): the copy keeps the load all or
     nothing, and the memory DuckDB holds for uncommitted rows stays that of one file (of one part
     of a report file: :func:`_load_report`)."""
-    staged = is_staging(con)
     con.begin()
     try:
         _check_nature(con, nature)
@@ -613,7 +612,7 @@ def _load(
         loaded: dict[str, list[pl.DataFrame]] = {}  # keys declared so far in this load, by table
         for table_code in _table_order(catalogue):
             for item, peeked in (pair for pair in todo if pair[1].table.code == table_code):
-                _let_go(con, staged)  # what the earlier files wrote, before this one is read
+                _let_go(con)  # what the earlier files wrote, before this one is read
                 raw = item.rows_of(peeked, catalogue)
                 progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
                 batch_id = item.outcome.batch_id
@@ -627,7 +626,6 @@ def _load(
                         batch_id,
                         progress,
                         loaded.setdefault(table_code, []),
-                        staged=staged,
                     )
                     if table_code == "demandes_detail":
                         changed_detail.append(written)
@@ -699,7 +697,7 @@ def _load(
                 item.outcome.status = "deja_charge"
                 continue
             _record_batch(con, item, loaded_by)
-            _let_go(con, staged)  # the file's bytes (a ten-year CSV backfill holds 1,8 Go of them)
+            _let_go(con)  # the file's bytes (a ten-year CSV backfill holds 1,8 Go of them)
             progress(f"{item.outcome.file_name} : fichier conservé dans l'entrepôt")
         con.commit()
     except BaseException:
@@ -736,13 +734,11 @@ def _load_report(
     batch_id: int,
     progress: Callable[[str], None],
     keys: list[pl.DataFrame] | None = None,
-    *,
-    staged: bool = False,
 ) -> tuple[TableOutcome, pl.DataFrame]:
-    """Validate and write a report table part by part (:func:`_site_parts`): its outcome (the
-    same as of one whole validation: the first failures in line order, and their count) and the site-periods written; the
-    site-periods accepted are appended to ``keys`` (for the next files of the load). On a staging
-    copy (``staged``) each part is committed once written: a quarter rejected whole inserts two
+    """Validate and write a report table part by part (:func:`_site_parts`): its outcome (the same
+    as of one whole validation: the first failures in line order, and their count) and the
+    site-periods written; the site-periods accepted are appended to ``keys`` (for the next files of
+    the load). On a staging copy each part is committed once written: a quarter rejected whole inserts two
     quarantine rows per line, which DuckDB would otherwise hold in memory to the end of the file."""
     valid = rejected = revisions = failure_count = 0
     failures, written = [], []
@@ -753,7 +749,7 @@ def _load_report(
         if keys is not None:
             keys.append(loaded_keys(result.valid, raw.table, raw.where))
         _write_quarantine(con, result, batch_id)
-        _let_go(con, staged)  # a part's rows and rejections, before the next part is validated
+        _let_go(con)  # a part's rows and rejections, before the next part is validated
         valid, rejected = valid + result.valid.height, rejected + result.rejected.height
         revisions += written[-1].height
         failures.append(result.failures.head(KEPT_FAILURES))  # each part's first are among the file's first
@@ -857,10 +853,9 @@ def report_lines(result: IngestResult, max_messages: int = 50) -> list[str]:
             )
             if t.ignored_columns:
                 lines.append("  colonnes ignorées (hors catalogue) : " + ", ".join(t.ignored_columns))
-            lines += ["  - " + m for m in t.messages(max_messages)]
-            if t.failure_count > min(max_messages, t.failures.height):
-                more = formats.plural(
-                    t.failure_count - min(max_messages, t.failures.height), "autre erreur", "autres erreurs"
-                )
+            shown = t.messages(max_messages)
+            lines += ["  - " + m for m in shown]
+            if t.failure_count > len(shown):
+                more = formats.plural(t.failure_count - len(shown), "autre erreur", "autres erreurs")
                 lines.append(f"  … et {more} (table quarantine de l'entrepôt)")
     return lines

@@ -46,12 +46,10 @@ def keep(con: duckdb.DuckDBPyConnection, sha256: str, file_name: str, data: byte
 
 
 def content(con: duckdb.DuckDBPyConnection, sha256: str) -> bytes | None:
-    """The bytes of the file kept under ``sha256``, as they were loaded; None if none is."""
-    kept = con.sql("SELECT content FROM raw_files WHERE sha256 = ?", params=[sha256]).fetchall()
-    if not kept:
+    """The bytes of the file kept under ``sha256``, as they were loaded; None if none is (read from
+    the parts: every writer, and the server when it starts, applies migration 6 first)."""
+    if not con.sql("SELECT count(*) FROM raw_files WHERE sha256 = ?", params=[sha256]).fetchall()[0][0]:
         return None
-    if kept[0][0] is not None:  # not yet moved by migration 6
-        return kept[0][0]
     parts = con.sql("SELECT content FROM raw_file_parts WHERE sha256 = ? ORDER BY part", params=[sha256]).fetchall()
     return b"".join(part for (part,) in parts)
 
