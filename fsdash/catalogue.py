@@ -256,7 +256,13 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
     return Catalogue(raw["version"], dimensions, tables, rules)
 
 
+def read_yaml(path: Path) -> Any:
+    """A YAML file of the project read safely, by libyaml when PyYAML has it (PyYAML's wheels do):
+    the pure-Python parser took 0,14 s of every ``fsdash ingest`` on the catalogue alone."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @functools.cache
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    with open(path, encoding="utf-8") as fh:
-        return parse_catalogue(yaml.safe_load(fh))
+    return parse_catalogue(read_yaml(path))

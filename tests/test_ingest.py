@@ -156,37 +156,59 @@ def test_a_rejected_file_keeps_its_first_failures_in_memory_and_all_in_quarantin
 
 def test_a_file_s_bytes_are_kept_in_parts_and_given_back_as_loaded(loaded_db, monkeypatch):
     """Kept whole, forty national CSV quarters made DuckDB's checkpoint fail under the writer's memory
-    limit: the bytes are cut into parts, and put back together byte for byte."""
+    limit: the bytes are cut into parts, and put back together byte for byte. A text file is kept as
+    one standard Zstandard frame (a tenth of a CSV quarter's bytes to write)."""
+    import pyarrow as pa
+
     monkeypatch.setattr(raw_files, "PART_BYTES", 100)
     data = csv_bytes(DETAIL_HEADER, CORRECTED_DETAIL)
-    assert len(data) > 300 and len(data) % 100
     result = ingest_files(loaded_db, [("detail-corrige.csv", data)])
     sha = hashlib.sha256(data).hexdigest()
-    parts = rows(loaded_db, "SELECT part, octet_length(content) FROM raw_file_parts WHERE sha256 = ? ORDER BY 1", [sha])
-    assert [p for p, _ in parts] == list(range(len(data) // 100 + 1))
-    assert {n for _, n in parts[:-1]} == {100} and parts[-1][1] == len(data) % 100
-    assert rows(loaded_db, "SELECT content FROM raw_files WHERE sha256 = ?", [sha]) == [(None,)]
+    [(size, codec, whole)] = rows(loaded_db, "SELECT size_bytes, codec, content FROM raw_files WHERE sha256 = ?", [sha])
+    assert (size, codec, whole) == (len(data), "zstd", None)
+    parts = rows(loaded_db, "SELECT part, content FROM raw_file_parts WHERE sha256 = ? ORDER BY 1", [sha])
+    stored = b"".join(content for _, content in parts)
+    assert len(stored) < raw_files.KEEP_COMPRESSED_BELOW * len(data) and len(stored) > 200 and len(stored) % 100
+    assert [p for p, _ in parts] == list(range(len(stored) // 100 + 1))
+    assert {len(c) for _, c in parts[:-1]} == {100} and len(parts[-1][1]) == len(stored) % 100
+    assert pa.Codec("zstd").decompress(stored, decompressed_size=len(data), asbytes=True) == data
     with reader(loaded_db) as con:
         assert raw_files.content(con, sha) == data
         assert raw_files.content(con, "0" * 64) is None
     assert result.files[0].status == "accepte"
 
 
+def test_a_file_that_does_not_compress_is_kept_as_it_came(tmp_path):
+    """Parquet (compressed already) is kept as loaded, codec NULL; an empty file too."""
+    import polars as pl
+
+    data_path = tmp_path / "sites.parquet"
+    pl.DataFrame({"x": list(range(2000))}).write_parquet(data_path, compression="zstd")
+    for data in (data_path.read_bytes(), b""):
+        assert raw_files._stored(data) == (data, None)
+    text = b"site_id;annee\n" * 500
+    stored, codec = raw_files._stored(text)
+    assert codec == "zstd" and len(stored) < len(text) / 10
+
+
 def test_an_older_warehouse_s_whole_files_move_into_parts(loaded_db):
-    """Migration 6: the bytes an older warehouse kept whole in raw_files move into parts, unchanged."""
+    """Migration 6: the bytes an older warehouse kept whole in raw_files move into parts, unchanged
+    (kept as they came: migration 7 marks them with no codec)."""
     from fsdash.warehouse.schema import SCHEMA_VERSION, set_meta
 
     with writer(loaded_db) as con:  # as fsdash wrote it before migration 6
         kept = {sha: raw_files.content(con, sha) for (sha,) in con.sql("SELECT sha256 FROM raw_files").fetchall()}
         con.sql("DROP TABLE raw_file_parts")
+        con.sql("ALTER TABLE raw_files DROP COLUMN codec")
         for sha, data in kept.items():
             con.sql("UPDATE raw_files SET content = ? WHERE sha256 = ?", params=[data, sha])
-        con.sql("DELETE FROM schema_migrations WHERE version = 6")
+        con.sql("DELETE FROM schema_migrations WHERE version >= 6")
         set_meta(con, "schema_version", "5")
     assert len(kept) >= 3 and all(kept.values())
     with writer(loaded_db) as con:
         assert {sha: raw_files.content(con, sha) for sha in kept} == kept
         assert con.sql("SELECT count(*) FROM raw_files WHERE content IS NOT NULL").fetchall() == [(0,)]
+        assert con.sql("SELECT count(*) FROM raw_files WHERE codec IS NOT NULL").fetchall() == [(0,)]
         assert con.sql("SELECT count(DISTINCT sha256) FROM raw_file_parts").fetchall() == [(len(kept),)]
         assert con.sql("SELECT max(version) FROM schema_migrations").fetchall() == [(SCHEMA_VERSION,)]
 

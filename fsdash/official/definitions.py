@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from fsdash.catalogue import read_yaml
 
 DEFINITIONS_PATH = Path(__file__).resolve().parent.parent.parent / "schemas" / "series_officielles.yaml"
 
@@ -133,5 +133,4 @@ def parse_definitions(data: dict) -> Definitions:
 
 @functools.cache
 def load_definitions(path: Path = DEFINITIONS_PATH) -> Definitions:
-    with path.open(encoding="utf-8") as handle:
-        return parse_definitions(yaml.safe_load(handle))
+    return parse_definitions(read_yaml(path))

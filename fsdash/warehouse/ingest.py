@@ -64,6 +64,14 @@ class IngestRefused(Exception):
 KEPT_FAILURES = 1_000
 
 
+def _first_failures(failures: pl.DataFrame) -> pl.DataFrame:
+    """The first :data:`KEPT_FAILURES` of ``failures``, in memory of their own: a slice of a frame
+    (``head``) keeps the whole frame's buffers alive, and a quarter rejected whole has 1,4 million
+    messages, which the outcome must not hold until the load ends."""
+    first = failures.head(KEPT_FAILURES)
+    return pl.DataFrame(first.to_dict(as_series=False), schema=first.schema)
+
+
 @dataclass
 class TableOutcome:
     table: Table
@@ -673,7 +681,7 @@ def _load(
                         result.valid.height,
                         result.rejected.height,
                         revisions,
-                        result.failures.head(KEPT_FAILURES),
+                        _first_failures(result.failures),
                         raw.ignored_columns,
                         result.failures.height,
                     )
@@ -711,6 +719,11 @@ def _load(
 #: one site), so that a load's memory does not grow with the file: validating a row costs ten
 #: times its size while it lasts.
 REPORT_PART_ROWS = 200_000
+#: Valid rows of a report file gathered before they are written (a national quarter is one write).
+#: Written part by part, each insert left a partial row group that DuckDB rewrote at the next
+#: checkpoint: four parts of a quarter cost twice one insert of the whole. Valid rows take their
+#: size only, not the ten times of validation.
+REPORT_WRITE_ROWS = 1_000_000
 
 
 def _site_parts(raw: RawTable) -> list[pl.Expr]:
@@ -735,26 +748,37 @@ def _load_report(
     progress: Callable[[str], None],
     keys: list[pl.DataFrame] | None = None,
 ) -> tuple[TableOutcome, pl.DataFrame]:
-    """Validate and write a report table part by part (:func:`_site_parts`): its outcome (the same
-    as of one whole validation: the first failures in line order, and their count) and the
-    site-periods written; the site-periods accepted are appended to ``keys`` (for the next files of
-    the load). On a staging copy each part is committed once written: a quarter rejected whole inserts two
-    quarantine rows per line, which DuckDB would otherwise hold in memory to the end of the file."""
-    valid = rejected = revisions = failure_count = 0
-    failures, written = [], []
+    """Validate a report table part by part (:func:`_site_parts`) and write its valid rows by
+    :data:`REPORT_WRITE_ROWS`: its outcome (the same as of one whole validation: the first failures
+    in line order, and their count) and the site-periods written; the site-periods accepted are
+    appended to ``keys`` (for the next files of the load). On a staging copy each part's rejections
+    are committed once written: a quarter rejected whole inserts two quarantine rows per line, which
+    DuckDB would otherwise hold in memory to the end of the file."""
+    valid = rejected = failure_count = 0
+    failures, written, to_write = [], [], []
+
+    def write() -> None:
+        written.append(_write_report(con, raw.table, pl.concat(to_write), batch_id))
+        to_write.clear()
+        _let_go(con)
+
     for keep in _site_parts(raw):
         part = raw if raw.frame.height <= REPORT_PART_ROWS else replace(raw, frame=raw.frame.filter(keep))
         result = validate(part, catalogue, context)
-        written.append(_write_report(con, raw.table, result.valid, batch_id))
+        to_write.append(result.valid)
         if keys is not None:
             keys.append(loaded_keys(result.valid, raw.table, raw.where))
         _write_quarantine(con, result, batch_id)
-        _let_go(con)  # a part's rows and rejections, before the next part is validated
+        _let_go(con)  # a part's rejections, before the next part is validated
         valid, rejected = valid + result.valid.height, rejected + result.rejected.height
-        revisions += written[-1].height
-        failures.append(result.failures.head(KEPT_FAILURES))  # each part's first are among the file's first
+        failures.append(_first_failures(result.failures))  # each part's first are among the file's first
         failure_count += result.failures.height
         del part, result
+        if sum(frame.height for frame in to_write) >= REPORT_WRITE_ROWS:
+            write()
+    if to_write or not written:
+        write()
+    revisions = sum(frame.height for frame in written)
     progress(_validated_text(raw.where, valid, rejected))
     outcome = TableOutcome(
         raw.table,

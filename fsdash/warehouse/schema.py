@@ -15,7 +15,7 @@ from fsdash.catalogue import Catalogue, Table
 from fsdash.metrics.scope import UNKNOWN_CARRIER
 from fsdash.warehouse import raw_files
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Columns every report table carries besides the catalogue's: traceability to the file.
 REVISION_COLUMNS = (
@@ -213,6 +213,12 @@ def _v6_raw_file_parts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
     raw_files.move_legacy_content(con)
 
 
+def _v7_raw_file_codec(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """The codec of a kept file's parts (:mod:`fsdash.warehouse.raw_files`): text files are kept
+    compressed, a national CSV quarter costing a tenth of the bytes to write. Files kept before: NULL."""
+    con.sql("ALTER TABLE raw_files ADD COLUMN IF NOT EXISTS codec VARCHAR")
+
+
 #: Numbered structural migrations, applied in order to any warehouse older than them.
 MIGRATIONS = [
     (1, "schéma initial", _v1_initial),
@@ -225,6 +231,7 @@ MIGRATIONS = [
     ),
     (5, "auteur de chaque chargement", _v5_loaded_by),
     (6, "fichiers chargés conservés par morceaux", _v6_raw_file_parts),
+    (7, "fichiers texte chargés conservés compressés (zstd)", _v7_raw_file_codec),
 ]
 
 
