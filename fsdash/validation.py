@@ -139,18 +139,44 @@ def _is_native(column: Column, dtype: pl.DataType) -> bool:
     return False
 
 
+def _is_text(column: Column) -> bool:
+    return column.type not in TYPE_NAMES
+
+
 def _parse_expr(column: Column, dtype: pl.DataType) -> pl.Expr:
-    """The column read as its type: a native cell cast, a text cell parsed (see :func:`parse`)."""
-    return pl.col(column.code).cast(column.polars_type) if _is_native(column, dtype) else _text_parse_expr(column)
+    """The column read as its type: a native cell cast, a text cell parsed (see :func:`parse`); a
+    column of text kept as it is, read by :func:`_text_cells`."""
+    if _is_native(column, dtype):
+        return pl.col(column.code).cast(column.polars_type)
+    return pl.col(column.code) if _is_text(column) else _text_parse_expr(column)
+
+
+#: Share of distinct values under which a text column is read value by value (:func:`_text_cells`).
+DISTINCT_SHARE = 0.25
+
+
+def _text_cells(cells: pl.Series, column: Column) -> pl.Series:
+    """A text column read (:func:`_text_parse_expr`: trimmed, blank = empty) on its distinct values
+    and replaced only where reading changed them: a national quarter's code columns hold a few
+    thousand values, already clean, and are then left untouched instead of trimmed cell by cell."""
+    distinct = cells.drop_nulls().unique()
+    if distinct.len() > DISTINCT_SHARE * cells.len():
+        return cells.to_frame().select(_text_parse_expr(column).alias(column.code)).to_series()
+    read = distinct.to_frame(column.code).select(_text_parse_expr(column).alias(column.code)).to_series()
+    changed = (distinct != read).fill_null(True)
+    return cells.replace(distinct.filter(changed), read.filter(changed)) if changed.any() else cells
 
 
 def _enum_mapping(values: pl.Series, codes: list[str], labels: dict[str, str]) -> dict[str, str]:
-    """Map each distinct cell to a code, accepting labels and case/accent variants."""
+    """Map each distinct cell that is not a code to one, accepting labels and case/accent variants
+    (a cell already a code, or matching none, is left out: nothing to replace)."""
     lookup = {normalise_header(code): code for code in codes}
     lookup |= {normalise_header(label): code for code, label in labels.items()}
     mapping = {}
     for value in values.drop_nulls().unique().to_list():
-        mapping[value] = lookup.get(normalise_header(value), value)
+        code = lookup.get(normalise_header(value), value)
+        if code != value:
+            mapping[value] = code
     return mapping
 
 
@@ -168,6 +194,7 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
         if c.code not in native and frame.schema[c.code] != pl.String
     )
     typed = frame.select(LINE_COLUMN, *[_parse_expr(c, frame.schema[c.code]).alias(c.code) for c in table.columns])
+    typed = typed.with_columns(_text_cells(typed[c.code], c) for c in table.columns if _is_text(c))
     typed = _read_french_numbers(
         typed, frame, [c for c in table.columns if c.type in ("int", "float") and c.code not in native]
     )
@@ -175,10 +202,13 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
         if column.type == "enum":
             dim = catalogue.dimensions[column.dimension]
             mapping = _enum_mapping(typed[column.code], dim.codes, {v.code: v.label for v in dim.values})
-            typed = typed.with_columns(pl.col(column.code).replace(mapping))
+            if mapping:
+                typed = typed.with_columns(pl.col(column.code).replace(mapping))
     failures = []
     for column in table.columns:
         if column.type not in TYPE_NAMES or column.code in native:  # a native cell is always readable
+            continue
+        if typed[column.code].null_count() == frame[column.code].null_count():  # every cell given was read
             continue
         bad = frame.select(LINE_COLUMN, pl.col(column.code).alias("valeur")).filter(
             pl.col("valeur").is_not_null() & (pl.col("valeur").str.strip_chars() != "") & typed[column.code].is_null()

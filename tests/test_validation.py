@@ -493,3 +493,22 @@ def test_pandera_schema_is_generated_from_the_catalogue(table):
         else set()
     )
     assert set(rule_checks) == set(own) | generic
+
+
+@pytest.mark.parametrize("distinct_share", [0.25, 0.0])
+def test_a_text_column_read_on_its_distinct_values_reads_as_every_cell(monkeypatch, distinct_share):
+    """A text column is trimmed (blank = empty) on its distinct values and replaced only where that
+    changed them, or cell by cell when most values are distinct: the same cells either way."""
+    from fsdash import validation
+    from fsdash.catalogue import Column
+
+    monkeypatch.setattr(validation, "DISTINCT_SHARE", distinct_share)
+    column = Column(code="partenaire", label="Partenaire", type="enum", dimension="partenaire")
+    cells = pl.Series(
+        "partenaire",
+        ["CNAF", " CNAF", "CNAF\u00a0", "", "   ", None, "DGFIP", "\tDGFIP \n", "La Poste", "CNAF"] * 3,
+    )
+    expected = cells.to_frame().select(validation._text_parse_expr(column).alias("partenaire")).to_series()
+    assert validation._text_cells(cells, column).to_list() == expected.to_list()
+    clean = pl.Series("partenaire", ["CNAF", "DGFIP", None] * 10)
+    assert validation._text_cells(clean, column) is clean or distinct_share == 0.0
