@@ -141,3 +141,26 @@ def test_serving_an_old_warehouse_migrates_it_first(tmp_path):
     assert ensure_current(db) is False  # nothing left to do: no copy on every start
     with duckdb.connect(str(db), read_only=True) as con:
         assert is_up_to_date(con, load_catalogue())
+
+
+def test_the_writer_s_duckdb_memory_is_bounded_below_the_readers(tmp_path, monkeypatch):
+    """A load's blocks are written once: DuckDB caches them up to its limit, which is why the writer's
+    is lower than a reader's (a ten-year backfill stays under 1 Go in all); the environment sets it."""
+    import duckdb
+
+    from fsdash.warehouse import store
+
+    def limit(value: str) -> str:
+        return (
+            duckdb.connect(config={"memory_limit": value})
+            .sql("SELECT current_setting('memory_limit')")
+            .fetchall()[0][0]
+        )
+
+    monkeypatch.delenv("FSDASH_DUCKDB_WRITER_MEMORY", raising=False)
+    with store.writer(tmp_path / "w.duckdb") as con:
+        assert con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0] == limit(store.WRITER_MEMORY)
+    assert limit(store.WRITER_MEMORY) != limit("512MB")
+    monkeypatch.setenv("FSDASH_DUCKDB_WRITER_MEMORY", "300MB")
+    with store.writer(tmp_path / "w.duckdb") as con:
+        assert con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0] == limit("300MB")
