@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from fsdash import cli, formats
@@ -270,6 +271,11 @@ def test_the_ingest_measurement_writes_its_fields(tiny, tmp_path):
     assert rejected["codes_sortie"] == [1] and rejected["rejet_complet"]
     assert rejected["lignes_en_quarantaine"] == rejected["lignes"] > 0 and rejected["lignes_ecrites"] == 0
     assert "periode_terminee" in rejected["regles"]
+    floor = quarter["plancher"]  # what no load of the quarter goes under, measured beside it
+    assert floor["imports_s"] > 0 and floor["insertion_detail_s"] > 0
+    detail = next(f for f in ingest.Loads.of(ingest.kept(tiny.files)).quarters[-1] if "demandes_detail" in f.name)
+    assert floor["lignes_detail"] == pl.scan_parquet(detail).select(pl.len()).collect().item() > 0
+    assert "plancher" not in by_key[("trimestre", "csv")]
     csv_file = next(tiny.files.with_name(tiny.files.name + "-csv").glob("*demandes_detail.csv"))
     assert csv_file.read_bytes().startswith(b"\xef\xbb\xbfsite_id;annee;trimestre;")
 
@@ -285,6 +291,7 @@ def test_the_ingest_measurement_writes_its_fields(tiny, tmp_path):
     assert "## Chargement des fichiers" in text and "**Référence pandas**" in text
     assert "**Trimestre entièrement rejeté** (mini)" in text and "**Croissance**" in text
     assert "| chargement d'un trimestre national, Parquet (médiane) | ≥ 2 M lignes/s |" in text
+    assert "**Plancher d'un trimestre** (mini, dans la même exécution)" in text
     again = tmp_path / "again.md"
     assert cli.main(["bench", "--depuis", str(out), "--rapport", str(again)]) == 0
     assert again.read_text(encoding="utf-8") == text

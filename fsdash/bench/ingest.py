@@ -172,7 +172,7 @@ def run_child(db: Path, files: list[Path], today: dt.date, log: Path) -> Run:
     timing = log.with_suffix(".temps.json")
     command = [sys.executable, "-m", "fsdash.bench.ingest", "--aujourdhui", today.isoformat()]
     command += ["--temps", str(timing), "--db", str(db), *map(str, files)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_root()), os.environ.get("PYTHONPATH")]))}
+    env = _child_env()
     with log.open("wb") as out:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=_root())
@@ -189,6 +189,11 @@ def run_child(db: Path, files: list[Path], today: dt.date, log: Path) -> Run:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         error = f"code de sortie {code} : " + " / ".join(tail)
     return Run(seconds, inside, peak, code, error)
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child process: this checkout first on its path."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_root()), os.environ.get("PYTHONPATH")]))}
 
 
 def _root() -> Path:
@@ -215,6 +220,38 @@ def _quarantined(db: Path) -> tuple[int, int, list[str]]:
 
     with reader(db) as con:
         return last_batch_outcome(con, "periode_terminee")
+
+
+# --- what no load can go under ----------------------------------------------------------------
+
+#: What a process that only imports the command's modules does: the fixed cost of any ``fsdash ingest``.
+IMPORTS = "import fsdash.cli, fsdash.warehouse.ingest"
+
+
+def floor(detail: Path, runs: int = 3) -> dict[str, Any]:
+    """What no load of this quarter goes under on this machine, measured beside it: Python's start with
+    the command's imports (a child process that imports and ends), and DuckDB's bulk insert of the
+    detail rows alone into the warehouse's table (read by DuckDB itself from the Parquet file, no
+    validation, no revision, no rollup, then committed and checkpointed), medians of ``runs``."""
+    from fsdash.warehouse.bulk_floor import bare_insert
+
+    env = _child_env()
+    imports = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", IMPORTS], env=env, cwd=_root(), check=True)
+        imports.append(time.perf_counter() - start)
+    inserts = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="fsdash-bench-plancher-") as tmp:
+            seconds, rows = bare_insert(detail, Path(tmp) / "plancher.duckdb")
+            inserts.append(seconds)
+    return {
+        "imports_s": round(statistics.median(imports), 3),
+        "insertion_detail_s": round(statistics.median(inserts), 3),
+        "lignes_detail": rows,
+        "executions": runs,
+    }
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -341,6 +378,11 @@ def measure(
                     step.quarantine = _quarantined(db)
                 shutil.rmtree(folder)
             record = step.record()
+            if step.key == "trimestre" and step.fmt == "parquet":
+                detail = [f for f in step.files if f.stem.endswith("-demandes_detail")]
+                if detail:
+                    progress(f"{size} : plancher d'un trimestre (imports, insertion en bloc par DuckDB)")
+                    record["plancher"] = floor(detail[0], runs)
             records.append(record)
             progress(
                 f"{size} : chargement de {STEP_LABELS[step.key]} ({step.fmt}), "

@@ -790,6 +790,23 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else formats.number(value)
 
 
+def _floor_text(step: dict[str, Any]) -> str:
+    """The floor of a quarter's load (:func:`fsdash.bench.ingest.floor`) beside the target, in French."""
+    floor = step["plancher"]
+    total = floor["imports_s"] + floor["insertion_detail_s"]
+    needed = step["lignes"] / 2_000_000
+    return (
+        f"**Plancher d'un trimestre** ({step['taille']}, dans la même exécution) : démarrage de Python et imports "
+        f"de la commande {_seconds_cell(floor['imports_s'])} (médiane, un processus qui importe et s'arrête) ; "
+        f"insertion en bloc par DuckDB des {formats.number(floor['lignes_detail'])} lignes de détail seules "
+        "(lues par DuckDB dans le fichier Parquet, sans contrôle, révision ni agrégat, validées et point de "
+        f"contrôle fait) {_seconds_cell(floor['insertion_detail_s'])} ; ensemble {_seconds_cell(total)}, soit au "
+        f"mieux {formats.number(round(step['lignes'] / total))} lignes/s pour les {formats.number(step['lignes'])} "
+        f"lignes du trimestre, quand l'objectif de 2 M lignes/s demande {_seconds_cell(needed)} pour tout le "
+        f"chargement. Mesuré : {_seconds_cell(step['secondes_p50'])}."
+    )
+
+
 def _ingest_section(results: dict[str, Any]) -> list[str]:
     """BENCHMARKS.md's ingest section (issue 10): steps, growth, rejected quarter, pandas."""
     record = results.get("chargement")
@@ -835,6 +852,8 @@ def _ingest_section(results: dict[str, Any]) -> list[str]:
         ],
         rows,
     )
+    for s in (s for s in steps if s.get("plancher")):
+        lines += ["", _floor_text(s)]
     growth = []
     for fmt in ("parquet", "csv"):
         chain = [

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 #: Bytes per part: well under DuckDB's 256 KiB block (measured: 16 KiB parts store 40 national CSV
 #: quarters in 12 s and 141 Mo with a peak of 786 Mo; 200 000-byte parts took 17 s and 1 014 Mo).
@@ -52,6 +51,8 @@ def _stored(data: bytes) -> tuple[bytes, str | None]:
     """The bytes to keep for ``data`` and their codec (None: ``data`` itself, which did not compress)."""
     if not data:
         return data, None
+    import pyarrow as pa  # on demand: every process that opens a warehouse imports this module
+
     packed = pa.Codec(CODEC, CODEC_LEVEL).compress(data, asbytes=True)
     return (packed, CODEC) if len(packed) < KEEP_COMPRESSED_BELOW * len(data) else (data, None)
 
@@ -78,7 +79,11 @@ def content(con: duckdb.DuckDBPyConnection, sha256: str) -> bytes | None:
     size, codec = kept[0]
     parts = con.sql("SELECT content FROM raw_file_parts WHERE sha256 = ? ORDER BY part", params=[sha256]).fetchall()
     stored = b"".join(part for (part,) in parts)
-    return pa.Codec(codec).decompress(stored, decompressed_size=size, asbytes=True) if codec else stored
+    if not codec:
+        return stored
+    import pyarrow as pa
+
+    return pa.Codec(codec).decompress(stored, decompressed_size=size, asbytes=True)
 
 
 def move_legacy_content(con: duckdb.DuckDBPyConnection) -> None:
