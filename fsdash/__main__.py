@@ -1,5 +1,5 @@
 """``python -m fsdash``: see fsdash.cli."""
 
-from fsdash.cli import main
+from fsdash.cli import exit_at_once, main
 
-raise SystemExit(main())
+exit_at_once(main())

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from fsdash import formats
 from fsdash.bench.run import add_arguments as bench_arguments
@@ -352,6 +354,17 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_catalogue)
     return root
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """End the process with ``code`` once its output is flushed, without the interpreter's teardown.
+
+    A command has closed (and, for a load, published) its warehouse before it returns: what is left
+    is Python finalising pandas, pyarrow, Polars and DuckDB module by module, 0,1 to 0,3 s of every
+    ``fsdash ingest`` spent on nothing the user waits for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -425,4 +425,6 @@ def child(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(child(sys.argv[1:]))
+    from fsdash.cli import exit_at_once
+
+    exit_at_once(child(sys.argv[1:]))  # as ``python -m fsdash`` ends

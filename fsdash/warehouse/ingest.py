@@ -178,13 +178,16 @@ def _context(
     catalogue: Catalogue,
     today: dt.date,
     loaded: dict[str, list[pl.DataFrame]] | None = None,
+    table_code: str | None = None,
 ) -> ValidationContext:
     """The registry's label and closure dates, the current totals, and the keys ``loaded`` by the
-    earlier files and sheets of this load (each table's key declared once per load)."""
+    earlier files and sheets of this load (each table's key declared once per load). With
+    ``table_code``, only the totals that table's rules compare with (ten years of activity totals are
+    not read again for every file of a backfill)."""
     sites = con.sql("SELECT site_id, date_labellisation, date_fermeture FROM sites").pl()
     totals = {}
     for rule in catalogue.rules:
-        if rule.kind == "group_sum_le_total":
+        if rule.kind == "group_sum_le_total" and table_code in (None, rule.table):
             totals[rule.total_table] = con.sql(
                 f"SELECT site_id, periode, {rule.right} FROM {rule.total_table} WHERE is_current"
             ).pl()
@@ -625,7 +628,7 @@ def _load(
                 progress(f"{raw.where} : {formats.plural(raw.frame.height, 'ligne lue', 'lignes lues')}")
                 batch_id = item.outcome.batch_id
                 if raw.table.is_report:
-                    context = _context(con, catalogue, today, loaded)
+                    context = _context(con, catalogue, today, loaded, table_code)
                     outcome, written = _load_report(
                         con,
                         raw,
@@ -641,7 +644,7 @@ def _load(
                     item.outcome.tables.append(outcome)
                     del raw
                     continue
-                result = validate(raw, catalogue, _context(con, catalogue, today, loaded))
+                result = validate(raw, catalogue, _context(con, catalogue, today, loaded, table_code))
                 loaded.setdefault(table_code, []).append(loaded_keys(result.valid, raw.table, raw.where))
                 progress(_validated_text(raw.where, result.valid.height, result.rejected.height))
                 if site_list is not None:
