@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import pandera.polars as pa
 import polars as pl
 
 from fsdash.catalogue import Catalogue, Column, Rule, Table
+from fsdash.pandera_polars import pa
 from fsdash.periods import period_end_expr, period_start_expr
 from fsdash.readers import LINE_COLUMN, RawTable, normalise_header
 

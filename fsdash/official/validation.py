@@ -14,12 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
-import pandera.polars as pa
 import polars as pl
 
 from fsdash import formats, geography
 from fsdash.official.definitions import Definitions, Source
 from fsdash.official.readers import OfficialTable
+from fsdash.pandera_polars import pa
 from fsdash.readers import LINE_COLUMN
 from fsdash.validation import FAILURE_SCHEMA, empty_failures
 

@@ -30,6 +30,10 @@ PART_BYTES = 16_384
 #: the share of its size a file must come down to for its compressed bytes to be kept.
 CODEC, CODEC_LEVEL, KEEP_COMPRESSED_BELOW = "zstd", 1, 0.9
 
+#: How files compressed already begin: Parquet, and the zip of an Excel workbook (kept as they came
+#: without trying: nothing to gain, and a Parquet load then never imports pyarrow).
+_COMPRESSED_ALREADY = (b"PAR1", b"PK\x03\x04")
+
 PARTS_DDL = "CREATE TABLE IF NOT EXISTS raw_file_parts (sha256 VARCHAR NOT NULL, part INTEGER NOT NULL, content BLOB)"
 
 
@@ -49,7 +53,7 @@ def _write_parts(con: duckdb.DuckDBPyConnection, sha256: str, data: bytes) -> No
 
 def _stored(data: bytes) -> tuple[bytes, str | None]:
     """The bytes to keep for ``data`` and their codec (None: ``data`` itself, which did not compress)."""
-    if not data:
+    if not data or data.startswith(_COMPRESSED_ALREADY):
         return data, None
     import pyarrow as pa  # on demand: every process that opens a warehouse imports this module
 
