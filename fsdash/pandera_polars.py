@@ -35,6 +35,11 @@ def _import_pandera_polars():
     sys.meta_path.insert(0, finder)
     try:
         import pandera.polars
+        from pandera.backends import register_checks
+
+        # pandera looks for its pandas check backends once, at the first check, and remembers it
+        # found none (its support for installs without pandas, GH #2387): asked now, not then
+        register_checks._load_get_backend_types_from_mro()
     finally:
         sys.meta_path.remove(finder)
     return pandera.polars

@@ -192,6 +192,7 @@ for table in sorted(t.CATALOGUE.tables):
         want = t._sorted(t.reference_failures(raw))
         assert want.height > 0 and got.to_dicts() == want.to_dicts(), table
         got.write_csv(sys.stdout)
+assert ("pandas" in sys.modules) == {pandas_first}, "pandas imported by a check"
 """
 
 
