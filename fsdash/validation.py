@@ -330,9 +330,16 @@ def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue, conte
         sites = context.sites.select("site_id", pl.col("date_labellisation").alias(_LABEL_DATE), closure)
         frame = frame.join(sites, on="site_id", how="left", maintain_order="left")
     if table.is_report:
-        frame = frame.with_columns(
-            period_start_expr(table.period).alias(PERIOD), period_end_expr(table.period).alias(_PERIOD_END)
+        # dates built once per distinct period (a file holds one or two), not on each of its rows
+        keys = ["annee", "trimestre"] if table.period == "quarter" else ["annee"]
+        periods = (
+            frame.select(keys)
+            .unique()
+            .with_columns(
+                period_start_expr(table.period).alias(PERIOD), period_end_expr(table.period).alias(_PERIOD_END)
+            )
         )
+        frame = frame.join(periods, on=keys, how="left", nulls_equal=True, maintain_order="left")
     frame = _with_seen(frame, table, context)
     for rule in catalogue.rules_for(table.code):
         if rule.kind == "group_sum_le_total":
