@@ -295,6 +295,13 @@ def test_the_ingest_measurement_writes_its_fields(tiny, tmp_path):
     again = tmp_path / "again.md"
     assert cli.main(["bench", "--depuis", str(out), "--rapport", str(again)]) == 0
     assert again.read_text(encoding="utf-8") == text
+    # beside a reference, each load step before and after (here the run against itself: ×1,00)
+    compared = tmp_path / "compared.md"
+    assert cli.main(["bench", "--depuis", str(out), "--reference", str(out), "--rapport", str(compared)]) == 0
+    section = compared.read_text(encoding="utf-8").split("### Chargement des fichiers", 1)[1].split("\n## ", 1)[0]
+    quarter_row = next(line for line in section.splitlines() if line.startswith("| mini | un trimestre | parquet |"))
+    assert quarter_row.count("×1,00") == 2
+    assert len([line for line in section.splitlines() if line.startswith("| mini |")]) == len(steps)
 
 
 def test_ingest_targets_are_judged_on_their_thresholds():

@@ -621,6 +621,7 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
                 f"### Taille {size}",
                 *_compare_tables(before, [i for i in items if i["taille"] == size], "réf.", "maint.", 30),
             ]
+        lines += _ingest_comparison(reference, results)
     errors = [i for i in items if i.get("erreur")]
     lines += ["", "## Erreurs", ""]
     if errors:
@@ -631,6 +632,48 @@ def markdown(results: dict[str, Any], reference: dict[str, Any] | None = None, r
     else:
         lines.append("Aucune : chaque page s'est affichée et chaque requête a répondu.")
     return "\n".join(lines) + "\n"
+
+
+def _ingest_comparison(reference: dict[str, Any], results: dict[str, Any]) -> list[str]:
+    """Each ingest step measured in both runs: seconds and peak memory, before and after, ratios."""
+    before = {(s["taille"], s["etape"], s["format"]): s for s in (reference.get("chargement") or {}).get("etapes", [])}
+    now = (results.get("chargement") or {}).get("etapes", [])
+    rows = [
+        [
+            s["taille"],
+            STEP_NAMES.get(s["etape"], s["etape"]),
+            s["format"],
+            _seconds_cell(old["secondes_p50"]),
+            _seconds_cell(s["secondes_p50"]),
+            _ratio(s["secondes_p50"], old["secondes_p50"]),
+            f"{formats.number(old['rss_max_mo'] or 0)} Mo",
+            f"{formats.number(s['rss_max_mo'] or 0)} Mo",
+            _ratio(s["rss_max_mo"], old["rss_max_mo"]),
+        ]
+        for s in now
+        if (old := before.get((s["taille"], s["etape"], s["format"])))
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "### Chargement des fichiers",
+        "",
+        *_table(
+            [
+                "taille",
+                "étape",
+                "format",
+                "secondes réf.",
+                "secondes maint.",
+                "ratio",
+                "mémoire réf.",
+                "mémoire maint.",
+                "ratio",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _when(iso: str) -> str:
@@ -647,6 +690,9 @@ def _loads(values: list[float] | None) -> str:
 
 
 # --- ingest and the pandas baseline (issue 10) ------------------------------------------------
+
+#: The ingest steps as the report's tables name them.
+STEP_NAMES = {"trimestre": "un trimestre", "annee": "une année", "historique": "historique", "rejet": "rejeté"}
 
 #: 1 Go: peak memory is the load's own high-water mark (``VmHWM``) in MiB (« Mo » in the report), so 1 Go is 1 024 of them.
 RSS_LIMIT_MB = 1024
@@ -815,7 +861,7 @@ def _ingest_section(results: dict[str, Any]) -> list[str]:
         return [*lines, "Non mesuré (mesure `chargement`, sur les tailles `1an` et `10ans`)."]
     lines += [*(f"- {m}" for m in record["methode"]), ""]
     steps = record["etapes"]
-    labels = {"trimestre": "un trimestre", "annee": "une année", "historique": "historique", "rejet": "rejeté"}
+    labels = STEP_NAMES
     rows = [
         [
             s["taille"],
