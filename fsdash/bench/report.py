@@ -843,7 +843,7 @@ def _floor_text(step: dict[str, Any]) -> str:
     needed = step["lignes"] / 2_000_000
     return (
         f"**Plancher d'un trimestre** ({step['taille']}, dans la même exécution) : démarrage de Python et imports "
-        f"de la commande {_seconds_cell(floor['imports_s'])} (médiane, un processus qui importe et s'arrête) ; "
+        f"de la commande {_seconds_cell(floor['imports_s'])} (médiane, un processus qui importe et s'arrête comme la commande) ; "
         f"insertion en bloc par DuckDB des {formats.number(floor['lignes_detail'])} lignes de détail seules "
         "(lues par DuckDB dans le fichier Parquet, sans contrôle, révision ni agrégat, validées et point de "
         f"contrôle fait) {_seconds_cell(floor['insertion_detail_s'])} ; ensemble {_seconds_cell(total)}, soit au "
