@@ -206,7 +206,7 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
                 typed = typed.with_columns(pl.col(column.code).replace(mapping))
     failures = []
     for column in table.columns:
-        if column.type not in TYPE_NAMES or column.code in native:  # a native cell is always readable
+        if _is_text(column) or column.code in native:  # text, or a native cell, is always readable
             continue
         if typed[column.code].null_count() == frame[column.code].null_count():  # every cell given was read
             continue

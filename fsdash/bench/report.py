@@ -694,6 +694,9 @@ def _loads(values: list[float] | None) -> str:
 #: The ingest steps as the report's tables name them.
 STEP_NAMES = {"trimestre": "un trimestre", "annee": "une année", "historique": "historique", "rejet": "rejeté"}
 
+#: Rows a second issue 10 asks of a national quarter's load, by format.
+ROWS_PER_S_TARGET = {"parquet": 2_000_000, "csv": 1_000_000}
+
 #: 1 Go: peak memory is the load's own high-water mark (``VmHWM``) in MiB (« Mo » in the report), so 1 Go is 1 024 of them.
 RSS_LIMIT_MB = 1024
 
@@ -715,7 +718,7 @@ class IngestTarget:
         failed = [s for s in steps if s.get("erreur")]
         if self.key in ("chargement_parquet", "chargement_csv"):
             mine = chosen("trimestre", self.key.removeprefix("chargement_"))
-            limit = 2_000_000 if self.key == "chargement_parquet" else 1_000_000
+            limit = ROWS_PER_S_TARGET[self.key.removeprefix("chargement_")]
             if not mine:
                 return None
             rate = min((s["lignes_par_s"] or 0) for s in mine)
@@ -840,7 +843,7 @@ def _floor_text(step: dict[str, Any]) -> str:
     """The floor of a quarter's load (:func:`fsdash.bench.ingest.floor`) beside the target, in French."""
     floor = step["plancher"]
     total = floor["imports_s"] + floor["insertion_detail_s"]
-    needed = step["lignes"] / 2_000_000
+    needed = step["lignes"] / ROWS_PER_S_TARGET["parquet"]
     return (
         f"**Plancher d'un trimestre** ({step['taille']}, dans la même exécution) : démarrage de Python et imports "
         f"de la commande {_seconds_cell(floor['imports_s'])} (médiane, un processus qui importe et s'arrête comme la commande) ; "
@@ -861,11 +864,10 @@ def _ingest_section(results: dict[str, Any]) -> list[str]:
         return [*lines, "Non mesuré (mesure `chargement`, sur les tailles `1an` et `10ans`)."]
     lines += [*(f"- {m}" for m in record["methode"]), ""]
     steps = record["etapes"]
-    labels = STEP_NAMES
     rows = [
         [
             s["taille"],
-            labels.get(s["etape"], s["etape"]),
+            STEP_NAMES.get(s["etape"], s["etape"]),
             s["format"],
             str(s["trimestres"]),
             formats.number(s["fichiers"]),
@@ -912,7 +914,7 @@ def _ingest_section(results: dict[str, Any]) -> list[str]:
             growth.append(
                 [
                     fmt,
-                    f"{labels[s['etape']]} ({s['taille']})",
+                    f"{STEP_NAMES[s['etape']]} ({s['taille']})",
                     formats.number(s["lignes"]),
                     _ratio(s["lignes"], first["lignes"]),
                     _seconds_cell(s["secondes_p50"]),

@@ -177,21 +177,21 @@ def _context(
     con: duckdb.DuckDBPyConnection,
     catalogue: Catalogue,
     today: dt.date,
-    loaded: dict[str, list[pl.DataFrame]] | None = None,
-    table_code: str | None = None,
+    loaded: dict[str, list[pl.DataFrame]],
+    table_code: str,
 ) -> ValidationContext:
-    """The registry's label and closure dates, the current totals, and the keys ``loaded`` by the
-    earlier files and sheets of this load (each table's key declared once per load). With
-    ``table_code``, only the totals that table's rules compare with (ten years of activity totals are
-    not read again for every file of a backfill)."""
+    """What validating ``table_code`` needs: the registry's label and closure dates, the current
+    totals its rules compare with (ten years of activity totals are not read for every file of a
+    backfill), and the keys ``loaded`` by the earlier files and sheets of this load (each table's key
+    declared once per load)."""
     sites = con.sql("SELECT site_id, date_labellisation, date_fermeture FROM sites").pl()
     totals = {}
-    for rule in catalogue.rules:
-        if rule.kind == "group_sum_le_total" and table_code in (None, rule.table):
+    for rule in catalogue.rules_for(table_code):
+        if rule.kind == "group_sum_le_total":
             totals[rule.total_table] = con.sql(
                 f"SELECT site_id, periode, {rule.right} FROM {rule.total_table} WHERE is_current"
             ).pl()
-    seen = {code: pl.concat(frames) for code, frames in (loaded or {}).items() if frames}
+    seen = {code: pl.concat(frames) for code, frames in loaded.items() if frames}
     return ValidationContext(sites=sites, totals=totals, today=today, loaded=seen)
 
 
@@ -780,7 +780,7 @@ def _load_report(
         del part, result
         if sum(frame.height for frame in to_write) >= REPORT_WRITE_ROWS:
             write()
-    if to_write or not written:
+    if to_write:  # every part adds its valid rows, none at all included
         write()
     revisions = sum(frame.height for frame in written)
     progress(_validated_text(raw.where, valid, rejected))

@@ -51,13 +51,19 @@ def _write_parts(con: duckdb.DuckDBPyConnection, sha256: str, data: bytes) -> No
     con.unregister("_raw_file_parts")
 
 
+def _codec(name: str, level: int | None = None):
+    """pyarrow's codec ``name``, pyarrow imported on demand: every process that opens a warehouse
+    imports this module, and a Parquet load never needs it."""
+    import pyarrow as pa
+
+    return pa.Codec(name, level)
+
+
 def _stored(data: bytes) -> tuple[bytes, str | None]:
     """The bytes to keep for ``data`` and their codec (None: ``data`` itself, which did not compress)."""
     if not data or data.startswith(_COMPRESSED_ALREADY):
         return data, None
-    import pyarrow as pa  # on demand: every process that opens a warehouse imports this module
-
-    packed = pa.Codec(CODEC, CODEC_LEVEL).compress(data, asbytes=True)
+    packed = _codec(CODEC, CODEC_LEVEL).compress(data, asbytes=True)
     return (packed, CODEC) if len(packed) < KEEP_COMPRESSED_BELOW * len(data) else (data, None)
 
 
@@ -83,11 +89,7 @@ def content(con: duckdb.DuckDBPyConnection, sha256: str) -> bytes | None:
     size, codec = kept[0]
     parts = con.sql("SELECT content FROM raw_file_parts WHERE sha256 = ? ORDER BY part", params=[sha256]).fetchall()
     stored = b"".join(part for (part,) in parts)
-    if not codec:
-        return stored
-    import pyarrow as pa
-
-    return pa.Codec(codec).decompress(stored, decompressed_size=size, asbytes=True)
+    return _codec(codec).decompress(stored, decompressed_size=size, asbytes=True) if codec else stored
 
 
 def move_legacy_content(con: duckdb.DuckDBPyConnection) -> None:
