@@ -220,6 +220,24 @@ def test_attendance_by_quarter_region_and_departement(con):
     assert dep["demandes_par_etp"].to_list() == [None, 140.0]  # no FTE in T1: no ratio, not infinity
 
 
+@pytest.mark.parametrize(
+    "scope",
+    [NATIONAL, Scope("national", None, formats=("BUS",)), Scope("region", "84"), Scope("site", "S3")],
+    ids=["france", "bus", "region", "site"],
+)
+def test_headline_by_quarter_is_the_first_columns_of_attendance_by_quarter(con, scope):
+    full = attendance.attendance_by_quarter(con, scope, T1, T2)
+    assert_frame_equal(
+        attendance.headline_by_quarter(con, scope, T1, T2),
+        full.select("periode", "usagers", "demandes", "sites_declarants"),
+    )
+
+
+def test_headline_by_quarter_national_by_hand(con):
+    frame = attendance.headline_by_quarter(con)
+    assert frame.rows() == [(T4_2023, 90, 270, 1), (T1, 230, 620, 3), (T2, 300, 760, 4)]
+
+
 def test_attendance_summary(con):
     expected = pl.DataFrame(
         {

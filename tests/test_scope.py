@@ -80,3 +80,16 @@ def test_a_region_is_named_a_departement_numbered(con):
     assert d.area_label("region", "94") == "Corse"
     assert d.area_label("departement", "2A") == "2A — Corse-du-Sud"
     assert resolve_scope(d, "region", "94").scope.title == "Région Corse"
+
+
+def test_only_the_whole_network_reads_a_feed_table_without_the_sites():
+    assert NATIONAL.whole_network and NATIONAL.sites_join("a") == ""
+    assert NATIONAL.sites_filter("s") == ("TRUE", [])  # nothing refers to the sites that were not joined
+    for scope in (
+        Scope("national", None, formats=("BUS",)),
+        Scope("national", None, carriers=("COMMUNE",)),
+        Scope("departement", "01"),
+        Scope("site", "S1"),
+    ):
+        assert not scope.whole_network
+        assert scope.sites_join("a") == "JOIN sites s ON s.site_id = a.site_id"

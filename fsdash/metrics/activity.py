@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from fsdash.cache import cached
-from fsdash.metrics.attendance import attendance_by_quarter
+from fsdash.metrics.attendance import headline_by_quarter
 from fsdash.metrics.reasons import request_rows
 from fsdash.metrics.scope import NATIONAL, Scope
 
@@ -24,7 +24,7 @@ def quarters(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, ...]:
 def activity_by_quarter(con: duckdb.DuckDBPyConnection, scope: Scope = NATIONAL) -> pl.DataFrame:
     """Per quarter: ``usagers``, ``demandes`` and the number of reporting sites (the headline
     columns of :func:`fsdash.metrics.attendance.attendance_by_quarter`, over every quarter)."""
-    return attendance_by_quarter(con, scope).select("periode", "usagers", "demandes", "sites_declarants")
+    return headline_by_quarter(con, scope)
 
 
 @cached(maxsize=16)

@@ -38,7 +38,7 @@ def charter_commitments(con: duckdb.DuckDBPyConnection, scope: Scope, period: dt
                sum(a.courriels_repondus_72h)::BIGINT AS repondus, sum(a.courriels_recus)::BIGINT AS recus,
                sum(a.fermetures_annoncees_7j)::BIGINT AS annoncees, sum(a.fermetures_exceptionnelles)::BIGINT AS fermetures,
                sum(a.agents_formes)::BIGINT AS formes, sum(a.agents_accueil)::BIGINT AS agents
-        FROM activite a JOIN sites s ON s.site_id = a.site_id
+        FROM activite a {scope.sites_join("a")}
         WHERE a.is_current AND a.periode = ? AND {where}""",
         params=[
             MIN_FRONT_OFFICE_AGENTS.value,

@@ -279,7 +279,7 @@ def detail_coverage(
     period, period_params = period_filter("a.periode", first, last)
     declared = con.sql(
         f"""
-        SELECT coalesce(sum(a.demandes), 0)::BIGINT FROM activite a JOIN sites s ON s.site_id = a.site_id
+        SELECT coalesce(sum(a.demandes), 0)::BIGINT FROM activite a {scope.sites_join("a")}
         WHERE a.is_current AND {sites_where} AND {period}""",
         params=[*sites_params, *period_params],
     ).fetchall()[0][0]

@@ -88,6 +88,17 @@ class Scope:
         return bool(self.formats or self.carriers)
 
     @property
+    def whole_network(self) -> bool:
+        """France entière with no format or carrier filter: every site counts, so a feed table answers
+        without joining the sites (every row's site is in the registry: rule ``known_site``)."""
+        return self.level == "national" and not self.narrowed
+
+    def sites_join(self, alias: str) -> str:
+        """The join of feed table ``alias`` to the sites table (aliased ``s``), empty when the scope does
+        not need it (:attr:`whole_network`); the condition of :meth:`sites_filter` is then ``TRUE``."""
+        return "" if self.whole_network else f"JOIN sites s ON s.site_id = {alias}.site_id"
+
+    @property
     def uses_rollup(self) -> bool:
         """Whether the requests rollups can answer for this scope: every territory, format and carrier
         filters included (the rollups carry them); only a single site reads the detail."""
