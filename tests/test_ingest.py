@@ -520,15 +520,15 @@ def test_a_report_file_on_the_staging_copy_commits_part_by_part(loaded_db, tmp_p
     assert {line for line, *_ in expected} == set(range(2, len(future) + 2))
 
     monkeypatch.setattr(fsdash.warehouse.ingest, "REPORT_PART_ROWS", 3)
-    validate, seen = fsdash.warehouse.ingest.validate, []
+    check, seen = fsdash.warehouse.ingest.check, []
     with writer(loaded_db) as con:
         before = con.sql("SELECT count(*) FROM quarantine").fetchall()[0][0]
 
         def counting(raw, *args, **kwargs):
             seen.append(con.cursor().sql("SELECT count(*) FROM quarantine").fetchall()[0][0] - before)
-            return validate(raw, *args, **kwargs)
+            return check(raw, *args, **kwargs)
 
-        monkeypatch.setattr(fsdash.warehouse.ingest, "validate", counting)
+        monkeypatch.setattr(fsdash.warehouse.ingest, "check", counting)
         batch = ingest_blobs(con, [("futur.csv", blob)], today=dt.date(2024, 11, 27)).files[0].batch_id
     assert len(seen) > 1 and seen[0] == 0 and seen == sorted(seen) and seen[-1] > 0
     assert rows(loaded_db, kept, [batch]) == expected

@@ -162,3 +162,32 @@ def test_a_report_validated_part_by_part_gives_the_warehouse_of_one_validation(
         results[name] = (outcomes, _warehouse(path))
     assert results["entier"] == results["parties"]
     assert any(isinstance(o, list) and o for o in results["parties"][0])  # some rejections were compared
+
+
+def test_pandera_asked_once_per_write_still_rejects_what_the_native_checks_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pandera sees the rows of several parts in one call (:func:`fsdash.validation.confirm`): with the
+    native rule checks switched off, every failure they find is found by Pandera instead, rejected
+    with the rest of its site-period, counted and quarantined — the same outcomes and warehouse."""
+    from fsdash import validation
+
+    spoiled_detail = copy.deepcopy(DETAIL_ROWS)
+    spoiled_detail[0][3] = "INCONNU"  # an unknown partner: its site-quarter's other rows go with it
+    monkeypatch.setattr(ingest, "REPORT_PART_ROWS", 2)
+    monkeypatch.setattr(ingest, "REPORT_CONFIRM_ROWS", 3)  # a few parts per Pandera call, several calls per file
+    monkeypatch.setattr(ingest, "REPORT_WRITE_ROWS", 5)  # and per write
+    results = {}
+    for name, native in (("natif", validation._native_failures), ("pandera", lambda *_: validation.empty_failures())):
+        monkeypatch.setattr(validation, "_native_failures", native)
+        path = tmp_path / name / "fsdash.duckdb"
+        outcomes = []
+        for load in [*_loads(), [("detail-v3.csv", csv_bytes(DETAIL_HEADER, spoiled_detail))]]:
+            for f in ingest_files(path, load).files:
+                for t in f.tables:
+                    outcomes.append((t.table.code, t.rows_read, t.rows_accepted, t.rows_rejected, t.revisions_created))
+                    outcomes.append(sorted(map(str, t.failures.to_dicts())))
+        results[name] = (outcomes, _warehouse(path))
+    assert results["natif"] == results["pandera"]
+    failures = [f for o in results["pandera"][0] if isinstance(o, list) for f in o]
+    assert any("groupe_rejete" in f for f in failures) and any("valeurs_admises" in f for f in failures)
