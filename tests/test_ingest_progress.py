@@ -108,7 +108,7 @@ def test_the_report_formats_only_the_messages_it_shows(monkeypatch: pytest.Monke
         {"_ligne": list(range(2, 1002)), "colonne": ["annee"] * 1000, "valeur": ["2031"] * 1000}
         | {"regle": ["periode_terminee"] * 1000, "message": ["la période déclarée n'est pas encore terminée"] * 1000}
     )
-    outcome = ingest.TableOutcome(CATALOGUE.table("activite"), "a.csv", 1000, 0, 1000, 0, failures)
+    outcome = ingest.TableOutcome(CATALOGUE.table("activite"), "a.csv", 1000, 0, 1000, 0, failures, failures.height)
     result = ingest.IngestResult([ingest.FileOutcome("a.csv", "x", "rejete", 7, [outcome])])
     lines = ingest.report_lines(result, max_messages=50)
     assert len(calls) == 50

@@ -90,12 +90,8 @@ class TableOutcome:
     rows_rejected: int
     revisions_created: int
     failures: pl.DataFrame  # the first KEPT_FAILURES in line order (all of them are in quarantine)
+    failure_count: int  # all the failures
     ignored_columns: list[str] = field(default_factory=list)
-    failure_count: int = -1  # all the failures; -1: those of ``failures``
-
-    def __post_init__(self) -> None:
-        if self.failure_count < 0:
-            self.failure_count = self.failures.height
 
     def messages(self, limit: int | None = None) -> list[str]:
         """French messages of the rejections kept (:data:`KEPT_FAILURES`), the first ``limit`` only
@@ -694,8 +690,8 @@ def _load(
                         result.rejected.height,
                         revisions,
                         _first_failures(result.failures),
-                        raw.ignored_columns,
                         result.failures.height,
+                        raw.ignored_columns,
                     )
                 )
                 del raw, result
@@ -831,8 +827,8 @@ def _load_report(
         rejected,
         revisions,
         pl.concat(failures).sort(LINE_COLUMN, nulls_last=True, maintain_order=True).head(KEPT_FAILURES),
-        raw.ignored_columns,
         failure_count,
+        raw.ignored_columns,
     )
     return outcome, pl.concat(written)
 
