@@ -448,8 +448,11 @@ def refresh_requests_rollup(
                       SEMI JOIN _moved m ON s.departement = m.departement WHERE d.is_current""")
     con.unregister("_changed_groups")
     con.unregister("_moved")
-    affected = """EXISTS (SELECT 1 FROM _affected a WHERE a.periode = {period}
-                          AND a.departement IS NOT DISTINCT FROM {departement})"""
+    # the IN is implied by the EXISTS, but DuckDB prunes the row groups of other quarters with it only:
+    # a new quarter's rollup on a ten-year warehouse no longer scans ten years of detail (0,33 → 0,13 s)
+    affected = """{period} IN (SELECT periode FROM _affected)
+                  AND EXISTS (SELECT 1 FROM _affected a WHERE a.periode = {period}
+                              AND a.departement IS NOT DISTINCT FROM {departement})"""
     in_rollup = affected.format(period="r.periode", departement="r.departement")
     for table in (REQUESTS_ROLLUP, PARTNER_ROLLUP):
         con.sql(f"DELETE FROM {table} r WHERE {in_rollup}")
