@@ -598,20 +598,14 @@ def check(raw: RawTable, catalogue: Catalogue, context: ValidationContext) -> Va
     """The native checks of ``raw``: its failures and rejected rows are final, but its ``valid`` rows
     still carry the checks' helper columns and await Pandera's word (:func:`confirm`).
 
-    Apart from :func:`validate`, so that a file validated in parts asks Pandera once for all of them:
+    Apart from :func:`validate`, so that a file checked in parts asks Pandera for several at once:
     each call costs about 15 ms before the first row, a national quarter's detail is seven parts, and a
     ten-year backfill spent a fifth of its time there."""
     table = raw.table
     typed, failures = parse(raw, catalogue)
     frame = _with_context(typed, table, catalogue, context)
     failures = pl.concat([failures, _native_failures(frame, table, catalogue)])
-    failures = pl.concat([failures, _group_rejections(typed, failures, table)])
-    # One failure per line, column and rule by construction (each check names its own rule,
-    # companions of a rejected group are other lines): checked, not deduplicated — a copy of a
-    # million failures for nothing.
-    if failures.height and failures.select(pl.struct(LINE_COLUMN, "colonne", "regle").is_duplicated().any()).item():
-        failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
-    failures = once_per_cell(failures)
+    failures = once_per_cell(_once_each(pl.concat([failures, _group_rejections(typed, failures, table)])))
     return ValidatedTable(raw, _without_lines(frame, failures), _rejected_rows(raw, failures), _in_line_order(failures))
 
 
@@ -630,8 +624,7 @@ def confirm(raw: RawTable, clean: list[pl.DataFrame], catalogue: Catalogue) -> V
         failures = empty_failures()
     except pa.errors.SchemaErrors as errors:
         failures = _failures_from(errors, rows, table, catalogue)
-        failures = pl.concat([failures, _group_rejections(rows, failures, table)])
-        failures = failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+        failures = _once_each(pl.concat([failures, _group_rejections(rows, failures, table)]))
         rows = _without_lines(rows, failures)
     valid = rows.drop([c for c in [*_HELPERS, "_today"] if c in rows.columns])
     return ValidatedTable(raw, valid, _rejected_rows(raw, failures), _in_line_order(failures))
@@ -643,12 +636,17 @@ def validate(raw: RawTable, catalogue: Catalogue, context: ValidationContext) ->
     late = confirm(raw, [native.valid], catalogue)
     if late.failures.is_empty():
         return replace(native, valid=late.valid)
-    return ValidatedTable(
-        raw,
-        late.valid,
-        _rejected_rows(raw, pl.concat([native.failures, late.failures])),
-        _in_line_order(pl.concat([native.failures, late.failures])),
-    )
+    failures = pl.concat([native.failures, late.failures])
+    return ValidatedTable(raw, late.valid, _rejected_rows(raw, failures), _in_line_order(failures))
+
+
+def _once_each(failures: pl.DataFrame) -> pl.DataFrame:
+    """``failures`` with one row per line, column and rule. There is one by construction (each check
+    names its own rule, companions of a rejected group are other lines, Pandera sees only the lines
+    found clean): checked, not deduplicated — a copy of a million failures for nothing."""
+    if failures.height and failures.select(pl.struct(LINE_COLUMN, "colonne", "regle").is_duplicated().any()).item():
+        return failures.unique(subset=[LINE_COLUMN, "colonne", "regle"], keep="first", maintain_order=True)
+    return failures
 
 
 def _rejected_rows(raw: RawTable, failures: pl.DataFrame) -> pl.DataFrame:

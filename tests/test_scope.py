@@ -85,6 +85,7 @@ def test_a_region_is_named_a_departement_numbered(con):
 def test_only_the_whole_network_reads_a_feed_table_without_the_sites():
     assert NATIONAL.whole_network and NATIONAL.sites_join("a") == ""
     assert NATIONAL.sites_filter("s") == ("TRUE", [])  # nothing refers to the sites that were not joined
+    assert NATIONAL.sites_join("b", reads_sites=True) == "JOIN sites s ON s.site_id = b.site_id"  # grouped by area
     for scope in (
         Scope("national", None, formats=("BUS",)),
         Scope("national", None, carriers=("COMMUNE",)),

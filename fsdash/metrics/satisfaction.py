@@ -78,9 +78,7 @@ def kiosk_levels() -> list[tuple[str, str, bool]]:
 def _sites_join(alias: str, scope: Scope, group: dict[str, str]) -> str:
     """The join to the sites table, when the scope or the grouping needs it: France entière unfiltered,
     grouped by quarter or year, reads the answers alone (every answer's site is known: rule ``known_site``)."""
-    if any("s." in expr for expr in group.values()):
-        return f"JOIN sites s ON s.site_id = {alias}.site_id"
-    return scope.sites_join(alias)
+    return scope.sites_join(alias, reads_sites=any("s." in expr for expr in group.values()))
 
 
 def _kiosk(

@@ -93,10 +93,11 @@ class Scope:
         without joining the sites (every row's site is in the registry: rule ``known_site``)."""
         return self.level == "national" and not self.narrowed
 
-    def sites_join(self, alias: str) -> str:
-        """The join of feed table ``alias`` to the sites table (aliased ``s``), empty when the scope does
-        not need it (:attr:`whole_network`); the condition of :meth:`sites_filter` is then ``TRUE``."""
-        return "" if self.whole_network else f"JOIN sites s ON s.site_id = {alias}.site_id"
+    def sites_join(self, alias: str, reads_sites: bool = False) -> str:
+        """The join of feed table ``alias`` to the sites table (aliased ``s``), empty when neither the
+        scope (:attr:`whole_network`; the condition of :meth:`sites_filter` is then ``TRUE``) nor the
+        query (``reads_sites``: it groups by a site's column) needs it."""
+        return "" if self.whole_network and not reads_sites else f"JOIN sites s ON s.site_id = {alias}.site_id"
 
     @property
     def uses_rollup(self) -> bool:

@@ -771,31 +771,32 @@ def _load_report(
 ) -> tuple[TableOutcome, pl.DataFrame]:
     """Check a report table part by part (:func:`_site_parts`), ask Pandera by
     :data:`REPORT_CONFIRM_ROWS` (:func:`fsdash.validation.confirm`) and write its valid rows by
-    :data:`REPORT_WRITE_ROWS`: its outcome (the
-    same as of one whole validation: the first failures in line order, and their count) and the
-    site-periods written; the site-periods accepted are appended to ``keys`` (for the next files of
-    the load). On a staging copy each part's rejections
+    :data:`REPORT_WRITE_ROWS`: its outcome (the same as of one whole validation: the first failures
+    in line order, and their count) and the site-periods written; the site-periods accepted are
+    appended to ``keys`` (for the next files of the load). On a staging copy each part's rejections
     are committed once written: a quarter rejected whole inserts two quarantine rows per line, which
     DuckDB would otherwise hold in memory to the end of the file."""
     valid = rejected = failure_count = 0
     failures, written, checked, to_write = [], [], [], []
 
     def record(result: ValidatedTable) -> None:
-        nonlocal failure_count
+        """Rejections are final once found (by the native checks or by Pandera): quarantined, counted."""
+        nonlocal rejected, failure_count
         _write_quarantine(con, result, batch_id)
         failures.append(_first_failures(result.failures))  # each part's first are among the file's first
         failure_count += result.failures.height
+        rejected += result.rejected.height
 
-    def confirm_checked() -> int:
-        """Pandera's word on the parts checked so far (one call); returns how many rows it still
-        rejected (none, unless the native checks missed a failure), quarantined."""
+    def confirm_checked() -> None:
+        """Pandera's word on the parts checked so far (one call): what it accepts is valid."""
+        nonlocal valid
         confirmed = confirm(raw, checked, catalogue)
         checked.clear()
-        record(confirmed)
+        record(confirmed)  # none, unless the native checks missed a failure
         if keys is not None:
             keys.append(loaded_keys(confirmed.valid, raw.table, raw.where))
         to_write.append(confirmed.valid)
-        return confirmed.rejected.height
+        valid += confirmed.valid.height
 
     def write() -> None:
         written.append(_write_report(con, raw.table, pl.concat(to_write), batch_id))
@@ -808,16 +809,13 @@ def _load_report(
         checked.append(result.valid)
         record(result)
         _let_go(con)  # a part's rejections, before the next part is validated
-        valid, rejected = valid + result.valid.height, rejected + result.rejected.height
         del part, result
         if _height(checked) >= REPORT_CONFIRM_ROWS:
-            late = confirm_checked()
-            valid, rejected = valid - late, rejected + late
+            confirm_checked()
         if _height(to_write) >= REPORT_WRITE_ROWS:
             write()
     if checked:
-        late = confirm_checked()
-        valid, rejected = valid - late, rejected + late
+        confirm_checked()
     if to_write:  # every part adds its valid rows, none at all included
         write()
     revisions = sum(frame.height for frame in written)
