@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+import mmap
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from fsdash import formats
 from fsdash.catalogue import Catalogue, Table, load_catalogue
 from fsdash.cli_french import os_error_reason
 from fsdash.metrics.scope import UNKNOWN_CARRIER
-from fsdash.readers import LINE_COLUMN, RawTable, ReadError, peek_tables, read_tables
+from fsdash.readers import LINE_COLUMN, RawTable, ReadError, peek_bytes, peek_tables, read_tables
 from fsdash.validation import (
     PERIOD,
     ValidatedTable,
@@ -156,10 +159,47 @@ class _PendingFile:
     def data(self) -> bytes:
         if isinstance(self.source, bytes):
             return self.source
-        try:
+        with self._reading():
             return self.source.read_bytes()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Reading the file on disk: a failure of the system said in French, the file named."""
+        try:
+            yield
         except OSError as exc:
             raise IngestRefused([f"{self.source} : fichier illisible ({os_error_reason(exc)})"]) from exc
+
+    def digest(self) -> str:
+        """The SHA-256 of the file's bytes, read from disk in small blocks (not copied whole)."""
+        if isinstance(self.source, bytes):
+            return hashlib.sha256(self.source).hexdigest()
+        with self._reading(), self.source.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+
+    def head(self) -> bytes:
+        """The bytes :func:`fsdash.readers.peek_tables` needs: a CSV file's first ones when its
+        header ends within them (:func:`fsdash.readers.peek_bytes`), otherwise the whole file."""
+        size = peek_bytes(self.name)
+        if size is None or isinstance(self.source, bytes):
+            return self.data()
+        with self._reading(), self.source.open("rb") as fh:
+            head = fh.read(size)
+        return head if len(head) < size or b"\n" in head else self.data()
+
+    @contextmanager
+    def kept_bytes(self) -> Iterator[bytes | mmap.mmap]:
+        """The bytes to keep (:func:`fsdash.warehouse.raw_files.keep`): a file on disk mapped in
+        memory, not read into a copy of its own (45 Mo a national quarter in CSV)."""
+        if isinstance(self.source, bytes):
+            yield self.source
+            return
+        with self._reading(), self.source.open("rb") as fh:
+            if not os.fstat(fh.fileno()).st_size:
+                yield b""  # an empty file cannot be mapped
+                return
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                yield mapped
 
     def rows_of(self, raw: RawTable, catalogue: Catalogue) -> RawTable:
         """``raw`` with its rows: read now, unless they were read when the file was peeked."""
@@ -481,8 +521,8 @@ def _read_all(sources: list[tuple[str, Path | bytes]], catalogue: Catalogue) -> 
     for name, source in sources:
         item = _PendingFile(name, source, "", [], FileOutcome(name, "", "accepte"))
         try:
-            data = item.data()
-            item.sha256 = item.outcome.sha256 = hashlib.sha256(data).hexdigest()
+            item.sha256 = item.outcome.sha256 = item.digest()
+            data = item.head()
             item.tables, item.whole = peek_tables(data, name, catalogue)
             item.outcome.notes = [note for raw in item.tables for note in raw.notes]
         except ReadError as exc:
@@ -885,7 +925,8 @@ def _record_batch(con: duckdb.DuckDBPyConnection, item: _PendingFile, loaded_by:
             loaded_by,
         ],
     )
-    raw_files.keep(con, out.sha256, out.file_name, item.data())
+    with item.kept_bytes() as data:
+        raw_files.keep(con, out.sha256, out.file_name, data)
 
 
 def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], **kwargs) -> IngestResult:

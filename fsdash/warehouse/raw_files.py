@@ -19,6 +19,8 @@ the bytes as loaded, and the parts of a ``zstd`` file are a standard frame any `
 
 from __future__ import annotations
 
+import mmap
+
 import duckdb
 import polars as pl
 
@@ -37,7 +39,7 @@ _COMPRESSED_ALREADY = (b"PAR1", b"PK\x03\x04")
 PARTS_DDL = "CREATE TABLE IF NOT EXISTS raw_file_parts (sha256 VARCHAR NOT NULL, part INTEGER NOT NULL, content BLOB)"
 
 
-def _parts(data: bytes) -> pl.DataFrame:
+def _parts(data: bytes | mmap.mmap) -> pl.DataFrame:
     starts = range(0, len(data), PART_BYTES)
     return pl.DataFrame(
         {"part": list(range(len(starts))), "content": [data[s : s + PART_BYTES] for s in starts]},
@@ -45,7 +47,7 @@ def _parts(data: bytes) -> pl.DataFrame:
     )
 
 
-def _write_parts(con: duckdb.DuckDBPyConnection, sha256: str, data: bytes) -> None:
+def _write_parts(con: duckdb.DuckDBPyConnection, sha256: str, data: bytes | mmap.mmap) -> None:
     con.register("_raw_file_parts", _parts(data))
     con.sql("INSERT INTO raw_file_parts SELECT ?, part, content FROM _raw_file_parts", params=[sha256])
     con.unregister("_raw_file_parts")
@@ -59,17 +61,18 @@ def _codec(name: str, level: int | None = None):
     return pa.Codec(name, level)
 
 
-def _stored(data: bytes) -> tuple[bytes, str | None]:
+def _stored(data: bytes | mmap.mmap) -> tuple[bytes | mmap.mmap, str | None]:
     """The bytes to keep for ``data`` and their codec (None: ``data`` itself, which did not compress)."""
-    if not data or data.startswith(_COMPRESSED_ALREADY):
+    if not data or data[:4].startswith(_COMPRESSED_ALREADY):
         return data, None
     packed = _codec(CODEC, CODEC_LEVEL).compress(data, asbytes=True)
     return (packed, CODEC) if len(packed) < KEEP_COMPRESSED_BELOW * len(data) else (data, None)
 
 
-def keep(con: duckdb.DuckDBPyConnection, sha256: str, file_name: str, data: bytes) -> None:
+def keep(con: duckdb.DuckDBPyConnection, sha256: str, file_name: str, data: bytes | mmap.mmap) -> None:
     """Keep a file's bytes, once per content (the same bytes loaded again under another name are
-    already kept)."""
+    already kept); ``data`` may be a file mapped in memory (:func:`fsdash.warehouse.ingest`'s files
+    on disk), which is not copied whole."""
     if con.sql("SELECT count(*) FROM raw_files WHERE sha256 = ?", params=[sha256]).fetchall()[0][0]:
         return
     stored, codec = _stored(data)
