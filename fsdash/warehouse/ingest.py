@@ -190,15 +190,20 @@ class _PendingFile:
     @contextmanager
     def kept_bytes(self) -> Iterator[bytes | mmap.mmap]:
         """The bytes to keep (:func:`fsdash.warehouse.raw_files.keep`): a file on disk mapped in
-        memory, not read into a copy of its own (45 Mo a national quarter in CSV)."""
+        memory, not read into a copy of its own (45 Mo a national quarter in CSV). Only opening and
+        mapping the file are said to be reading it: a failure of what is done with the bytes is not."""
         if isinstance(self.source, bytes):
             yield self.source
             return
-        with self._reading(), self.source.open("rb") as fh:
+        with self._reading():
+            fh = self.source.open("rb")
+        with fh:
             if not os.fstat(fh.fileno()).st_size:
                 yield b""  # an empty file cannot be mapped
                 return
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            with self._reading():
+                mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            with mapped:
                 yield mapped
 
     def rows_of(self, raw: RawTable, catalogue: Catalogue) -> RawTable:
