@@ -155,21 +155,24 @@ def _parse_expr(column: Column, dtype: pl.DataType) -> pl.Expr:
 DISTINCT_SHARE = 0.25
 
 
-def _text_cells(cells: pl.Series, column: Column) -> pl.Series:
+def _text_cells(cells: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
     """A text column read (:func:`_text_parse_expr`: trimmed, blank = empty) on its distinct values
     and replaced only where reading changed them: a national quarter's code columns hold a few
-    thousand values, already clean, and are then left untouched instead of trimmed cell by cell."""
+    thousand values, already clean, and are then left untouched instead of trimmed cell by cell.
+    Also gives the values it holds once read (every distinct one, and maybe some twice or null),
+    for :func:`_enum_mapping` not to look for them again."""
     distinct = cells.drop_nulls().unique()
     if distinct.len() > DISTINCT_SHARE * cells.len():
-        return cells.to_frame().select(_text_parse_expr(column).alias(column.code)).to_series()
+        read = cells.to_frame().select(_text_parse_expr(column).alias(column.code)).to_series()
+        return read, read
     read = distinct.to_frame(column.code).select(_text_parse_expr(column).alias(column.code)).to_series()
     changed = (distinct != read).fill_null(True)
-    return cells.replace(distinct.filter(changed), read.filter(changed)) if changed.any() else cells
+    return (cells.replace(distinct.filter(changed), read.filter(changed)) if changed.any() else cells), read
 
 
 def _enum_mapping(values: pl.Series, codes: list[str], labels: dict[str, str]) -> dict[str, str]:
-    """Map each distinct cell that is not a code to one, accepting labels and case/accent variants
-    (a cell already a code, or matching none, is left out: nothing to replace)."""
+    """Map each distinct value of ``values`` that is not a code to one, accepting labels and
+    case/accent variants (a value already a code, or matching none, is left out: nothing to replace)."""
     lookup = {normalise_header(code): code for code in codes}
     lookup |= {normalise_header(label): code for code, label in labels.items()}
     mapping = {}
@@ -194,14 +197,15 @@ def parse(raw: RawTable, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFra
         if c.code not in native and frame.schema[c.code] != pl.String
     )
     typed = frame.select(LINE_COLUMN, *[_parse_expr(c, frame.schema[c.code]).alias(c.code) for c in table.columns])
-    typed = typed.with_columns(_text_cells(typed[c.code], c) for c in table.columns if _is_text(c))
+    texts = {c.code: _text_cells(typed[c.code], c) for c in table.columns if _is_text(c)}
+    typed = typed.with_columns(cells for cells, _values in texts.values())
     typed = _read_french_numbers(
         typed, frame, [c for c in table.columns if c.type in ("int", "float") and c.code not in native]
     )
     for column in table.columns:
         if column.type == "enum":
             dim = catalogue.dimensions[column.dimension]
-            mapping = _enum_mapping(typed[column.code], dim.codes, {v.code: v.label for v in dim.values})
+            mapping = _enum_mapping(texts[column.code][1], dim.codes, {v.code: v.label for v in dim.values})
             if mapping:
                 typed = typed.with_columns(pl.col(column.code).replace(mapping))
     failures = []
@@ -345,7 +349,10 @@ def _with_context(typed: pl.DataFrame, table: Table, catalogue: Catalogue, conte
         if rule.kind == "group_sum_le_total":
             totals = context.totals.get(rule.total_table)
             totals = (
-                totals.select("site_id", PERIOD, pl.col(rule.right).alias(_TOTAL))
+                # only the file's periods: ten years of totals are not hashed for each part of a quarter
+                totals.filter(pl.col(PERIOD).is_in(frame[PERIOD].unique().implode())).select(
+                    "site_id", PERIOD, pl.col(rule.right).alias(_TOTAL)
+                )
                 if totals is not None
                 else pl.DataFrame(schema={"site_id": pl.String, PERIOD: pl.Date, _TOTAL: pl.Int64})
             )
