@@ -282,6 +282,9 @@ def test_the_ingest_measurement_writes_its_fields(tiny, tmp_path):
     ratios = written["baseline_ratio"]["mini"]
     assert set(ratios) == {"departement_partenaire_annee", "tendance_nationale_partenaire", "tendance_activite"}
     assert all(r["froid"] > 0 and r["chaud"] > 0 for r in ratios.values())
+    for b in written["chargement"]["reference_pandas"]:  # the floor: a query reading nothing, timed beside them
+        assert 0 < b["plancher_froid_ms"] <= b["application_froid_ms"]
+        assert b["ratio_froid_max"] == round(b["pandas_ms"] / b["plancher_froid_ms"], 1) >= b["ratio_froid"]
     verdicts = {v["objectif"]: v for v in written["objectifs_chargement"]}
     assert set(verdicts) == {t.key for t in report.INGEST_TARGETS}
     assert all("mini" in v["tailles"] for v in verdicts.values())
@@ -292,6 +295,7 @@ def test_the_ingest_measurement_writes_its_fields(tiny, tmp_path):
     assert "**Trimestre entièrement rejeté** (mini)" in text and "**Croissance**" in text
     assert "| chargement d'un trimestre national, Parquet (médiane) | ≥ 2 M lignes/s |" in text
     assert "**Plancher d'un trimestre** (mini, dans la même exécution)" in text
+    assert "| requête vide à froid | ratio au mieux à froid |" in text and report.BASELINE_FLOOR_TEXT in text
     again = tmp_path / "again.md"
     assert cli.main(["bench", "--depuis", str(out), "--rapport", str(again)]) == 0
     assert again.read_text(encoding="utf-8") == text
@@ -335,6 +339,18 @@ def test_ingest_targets_are_judged_on_their_thresholds():
     )
     assert judged["rejet"]["atteint"] and judged["pandas"]["atteint"]
     assert judged["historique"] is None  # not measured at this size
+    slow = [
+        pandas_side[0],
+        {"taille": "1an", "requete": "r", "ratio_froid": 5.0, "ratio_chaud": 8.0, "erreur": None}
+        | {"plancher_froid_ms": 0.47, "ratio_froid_max": 46.8},
+    ]
+    pandas_verdict = next(
+        v for v in report.ingest_document(steps, slow)["objectifs_chargement"] if v["objectif"] == "pandas"
+    )["tailles"]["1an"]
+    assert not pandas_verdict["atteint"]
+    assert pandas_verdict["valeur"] == (
+        "pire : ×5,0 (r) ; au mieux ×46,8 pour elle : une requête vide coûte 0,47 ms à froid"
+    )
 
 
 def test_a_load_s_peak_memory_is_its_own_not_the_bench_s(tmp_path):

@@ -28,6 +28,11 @@ fsdash answer forgotten first; the reader's opening not counted) and warm (same 
 The pandas side has no cache to be cold or warm in: every run reads the files again (from the
 operating system's file cache, warm after the first run, as on the app's side), reading included.
 ``baseline_ratio`` = pandas median / app median, cold and warm (above 1: the app is faster).
+
+The floor. Beside them, a query that reads nothing (:func:`app_empty_query`) timed the same way: no
+page query goes through DuckDB into Polars faster, so pandas' time over it is the best ratio any app
+query could reach on this machine (``ratio_froid_max``). A pandas side that reads four small files
+in 20 ms leaves 0,4 ms for a ×50: about what the empty query costs alone.
 """
 
 from __future__ import annotations
@@ -146,6 +151,13 @@ def app_activity_trend(con) -> pl.DataFrame:
     return activity.activity_by_quarter.function(con, NATIONAL)
 
 
+def app_empty_query(con) -> pl.DataFrame:
+    """A query that reads nothing (``SELECT 1`` into a Polars frame), timed like the others: what every
+    page query pays at least to go through DuckDB into Polars, the floor under the app's side of each
+    ratio (pandas' time over this one is the best ratio any app query could have)."""
+    return con.sql("SELECT 1 AS un").pl()
+
+
 @dataclass(frozen=True)
 class Query:
     """One page query: its key (results.json), its French label, the app's call and the pandas one."""
@@ -237,18 +249,25 @@ def measure(size: str, path: Path, files: list[Path], cold_runs: int, warm_runs:
     from fsdash.warehouse.store import close_readers
 
     path = path.absolute()
-    records = []
-    for query in page_queries(files):
+
+    def timed(call: cache.Call) -> tuple[list[float], list[float], str | None]:
         cold, warm, error = [], [], None
         for _ in range(cold_runs):
-            ms, failed = _once(path, query.app, fresh=True)
+            ms, failed = _once(path, call, fresh=True)
             cold.append(ms)
             error = error or failed
-        _once(path, query.app, fresh=False)
+        _once(path, call, fresh=False)
         for _ in range(warm_runs):
-            ms, failed = _once(path, query.app, fresh=False)
+            ms, failed = _once(path, call, fresh=False)
             warm.append(ms)
             error = error or failed
+        return cold, warm, error
+
+    floor_cold, floor_warm, _ = timed(cache.Call(app_empty_query, (), ()))
+    floor_cold_ms, floor_warm_ms = median(floor_cold), median(floor_warm)
+    records = []
+    for query in page_queries(files):
+        cold, warm, error = timed(query.app)
         pandas_ms = []
         for _ in range(max(1, cold_runs)):
             with stopwatch() as elapsed:
@@ -265,6 +284,10 @@ def measure(size: str, path: Path, files: list[Path], cold_runs: int, warm_runs:
                 "application_chaud_ms": round(app_warm, 2),
                 "ratio_froid": round(baseline_ms / app_cold, 1) if app_cold else None,
                 "ratio_chaud": round(baseline_ms / app_warm, 1) if app_warm else None,
+                # the floor (app_empty_query): no app query is faster, no ratio higher than these
+                "plancher_froid_ms": round(floor_cold_ms, 3),
+                "plancher_chaud_ms": round(floor_warm_ms, 3),
+                "ratio_froid_max": round(baseline_ms / floor_cold_ms, 1) if floor_cold_ms else None,
                 "executions": {"pandas": len(pandas_ms), "froid": len(cold), "chaud": len(warm)},
                 "fichiers_lus": len(files),
                 "erreur": error,
