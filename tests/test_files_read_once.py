@@ -160,3 +160,42 @@ def test_a_parquet_file_on_disk_is_kept_byte_for_byte(tmp_path: Path) -> None:
     with reader(db) as con:
         assert raw_files.content(con, sha) == parquet.read_bytes()
         assert con.sql("SELECT codec FROM raw_files WHERE sha256 = ?", params=[sha]).fetchall() == [(None,)]
+
+
+@pytest.mark.parametrize("when", ["avant la lecture des lignes", "avant la conservation des octets"])
+def test_a_file_changed_during_the_load_is_refused_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """A file is hashed when it is checked, its rows read and its bytes kept later: one written to
+    meanwhile (a copy still arriving, an edit saved) would be recorded under a SHA-256 that is not
+    what the warehouse holds. The load is refused, the file named, and the warehouse left as it was."""
+    from fsdash.warehouse import ingest
+
+    files = _files(tmp_path / "fichiers")[:3]
+    changed = files[1]  # activite.csv
+    db = tmp_path / "fsdash.duckdb"
+    with writer(db) as con:
+        ingest_paths(con, files[:1], today=TODAY)  # the registry: a warehouse to leave untouched
+    before = snapshot(db)
+    rows_of = ingest._PendingFile.rows_of
+
+    def edited_meanwhile(self, raw, catalogue):
+        if self.source == changed and when == "avant la lecture des lignes":
+            changed.write_bytes(changed.read_bytes() + b"\n")
+        read = rows_of(self, raw, catalogue)
+        if self.source == changed and when == "avant la conservation des octets":
+            changed.write_bytes(changed.read_bytes() + b"\n")
+        return read
+
+    monkeypatch.setattr(ingest._PendingFile, "rows_of", edited_meanwhile)
+    with pytest.raises(ingest.IngestRefused) as refused, writer(db) as con:
+        ingest_paths(con, files, today=TODAY)
+    assert refused.value.messages == [
+        f"{changed} : fichier modifié ou remplacé pendant le chargement (depuis son contrôle) ; "
+        "relancez le chargement une fois le fichier complet.",
+        "aucun fichier n'a été chargé.",
+    ]
+    assert snapshot(db) == before
+    monkeypatch.setattr(ingest._PendingFile, "rows_of", rows_of)  # unchanged since: it loads
+    with writer(db) as con:
+        assert [f.status for f in ingest_paths(con, files, today=TODAY).files] == ["deja_charge", "accepte", "accepte"]

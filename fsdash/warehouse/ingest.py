@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import polars as pl
@@ -155,12 +156,32 @@ class _PendingFile:
     tables: list[RawTable]
     outcome: FileOutcome
     whole: bool = True  # the tables already hold their rows (a workbook, a site list)
+    #: A file on disk as it was hashed (:meth:`digest`): device, inode, size, modification time.
+    stamp: tuple[int, ...] | None = None
 
     def data(self) -> bytes:
         if isinstance(self.source, bytes):
             return self.source
+        with self._opened() as fh, self._reading():
+            return fh.read()
+
+    @contextmanager
+    def _opened(self) -> Iterator[BinaryIO]:
+        """The file on disk opened, refused if it is no longer the one hashed: its rows are read
+        and its bytes kept later in the load, and what the warehouse records (its SHA-256, « déjà
+        chargé » next time) must be what it holds."""
         with self._reading():
-            return self.source.read_bytes()
+            fh = self.source.open("rb")
+        with fh:
+            if self.stamp is not None and _stamp(fh) != self.stamp:
+                raise IngestRefused(
+                    [
+                        f"{self.source} : fichier modifié ou remplacé pendant le chargement (depuis son "
+                        "contrôle) ; relancez le chargement une fois le fichier complet.",
+                        "aucun fichier n'a été chargé.",
+                    ]
+                )
+            yield fh
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -175,6 +196,7 @@ class _PendingFile:
         if isinstance(self.source, bytes):
             return hashlib.sha256(self.source).hexdigest()
         with self._reading(), self.source.open("rb") as fh:
+            self.stamp = _stamp(fh)
             return hashlib.file_digest(fh, "sha256").hexdigest()
 
     def head(self) -> bytes:
@@ -183,7 +205,7 @@ class _PendingFile:
         size = peek_bytes(self.name)
         if size is None or isinstance(self.source, bytes):
             return self.data()
-        with self._reading(), self.source.open("rb") as fh:
+        with self._opened() as fh, self._reading():
             head = fh.read(size)
         return head if len(head) < size or b"\n" in head else self.data()
 
@@ -195,9 +217,7 @@ class _PendingFile:
         if isinstance(self.source, bytes):
             yield self.source
             return
-        with self._reading():
-            fh = self.source.open("rb")
-        with fh:
+        with self._opened() as fh:
             if not os.fstat(fh.fileno()).st_size:
                 yield b""  # an empty file cannot be mapped
                 return
@@ -215,6 +235,12 @@ class _PendingFile:
         except ReadError as exc:
             raise IngestRefused([str(exc), "aucun fichier n'a été chargé."]) from exc
         return next(t for t in tables if t.table.code == raw.table.code)
+
+
+def _stamp(fh: BinaryIO) -> tuple[int, ...]:
+    """What changes when a file is written to or replaced (a copy still arriving, an edit saved)."""
+    st = os.fstat(fh.fileno())
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _table_order(catalogue: Catalogue) -> list[str]:
