@@ -51,6 +51,7 @@ from fsdash import cache
 from fsdash.bench.measure import median, stopwatch
 from fsdash.metrics import activity, reasons
 from fsdash.metrics.scope import NATIONAL
+from fsdash.warehouse import bulk_floor
 
 _QUARTER_TAG = re.compile(r"-(\d{4})-T([1-4])-")
 
@@ -152,10 +153,10 @@ def app_activity_trend(con) -> pl.DataFrame:
 
 
 def app_empty_query(con) -> pl.DataFrame:
-    """A query that reads nothing (``SELECT 1`` into a Polars frame), timed like the others: what every
-    page query pays at least to go through DuckDB into Polars, the floor under the app's side of each
-    ratio (pandas' time over this one is the best ratio any app query could have)."""
-    return con.sql("SELECT 1 AS un").pl()
+    """A query that reads nothing (:func:`fsdash.warehouse.bulk_floor.empty_query`), timed like the
+    others: the floor under the app's side of each ratio (pandas' time over this one is the best ratio
+    any app query could have)."""
+    return bulk_floor.empty_query(con)
 
 
 @dataclass(frozen=True)

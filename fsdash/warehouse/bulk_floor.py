@@ -1,9 +1,11 @@
-"""DuckDB's bulk insert of a detail file alone: the floor under which no load of it can go.
+"""What no load and no query can go under on this machine: the benchmark's floors.
 
-The benchmark (:func:`fsdash.bench.ingest.floor`) sets this beside the measured load: the rows read
-by DuckDB itself from the Parquet file and inserted into the warehouse's table, with none of what a
-load adds (reading in Polars, validation, revisions, rollups, the file kept), committed and
-checkpointed on a fresh file with the writer's memory limit.
+DuckDB's bulk insert of a detail file alone (:func:`bare_insert`): the benchmark
+(:func:`fsdash.bench.ingest.floor`) sets it beside the measured load — the rows read by DuckDB itself
+from the Parquet file and inserted into the warehouse's table, with none of what a load adds (reading
+in Polars, validation, revisions, rollups, the file kept), committed and checkpointed on a fresh file
+with the writer's memory limit. And a query that reads nothing (:func:`empty_query`), set beside the
+page queries and their pandas baseline (:mod:`fsdash.bench.baseline`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from fsdash.catalogue import load_catalogue
 from fsdash.warehouse.schema import table_ddl
@@ -38,3 +41,9 @@ def bare_insert(detail: Path, db: Path) -> tuple[float, int]:
         return seconds, con.sql(f"SELECT count(*) FROM {table.code}").fetchall()[0][0]
     finally:
         con.close()
+
+
+def empty_query(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """``SELECT 1`` into a Polars frame: what every page query pays at least to go through DuckDB
+    into Polars on the reader ``con``, whatever it reads."""
+    return con.sql("SELECT 1 AS un").pl()
