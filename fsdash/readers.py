@@ -186,11 +186,11 @@ def _clean_utf8(data: bytes) -> bool:
     refused, by :func:`_decode`."""
     if _utf16(data) or _binary_kind(data):
         return False
-    if any(len(chunk.translate(None, CONTROL_BYTES)) != len(chunk) for chunk in _chunks(data)):
-        return False
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        for chunk in _chunks(data):
+        for chunk in _chunks(data):  # one pass: each chunk checked for controls, then decoded
+            if len(chunk.translate(None, CONTROL_BYTES)) != len(chunk):
+                return False
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:

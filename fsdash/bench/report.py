@@ -334,6 +334,11 @@ def _ratio(after: float | None, before: float | None) -> str:
     return f"×{formats.number(after / before, 2 if after / before < 10 else 1)}"
 
 
+def _times(ratio: float | None) -> str:
+    """A ratio recorded already (pandas / application), one decimal: ``×5,9``."""
+    return "—" if ratio is None else f"×{formats.number(ratio, 1)}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -752,10 +757,10 @@ class IngestTarget:
                 return None
             worst = min(baseline, key=lambda b: b["ratio_froid"] or 0)
             ok = (worst["ratio_froid"] or 0) >= 50 and not any(b.get("erreur") for b in baseline)
-            value = f"pire : ×{formats.number(worst['ratio_froid'] or 0, 1)} ({worst['requete']})"
+            value = f"pire : {_times(worst['ratio_froid'] or 0)} ({worst['requete']})"
             if not ok and worst.get("ratio_froid_max") is not None:
                 value += (
-                    f" ; au mieux ×{formats.number(worst['ratio_froid_max'], 1)} pour elle : une requête vide "
+                    f" ; au mieux {_times(worst['ratio_froid_max'])} pour elle : une requête vide "
                     f"coûte {formats.number(worst['plancher_froid_ms'], 2)} ms à froid"
                 )
             return {"atteint": ok, "valeur": value}
@@ -845,10 +850,6 @@ BASELINE_FLOOR_TEXT = (
     "plus vite : le ratio au mieux (pandas / requête vide) est le plus haut qu'une requête puisse "
     "atteindre sur cette machine."
 )
-
-
-def _times(ratio: float | None) -> str:
-    return "—" if ratio is None else f"×{formats.number(ratio, 1)}"
 
 
 def _rate(value: float | None) -> str:
